@@ -1,0 +1,3 @@
+from imagetasks.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,29 @@
+"""The Celery application shared by the dashboard's and the built-in cloud's jobs.
+
+Jobs live in each app's ``jobs`` module (the word "task" is taken by the
+Images v2 API). The beat schedule is code, not database rows, so every
+deployment runs the same periodic work.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagetasks.settings")
+
+app = Celery("imagetasks")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(related_name="jobs")
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "heartbeat": {
+            "task": "imagetasks.dashboard.heartbeat",
+            "schedule": settings.HEARTBEAT_INTERVAL,
+            "options": {"expires": settings.HEARTBEAT_INTERVAL * 2},
+        },
+    }

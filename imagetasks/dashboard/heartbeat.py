@@ -1,0 +1,45 @@
+"""Liveness of the worker and of beat, recorded where /healthz can read it.
+
+Beat publishes the heartbeat job on a fixed schedule; the publishing side
+records beat's pulse (``before_task_publish`` fires in the beat process) and
+the job itself, run by a worker, records the worker's. So a stale "beat" row
+means nothing schedules work, and a fresh "beat" with a stale "worker" means
+jobs are queued but nothing consumes them.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from celery import shared_task
+from celery.signals import beat_init, before_task_publish
+from django.utils import timezone
+
+HEARTBEAT_JOB = "imagetasks.dashboard.heartbeat"
+
+_in_beat_process = False
+
+
+def record_pulse(part: str, detail: str = "") -> None:
+    from imagetasks.dashboard.models import Heartbeat
+
+    Heartbeat.objects.update_or_create(
+        part=part, defaults={"last_seen": timezone.now(), "detail": detail[:200]}
+    )
+
+
+@shared_task(name=HEARTBEAT_JOB, ignore_result=True)
+def heartbeat() -> None:
+    record_pulse("worker", socket.gethostname())
+
+
+@beat_init.connect
+def _mark_beat_process(sender=None, **kwargs) -> None:
+    global _in_beat_process
+    _in_beat_process = True
+
+
+@before_task_publish.connect
+def _record_beat_pulse(sender=None, **kwargs) -> None:
+    if _in_beat_process and sender == HEARTBEAT_JOB:
+        record_pulse("beat", socket.gethostname())

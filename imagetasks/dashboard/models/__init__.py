@@ -1,0 +1,3 @@
+from imagetasks.dashboard.models.heartbeat import Heartbeat
+
+__all__ = ["Heartbeat"]

@@ -1,0 +1,153 @@
+"""Strict, typed reading of settings from the environment.
+
+Every reader names the variable in its error, so a typo in a deployment stops
+start-up with a message that says what to fix instead of surfacing later as a
+confusing failure deep inside a request or a worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Env:
+    """Reads typed values from a mapping (``os.environ`` by default)."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        self.environ = os.environ if environ is None else environ
+
+    def raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a boolean: use one of true/false, yes/no, on/off, 1/0."
+        )
+
+    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+        return number
+
+    def float(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+        return number
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return list(default)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def url(self, name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+        value = self.raw(name) or default
+        parts = urlsplit(value)
+        if parts.scheme not in schemes:
+            raise ImproperlyConfigured(
+                f"{name}={_without_password(value)!r} must start with one of: "
+                + ", ".join(f"{s}://" for s in schemes)
+            )
+        if parts.scheme.startswith("http") and not parts.hostname:
+            raise ImproperlyConfigured(f"{name}={value!r} has no host name.")
+        return value
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict:
+    """Turn ``sqlite:///path`` or ``postgres://user:pass@host:port/db`` into DATABASES['default'].
+
+    SQLite gets WAL, a busy timeout and IMMEDIATE transactions so that web,
+    worker and beat can all write to one file without "database is locked".
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if path.startswith("/"):  # sqlite:///relative/path, sqlite:////absolute/path
+            path = path[1:]
+        if not path:
+            raise ImproperlyConfigured(f"{name}={url!r} names no database file.")
+        file = Path(path) if Path(path).is_absolute() else base_dir / path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(file),
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+            "TEST": {"NAME": None},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        database = unquote(parts.path.lstrip("/"))
+        if not database:
+            raise ImproperlyConfigured(f"{name}={_without_password(url)!r} names no database.")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={_without_password(url)!r} has an invalid port."
+            ) from None
+        options = dict(parse_qsl(parts.query))
+        config = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": database,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": unquote(parts.hostname or ""),
+            "PORT": str(port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+        test_name = options.pop("test_name", None)
+        if test_name:
+            config["TEST"] = {"NAME": test_name}
+        return config
+    raise ImproperlyConfigured(
+        f"{name}={_without_password(url)!r}: use sqlite:///path or postgres://user@host/db."
+    )

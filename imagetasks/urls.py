@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from imagetasks.dashboard import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("imagetasks.dashboard.urls")),
+]

@@ -1,0 +1,72 @@
+"""/healthz tells a load balancer, and a person, which part is down."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from imagetasks.dashboard.models import Heartbeat
+
+
+@pytest.fixture
+def fresh_heartbeats(db):
+    for part in ("worker", "beat"):
+        Heartbeat.objects.create(part=part, last_seen=timezone.now())
+
+
+def test_it_answers_200_when_everything_is_up(client, fresh_heartbeats):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["failing"] == []
+    assert set(body["checks"]) == {"database", "broker", "worker", "beat"}
+
+
+def test_it_needs_no_login(client, fresh_heartbeats):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_it_names_the_broker_when_the_broker_port_is_closed(client, fresh_heartbeats, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["broker"]
+    assert "broker unreachable" in body["checks"]["broker"]["problem"]
+
+
+def test_it_names_the_worker_when_no_heartbeat_is_recent(client, db, settings):
+    settings.HEARTBEAT_MAX_AGE = 30
+    Heartbeat.objects.create(part="beat", last_seen=timezone.now())
+    Heartbeat.objects.create(part="worker", last_seen=timezone.now() - timedelta(minutes=5))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["problem"] == "worker silent for 300 s"
+
+
+def test_it_says_when_a_part_has_never_reported(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["beat"]["problem"] == "beat has never reported"
+
+
+def test_beat_records_its_pulse_when_it_publishes_the_heartbeat(db, monkeypatch):
+    from imagetasks.dashboard import heartbeat as module
+
+    monkeypatch.setattr(module, "_in_beat_process", True)
+    module._record_beat_pulse(sender=module.HEARTBEAT_JOB)
+    module._record_beat_pulse(sender="some.other.job")
+    assert Heartbeat.objects.filter(part="beat").count() == 1
+
+
+def test_it_names_the_broker_when_the_broker_folder_is_gone(client, fresh_heartbeats, settings):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": "/nonexistent/queue"}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["problem"] == (
+        "broker folder /nonexistent/queue is missing or not writable"
+    )

@@ -1,0 +1,164 @@
+"""Settings come from the environment, strictly: a bad value stops start-up and names itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from imagetasks.env import Env, parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_VARIABLES = (
+    "DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL TIME_ZONE EMAIL_HOST "
+    "EMAIL_PORT EMAIL_USE_TLS EMAIL_USE_SSL CSRF_TRUSTED_ORIGINS HEARTBEAT_MAX_AGE LOG_LEVEL "
+    "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_PROXY_SSL_HEADER DJANGO_ALLOW_ASYNC_UNSAFE"
+).split()
+
+
+def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter, with only the given configuration."""
+    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    environ.update(
+        IMAGETASKS_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="imagetasks.settings"
+    )
+    environ.update(variables)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("DATABASE_URL", "mysql://db/app", "DATABASE_URL='mysql://db/app' must start with"),
+        ("DATABASE_URL", "postgres://user:hunter2@db:99999/app", "DATABASE_URL"),
+        ("DATABASE_URL", "postgres://db", "names no database"),
+        ("CELERY_BROKER_URL", "kafka://broker", "CELERY_BROKER_URL='kafka://broker'"),
+        ("TIME_ZONE", "Mars/Olympus_Mons", "TIME_ZONE='Mars/Olympus_Mons'"),
+        ("EMAIL_PORT", "smtp", "EMAIL_PORT='smtp' is not a whole number"),
+        ("HEARTBEAT_MAX_AGE", "1", "HEARTBEAT_MAX_AGE=1.0 must be at least 2.0"),
+        ("CSRF_TRUSTED_ORIGINS", "example.com", "CSRF_TRUSTED_ORIGINS entry 'example.com'"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL='LOUD' is not a log level"),
+        ("SECURE_HSTS_SECONDS", "-5", "SECURE_HSTS_SECONDS=-5 must be at least 0"),
+    ],
+)
+def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, variable, value, says):
+    result = start_django(tmp_path, "", **{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert says in result.stderr
+
+
+def test_a_database_password_is_not_repeated_in_the_error(tmp_path):
+    result = start_django(tmp_path, "", DATABASE_URL="mysql://app:hunter2@db/app")
+    assert "ImproperlyConfigured" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = start_django(tmp_path, "", DEBUG="false")
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_defaults_are_the_embedded_configuration(tmp_path):
+    code = (
+        "from django.conf import settings as s; import json; print(json.dumps({"
+        "'engine': s.DATABASES['default']['ENGINE'], 'db': s.DATABASES['default']['NAME'],"
+        "'options': s.DATABASES['default']['OPTIONS'], 'broker': s.CELERY_BROKER_URL,"
+        "'broker_in': s.CELERY_BROKER_TRANSPORT_OPTIONS.get('data_folder_in'),"
+        "'debug': s.DEBUG, 'email': s.EMAIL_BACKEND, 'acks_late': s.CELERY_TASK_ACKS_LATE,"
+        "'serializer': s.CELERY_TASK_SERIALIZER, 'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER}))"
+    )
+    result = start_django(tmp_path, code)
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    var = tmp_path / "var"
+    assert config["engine"] == "django.db.backends.sqlite3"
+    assert config["db"] == str(var / "db.sqlite3")
+    assert config["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in config["options"]["init_command"]
+    assert config["options"]["timeout"] >= 10
+    assert config["broker"] == "filesystem://"
+    assert config["broker_in"] == str(var / "broker" / "queue")
+    assert (var / "broker" / "queue").is_dir()
+    assert config["debug"] is True
+    assert config["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert (config["acks_late"], config["serializer"], config["prefetch"]) == (True, "json", 1)
+
+
+def test_the_generated_secret_key_is_kept_across_restarts(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = start_django(tmp_path, code)
+    second = start_django(tmp_path, code)
+    assert first.returncode == 0, first.stderr
+    assert len(first.stdout.strip()) >= 50
+    assert first.stdout == second.stdout
+
+
+def test_production_settings_pass_the_deploy_checks(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    environ.update(
+        IMAGETASKS_VAR_DIR=str(tmp_path / "var"),
+        DEBUG="false",
+        SECRET_KEY="x7!" + "k" * 20 + "q9#" + "z" * 30 + "AbCdEfGhIj",
+        ALLOWED_HOSTS="images.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_database_url_for_postgres_is_split_into_django_settings():
+    config = parse_database_url(
+        "DATABASE_URL", "postgres://app:p%40ss@db.local:5433/images", base_dir=ROOT
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == (
+        "app",
+        "p@ss",
+        "db.local",
+        "5433",
+    )
+    assert config["NAME"] == "images"
+
+
+def test_relative_sqlite_paths_are_relative_to_the_project():
+    config = parse_database_url("DATABASE_URL", "sqlite:///var/other.sqlite3", base_dir=ROOT)
+    assert config["NAME"] == str(ROOT / "var" / "other.sqlite3")
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
+def test_booleans_accept_the_usual_spellings_of_true(value):
+    assert Env({"FLAG": value}).bool("FLAG", False) is True
+
+
+def test_a_list_ignores_blank_entries():
+    assert Env({"HOSTS": "a.example, ,b.example,"}).list("HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_a_blank_variable_means_the_default():
+    assert Env({"EMAIL_PORT": "  "}).int("EMAIL_PORT", 25) == 25
+
+
+def test_an_http_url_without_host_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="has no host name"):
+        Env({"HOOK": "http://"}).url("HOOK", "", schemes=("http",))
