@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "imagetasks.dashboard",
+    "imagetasks.localcloud",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "dashboard"
+# The built-in cloud's import/export work has a queue of its own, so a long
+# import never delays the dashboard's polling.
+CELERY_TASK_ROUTES = {"imagetasks.localcloud.*": {"queue": "localcloud"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -220,6 +224,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # older than the maximum age is reported down by /healthz.
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", 10.0, minimum=1.0)
 HEARTBEAT_MAX_AGE = env.float("HEARTBEAT_MAX_AGE", 60.0, minimum=2.0)
+
+# The built-in cloud (imagetasks.localcloud), served under /localcloud/.
+LOCALCLOUD_STORE_DIR = Path(env.str("LOCALCLOUD_STORE_DIR", str(VAR_DIR / "localcloud")))
+LOCALCLOUD_PUBLIC_URL = env.str("LOCALCLOUD_PUBLIC_URL", "")  # default: the request's own host
+LOCALCLOUD_REGION = env.str("LOCALCLOUD_REGION", "LOCAL")
+LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
+LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
+LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)
+LOCALCLOUD_RATE_LIMIT = env.int("LOCALCLOUD_RATE_LIMIT", 0, minimum=0)  # bytes/s per task
+LOCALCLOUD_FAULT_ERROR_RATE = env.float("LOCALCLOUD_FAULT_ERROR_RATE", 0.0, minimum=0.0)
+LOCALCLOUD_FAULT_LATENCY = env.float("LOCALCLOUD_FAULT_LATENCY", 0.0, minimum=0.0)
+LOCALCLOUD_FAULT_MALFORMED_RATE = env.float("LOCALCLOUD_FAULT_MALFORMED_RATE", 0.0, minimum=0.0)
+LOCALCLOUD_FAULT_UNAUTHORIZED_RATE = env.float(
+    "LOCALCLOUD_FAULT_UNAUTHORIZED_RATE", 0.0, minimum=0.0
+)
+for _name in ("ERROR", "MALFORMED", "UNAUTHORIZED"):
+    if globals()[f"LOCALCLOUD_FAULT_{_name}_RATE"] > 1:
+        raise ImproperlyConfigured(f"LOCALCLOUD_FAULT_{_name}_RATE must be between 0 and 1.")
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -7,5 +7,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("localcloud/", include("imagetasks.localcloud.urls")),
     path("", include("imagetasks.dashboard.urls")),
 ]

@@ -1,0 +1,95 @@
+"""What every API view of the built-in cloud shares: JSON answers, Glance-shaped
+errors, token authentication, and exemption from the dashboard's login and CSRF.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from imagetasks.localcloud.models import Project, Token
+from imagetasks.localcloud.models.identity import hash_token
+
+
+class ApiError(Exception):
+    """Raised anywhere inside an API view to answer with an error status and message."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None):
+    """Glance's JSON error shape: {"message", "code": "404 Not Found", "title"}."""
+    phrase = HTTPStatus(status).phrase
+    response = JsonResponse(
+        {"message": message, "code": f"{status} {phrase}", "title": phrase}, status=status
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def json_body(request: HttpRequest) -> object:
+    if not request.body:
+        raise ApiError(400, "Body expected in request.")
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Malformed JSON in request body.") from None
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view as a cloud API: no dashboard login, no CSRF, ApiError → error answer."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApiError as error:
+            return error_response(error.status, error.message, error.headers)
+
+    return csrf_exempt(login_not_required(wrapper))
+
+
+def authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Require a valid ``X-Auth-Token``; sets ``request.project`` and ``request.token``.
+
+    Missing, unknown and expired tokens all get the same 401, so a caller
+    learns nothing about which tokens exist.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        value = request.headers.get("X-Auth-Token", "")
+        token = None
+        if value:
+            token = (
+                Token.objects.select_related("project")
+                .filter(key_hash=hash_token(value), expires_at__gt=timezone.now())
+                .first()
+            )
+        if token is None:
+            raise ApiError(
+                401,
+                "The request you have made requires authentication.",
+                {"WWW-Authenticate": 'Keystone uri="/localcloud/identity"'},
+            )
+        request.token = token
+        request.project = token.project
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def project_of(request: HttpRequest) -> Project:
+    return request.project

@@ -1,0 +1,103 @@
+"""Bytes of objects and images, on disk, named by random ids.
+
+User-chosen names (containers, objects) never reach the file system: rows in
+the database map them to blob ids made here, so no name, however crafted
+(``..``, absolute paths, NUL, percent-encoding), can point outside the store.
+Blobs are immutable once written; replacing an object writes a new blob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+CHUNK_SIZE = 1024 * 1024
+_BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class WrittenBlob:
+    blob_id: str
+    size: int
+    md5: str
+
+
+def root() -> Path:
+    path = Path(settings.LOCALCLOUD_STORE_DIR) / "blobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def new_blob_id() -> str:
+    return secrets.token_hex(16)
+
+
+def path_of(blob_id: str) -> Path:
+    """The file of a blob; refuses anything that is not an id this module made."""
+    if not _BLOB_ID.match(blob_id or ""):
+        raise ValueError(f"not a blob id: {blob_id!r}")
+    return root() / blob_id[:2] / blob_id
+
+
+def create_path(blob_id: str) -> Path:
+    path = path_of(blob_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_stream(chunks: Iterable[bytes]) -> WrittenBlob:
+    """Write a stream to a new blob in constant memory, hashing it on the way."""
+    blob_id = new_blob_id()
+    path = create_path(blob_id)
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            for chunk in chunks:
+                if chunk:
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return WrittenBlob(blob_id=blob_id, size=size, md5=digest.hexdigest())
+
+
+def read_chunks(blob_id: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    with open(path_of(blob_id), "rb") as source:
+        while chunk := source.read(chunk_size):
+            yield chunk
+
+
+def md5_of(blob_id: str) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in read_chunks(blob_id):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def link_or_copy(blob_id: str) -> str:
+    """A new blob with the same bytes: a hard link when the store allows it (no copy at all)."""
+    source = path_of(blob_id)
+    new_id = new_blob_id()
+    target = create_path(new_id)
+    try:
+        os.link(source, target)
+    except OSError:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            while chunk := src.read(CHUNK_SIZE):
+                dst.write(chunk)
+    return new_id
+
+
+def delete(blob_id: str) -> None:
+    if blob_id:
+        path_of(blob_id).unlink(missing_ok=True)

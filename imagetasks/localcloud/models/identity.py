@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+
+
+def _new_project_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Project(models.Model):
+    """A tenant: owns containers, images and tasks; another project's are invisible (404)."""
+
+    id = models.CharField(max_length=32, primary_key=True, default=_new_project_id)
+    name = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CloudUser(models.Model):
+    """A user of the built-in Identity. Password and API key are stored only as hashes."""
+
+    id = models.CharField(max_length=32, primary_key=True, default=_new_project_id)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="users")
+    name = models.CharField(max_length=64, unique=True)
+    password_hash = models.CharField(max_length=200, blank=True)
+    api_key_hash = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = make_password(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password(password, self.password_hash)
+
+    def set_api_key(self, api_key: str) -> None:
+        self.api_key_hash = make_password(api_key)
+
+    def check_api_key(self, api_key: str) -> bool:
+        return bool(self.api_key_hash) and check_password(api_key, self.api_key_hash)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are looked up on every request, so a fast digest (not a slow KDF) is right here:
+    they are long random strings, not guessable passwords."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenQuerySet(models.QuerySet):
+    def issue(self, user: CloudUser, expires_at) -> tuple[str, Token]:
+        """Create a token; the clear value is returned once and never stored."""
+        value = "lc" + secrets.token_urlsafe(32)
+        token = self.create(
+            key_hash=hash_token(value), user=user, project=user.project, expires_at=expires_at
+        )
+        return value, token
+
+
+class Token(models.Model):
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(CloudUser, on_delete=models.CASCADE, related_name="tokens")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tokens")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = TokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"

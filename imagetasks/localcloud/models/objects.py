@@ -1,0 +1,44 @@
+from django.db import models
+
+from imagetasks.localcloud.models.identity import Project
+
+
+class Container(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="containers")
+    name = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="unique_container_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredObject(models.Model):
+    """An object's name and facts; its bytes are the blob ``blob_id`` in the blob store.
+
+    ``etag`` (MD5 hex of the content, as Swift defines it) may be empty for a
+    moment after a fast server-side write; readers fill it in on demand.
+    """
+
+    container = models.ForeignKey(Container, on_delete=models.CASCADE, related_name="objects")
+    name = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=32, blank=True)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    last_modified = models.DateTimeField()
+    metadata = models.JSONField(default=dict, blank=True)
+    delete_at = models.DateTimeField(null=True, blank=True)
+    blob_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["container", "name"], name="unique_object_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.container.name}/{self.name}"
