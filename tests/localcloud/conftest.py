@@ -101,7 +101,7 @@ def localcloud_worker(transactional_db, store_dir):
     """A real Celery worker for the built-in cloud's jobs, on a queue of this test's own."""
     queue = f"localcloud-test-{uuid.uuid4().hex[:12]}"
     previous = celery_app.conf.task_routes
-    celery_app.conf.task_routes = {"imagetasks.localcloud.*": {"queue": queue}}
+    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
     try:
         with start_worker(
             celery_app,
@@ -114,4 +114,12 @@ def localcloud_worker(transactional_db, store_dir):
         ) as worker:
             yield worker
     finally:
-        celery_app.conf.task_routes = previous
+        route_jobs(previous)
+
+
+def route_jobs(routes: dict) -> None:
+    """Change where jobs are sent. The settings' namespaced key wins over ``task_routes``
+    and Celery caches its router, so both are replaced."""
+    celery_app.conf.CELERY_TASK_ROUTES = routes
+    celery_app.amqp.flush_routes()
+    celery_app.amqp.router = celery_app.amqp.Router()
