@@ -1,0 +1,45 @@
+"""The files that start the project elsewhere stay in step with the code."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_variables() -> set[str]:
+    source = (ROOT / "imagetasks" / "settings.py").read_text()
+    return set(re.findall(r'env\.(?:str|bool|int|float|list|url)\(\s*"([A-Z0-9_]+)"', source))
+
+
+def test_every_variable_the_settings_read_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in settings_variables() if f"`{name}`" not in readme)
+    assert missing == []
+
+
+def test_compose_runs_every_part_with_health_checks():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "cloudworker", "beat"} <= set(services)
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    for name in ("postgres", "redis"):
+        assert services[name]["healthcheck"]["test"]
+    assert set(compose["volumes"]) >= {"postgres-data", "redis-data", "imagetasks-data"}
+
+
+def test_compose_points_the_app_at_postgres_and_redis():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ("web", "worker", "cloudworker", "beat", "migrate"):
+        environment = compose["services"][name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://")
+
+
+def test_make_run_starts_web_both_workers_and_beat():
+    procfile = (ROOT / "Procfile").read_text()
+    processes = dict(line.split(":", 1) for line in procfile.splitlines() if line.strip())
+    assert set(processes) == {"web", "worker", "cloudworker", "beat"}
+    assert "--queues dashboard" in processes["worker"]
+    assert "--queues localcloud" in processes["cloudworker"]
