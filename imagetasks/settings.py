@@ -220,6 +220,21 @@ CELERY_TASK_ROUTES = {"imagetasks.localcloud.*": {"queue": "localcloud"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Cloud secrets are encrypted at rest with these Fernet keys (newest first);
+# without them a key is derived from SECRET_KEY.
+CLOUD_SECRET_KEYS = env.list("CLOUD_SECRET_KEYS", [])
+for _key in CLOUD_SECRET_KEYS:
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "CLOUD_SECRET_KEYS holds a value that is not a Fernet key "
+            "(make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        ) from None
+
 # Liveness: beat sends a heartbeat job this often; a part whose last beat is
 # older than the maximum age is reported down by /healthz.
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", 10.0, minimum=1.0)

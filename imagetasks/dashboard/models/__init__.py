@@ -1,3 +1,6 @@
+from imagetasks.dashboard.models.clouds import Cloud
 from imagetasks.dashboard.models.heartbeat import Heartbeat
+from imagetasks.dashboard.models.snapshots import TaskSnapshot
+from imagetasks.dashboard.models.tasks import ImageTask
 
-__all__ = ["Heartbeat"]
+__all__ = ["Cloud", "Heartbeat", "ImageTask", "TaskSnapshot"]

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from imagetasks.dashboard import secretbox
+
+
+class Cloud(models.Model):
+    """A named account on an Images v2 cloud, as in an OpenStack ``clouds.yaml`` entry.
+
+    The secret (password, API key, application credential secret or token) is
+    stored encrypted and is write-only everywhere: no page, log, snapshot or
+    export ever shows it.
+    """
+
+    class AuthType(models.TextChoices):
+        V3_PASSWORD = "v3password", "Keystone v3 password"
+        V3_APPLICATION_CREDENTIAL = "v3applicationcredential", "Keystone v3 application credential"
+        V2_PASSWORD = "v2password", "Identity v2.0 password"
+        RACKSPACE_APIKEY = "rackspace_apikey", "Rackspace API key"
+        TOKEN = "token", "Fixed token"
+        NONE = "none", "No authentication (endpoint overrides)"
+
+    class Interface(models.TextChoices):
+        PUBLIC = "public"
+        INTERNAL = "internal"
+        ADMIN = "admin"
+
+    name = models.SlugField(max_length=64, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    auth_type = models.CharField(max_length=32, choices=AuthType, default=AuthType.V3_PASSWORD)
+    auth_url = models.URLField(max_length=500, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    interface = models.CharField(max_length=16, choices=Interface, default=Interface.PUBLIC)
+    username = models.CharField(max_length=255, blank=True)
+    user_domain = models.CharField(max_length=255, blank=True, default="Default")
+    project_name = models.CharField(max_length=255, blank=True)
+    project_id = models.CharField(max_length=255, blank=True)
+    project_domain = models.CharField(max_length=255, blank=True, default="Default")
+    application_credential_id = models.CharField(max_length=255, blank=True)
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    verify_tls = models.BooleanField(default=True)
+    image_endpoint = models.URLField(
+        max_length=500, blank=True, help_text="Overrides the catalog's image endpoint."
+    )
+    object_store_endpoint = models.URLField(
+        max_length=500, blank=True, help_text="Overrides the catalog's object-store endpoint."
+    )
+    timeout = models.FloatField(default=20.0, validators=[MinValueValidator(1.0)])
+
+    # Polling: start fast, back off while nothing changes, never exceed the cap.
+    poll_min_interval = models.FloatField(default=2.0, validators=[MinValueValidator(0.2)])
+    poll_max_interval = models.FloatField(default=60.0, validators=[MinValueValidator(1.0)])
+    max_requests_per_second = models.FloatField(
+        default=10.0,
+        validators=[MinValueValidator(0.1)],
+        help_text="Cap on the requests the poller sends to this cloud.",
+    )
+    stale_after = models.DurationField(
+        default=timedelta(hours=6),
+        help_text="A task processing longer than this without change is flagged stale.",
+    )
+    discover_tasks = models.BooleanField(
+        default=False, help_text="Adopt tasks created elsewhere (CLI, SDK) for the audit trail."
+    )
+    auto_resubmit_396 = models.BooleanField(
+        default=False,
+        help_text="Resubmit imports that fail with Rackspace's transient error code 396.",
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="clouds",
+        help_text="People who may see and use this cloud.",
+    )  # fmt: skip
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="clouds",
+        help_text="Groups whose members may see and use this cloud.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Cloud {self.name} {self.auth_type} {self.auth_url or self.image_endpoint}>"
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_encrypted)
+
+    def set_secret(self, clear: str) -> None:
+        self.secret_encrypted = secretbox.encrypt(clear)
+
+    def reveal_secret(self) -> str:
+        """The clear secret, for building a client only. Never render or log it."""
+        return secretbox.decrypt(self.secret_encrypted)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models.clouds import Cloud
+
+
+class ImageTask(models.Model):
+    """One image task, as this dashboard knows it: submitted here or discovered.
+
+    The row outlives the remote task (clouds delete finished tasks after
+    ``expires_at``); its snapshots are the timeline. State changes are
+    compare-and-set on ``version``, which also tells the live table whether
+    anything it shows has changed.
+    """
+
+    class Type(models.TextChoices):
+        IMPORT = "import"
+        EXPORT = "export"
+
+    class Origin(models.TextChoices):
+        SUBMITTED = "submitted"
+        RESUBMITTED = "resubmitted"
+        DISCOVERED = "discovered"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="tasks")
+    # Null until the cloud confirms the task: many unconfirmed rows must not
+    # collide in the (cloud, remote_id) unique constraint, as "" would.
+    remote_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    type = models.CharField(max_length=16, choices=Type)
+    input = models.JSONField(default=dict)
+    name = models.CharField(
+        max_length=255, blank=True, help_text="What the task is about: image name or id."
+    )
+    status = models.CharField(max_length=16, choices=statuses.CHOICES, default=statuses.SUBMITTING)
+    result = models.JSONField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    origin = models.CharField(max_length=16, choices=Origin, default=Origin.SUBMITTED)
+    resubmitted_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resubmissions"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="image_tasks",
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    remote_created_at = models.DateTimeField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    remote_gone_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True, help_text="Last observed change.")
+
+    # Polling state. ``next_poll_at`` is null when nothing more is due.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_interval = models.FloatField(default=2.0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    poll_errors = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    stale_since = models.DateTimeField(null=True, blank=True)
+    watching = models.BooleanField(default=True)
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud", "remote_id"],
+                condition=Q(remote_id__isnull=False),
+                name="unique_remote_task_per_cloud",
+            )
+        ]
+        indexes = [
+            # The dispatcher's query: due tasks only (most rows have no next poll).
+            models.Index(
+                fields=["next_poll_at"], condition=Q(next_poll_at__isnull=False), name="due_poll"
+            ),
+            models.Index(fields=["status", "-submitted_at"], name="task_status_recent"),
+            models.Index(fields=["cloud", "-submitted_at"], name="task_cloud_recent"),
+            models.Index(fields=["submitted_by", "-submitted_at"], name="task_owner_recent"),
+            models.Index(fields=["-changed_at"], name="task_recent_change"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name or self.remote_id or self.id}"
+
+    @property
+    def status_info(self) -> statuses.Status:
+        return statuses.get(self.status)

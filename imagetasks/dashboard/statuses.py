@@ -1,0 +1,81 @@
+"""The one status map: every status a task can have, and what it means here.
+
+Table, poller, filters and admin all read this module; nothing else decides
+whether a status is in flight, finished, or whether to keep polling it.
+Remote statuses come from the Images v2 API; local ones describe submissions
+whose POST was refused, or whose outcome is not known yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    IN_FLIGHT = "in_flight"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str
+    label: str
+    phase: Phase
+    badge: str  # CSS modifier: badge--<badge>
+    icon: str  # a character, so the badge reads without colour
+    poll: bool  # poll the task's detail while it has this status
+    local: bool  # a status of this dashboard, never sent by a cloud
+    description: str
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase is not Phase.IN_FLIGHT
+
+    @property
+    def in_flight(self) -> bool:
+        return self.phase is Phase.IN_FLIGHT
+
+
+SUBMITTING = "submitting"
+UNCONFIRMED = "unconfirmed"
+REJECTED = "rejected"
+LOST = "lost"
+PENDING = "pending"
+PROCESSING = "processing"
+SUCCESS = "success"
+FAILURE = "failure"
+
+_ALL = [
+    Status(SUBMITTING, "Submitting", Phase.IN_FLIGHT, "info", "↑", False, True,
+           "Being sent to the cloud."),
+    Status(UNCONFIRMED, "Unconfirmed", Phase.IN_FLIGHT, "warn", "?", False, True,
+           "The cloud did not confirm the submission; it is being looked for."),
+    Status(PENDING, "Pending", Phase.IN_FLIGHT, "info", "…", True, False,
+           "Accepted by the cloud, waiting to run."),
+    Status(PROCESSING, "Processing", Phase.IN_FLIGHT, "info", "↻", True, False,
+           "Running on the cloud."),
+    Status(SUCCESS, "Success", Phase.SUCCEEDED, "ok", "✓", False, False,
+           "Finished; the result is kept."),
+    Status(FAILURE, "Failure", Phase.FAILED, "bad", "✗", False, False,
+           "The cloud could not complete the task."),
+    Status(REJECTED, "Rejected", Phase.FAILED, "bad", "⊘", False, True,
+           "The cloud refused the submission."),
+    Status(LOST, "Not submitted", Phase.FAILED, "bad", "⊘", False, True,
+           "The submission's outcome stayed unknown and no task was found on the cloud."),
+]  # fmt: skip
+
+STATUSES: dict[str, Status] = {status.code: status for status in _ALL}
+REMOTE_STATUSES = frozenset(code for code, s in STATUSES.items() if not s.local)
+IN_FLIGHT = frozenset(code for code, s in STATUSES.items() if s.in_flight)
+TERMINAL = frozenset(code for code, s in STATUSES.items() if s.terminal)
+POLLED = frozenset(code for code, s in STATUSES.items() if s.poll)
+CHOICES = [(s.code, s.label) for s in _ALL]
+
+
+def get(code: str) -> Status:
+    """The status for a code; an unknown code (a cloud inventing one) reads as in flight."""
+    return STATUSES.get(code) or Status(
+        code, code.title(), Phase.IN_FLIGHT, "warn", "?", True, False, "Unknown status."
+    )
