@@ -1,0 +1,77 @@
+"""One object per account that bundles the session with the image and object APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from imagetasks.openstack.config import CloudConfig
+from imagetasks.openstack.flavour import (
+    TasksFlavour,
+    build_export_input,
+    build_import_input,
+    detect_flavour,
+)
+from imagetasks.openstack.images import ImagesApi
+from imagetasks.openstack.objects import ObjectStore
+from imagetasks.openstack.session import CloudSession
+
+
+class CloudClient:
+    """Everything the dashboard does with one account. Authenticates on first use."""
+
+    def __init__(self, config: CloudConfig, *, clock: Callable[[], datetime] | None = None):
+        self.config = config
+        self.session = CloudSession(config, clock=clock)
+        self.images = ImagesApi(self.session)
+        self.objects = ObjectStore(self.session)
+        self._flavour: TasksFlavour | None = None
+
+    def __repr__(self) -> str:
+        return f"<CloudClient {self.config.auth_type} {self.config.auth_url or '(no identity)'}>"
+
+    @property
+    def project_id(self) -> str:
+        return self.session.project_id
+
+    def tasks_flavour(self) -> TasksFlavour:
+        """The cloud's flavour, from its task schema, fetched once per client."""
+        if self._flavour is None:
+            self._flavour = detect_flavour(self.images.get_task_schema())
+        return self._flavour
+
+    def import_input(self, *, source: str, name: str = "", **formats: str) -> dict[str, Any]:
+        """An import ``input`` in this cloud's style, with this account's project as owner."""
+        flavour = self.tasks_flavour()
+        owner = self.project_id if flavour.import_style == "glance" else ""
+        return build_import_input(flavour, source=source, name=name, owner=owner, **formats)
+
+    def export_input(self, *, image_id: str, container: str) -> dict[str, Any]:
+        return build_export_input(self.tasks_flavour(), image_id=image_id, container=container)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> CloudClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def connect(config: CloudConfig, *, clock: Callable[[], datetime] | None = None) -> CloudClient:
+    """A client that has already authenticated, so bad credentials show up here."""
+    client = CloudClient(config, clock=clock)
+    try:
+        client.session.authenticate()
+    except BaseException:
+        client.close()
+        raise
+    return client

@@ -1,0 +1,182 @@
+"""Images v2: tasks (the point of the dashboard) and images (to show what an import made).
+
+Catalogs disagree on whether the image URL ends in ``/v2`` (Rackspace's does, Glance's
+does not), so the endpoint is cut back to its root once and every path here starts with
+``/v2``. Pagination links are relative to that root.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+from imagetasks.openstack.errors import Forbidden, MalformedResponse, TasksForbidden
+from imagetasks.openstack.session import CloudSession
+from imagetasks.openstack.transport import Timeout
+from imagetasks.openstack.types import Image, Page, ShapeError, Task
+
+T = TypeVar("T")
+
+_VERSION_SUFFIX = re.compile(r"/v2(?:\.\d+)?$")
+
+
+def image_root(url: str) -> str:
+    """The image service root: ``http://host:9292/v2/`` and ``http://host:9292`` alike."""
+    return _VERSION_SUFFIX.sub("", url.rstrip("/"))
+
+
+@contextmanager
+def _tasks_api() -> Iterator[None]:
+    """Glance keeps the tasks API admin-only by default: say so instead of a bare 403."""
+    try:
+        yield
+    except TasksForbidden:
+        raise
+    except Forbidden as exc:
+        raise TasksForbidden(
+            f"this account may not use the tasks API: {exc.message}",
+            status=exc.status,
+            request_id=exc.request_id,
+            body=exc.body,
+        ) from exc
+
+
+def _schema(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ShapeError("the task schema is not a JSON object")
+    return body
+
+
+def _page_limit(limit: int | None, page_size: int | None) -> int | None:
+    sizes = [size for size in (limit, page_size) if size]
+    return min(sizes) if sizes else None
+
+
+class ImagesApi:
+    """Tasks and images of one account."""
+
+    def __init__(self, session: CloudSession):
+        self._session = session
+        self._root: str | None = None
+
+    @property
+    def root(self) -> str:
+        if self._root is None:
+            self._root = image_root(self._session.endpoint("image"))
+        return self._root
+
+    # Tasks ----------------------------------------------------------------------------
+
+    def create_task(
+        self, type: str, input: dict[str, Any], *, timeout: Timeout | None = None
+    ) -> Task:
+        """POST a task. Never retried: on ``outcome_unknown`` errors reconcile, don't repost."""
+        with _tasks_api():
+            response = self._session.request(
+                "POST",
+                f"{self.root}/v2/tasks",
+                json={"type": type, "input": input},
+                headers={"Content-Type": "application/json"},
+                timeout=timeout,
+            )
+            return self._session.decode(response, Task.from_json)
+
+    def get_task(self, task_id: str) -> Task:
+        with _tasks_api():
+            response = self._session.request("GET", f"{self.root}/v2/tasks/{quote(task_id, '')}")
+            return self._session.decode(response, Task.from_json)
+
+    def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        sort_key: str | None = None,
+        sort_dir: str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Task]:
+        """Tasks in list view (no input, result or message), following ``next`` links.
+
+        ``limit`` caps how many are yielded in all; ``page_size`` how many each request asks.
+        """
+        params = {
+            "status": status,
+            "type": type,
+            "sort_key": sort_key,
+            "sort_dir": sort_dir,
+            "limit": _page_limit(limit, page_size),
+        }
+        with _tasks_api():
+            yield from self._paginate("/v2/tasks", params, "tasks", Task.from_json, limit)
+
+    def get_task_schema(self) -> dict[str, Any]:
+        """``GET /v2/schemas/task``: its type enum tells which flavour of cloud this is."""
+        with _tasks_api():
+            response = self._session.request("GET", f"{self.root}/v2/schemas/task")
+            return self._session.decode(response, _schema)
+
+    # Images ---------------------------------------------------------------------------
+
+    def get_image(self, image_id: str) -> Image:
+        response = self._session.request("GET", f"{self.root}/v2/images/{quote(image_id, '')}")
+        return self._session.decode(response, Image.from_json)
+
+    def list_images(
+        self, *, limit: int | None = None, page_size: int | None = None, **filters: Any
+    ) -> Iterator[Image]:
+        """Images visible to the account; ``filters`` are Glance's query parameters as they are
+        (``name``, ``owner``, ``status``, ``visibility``, ``sort_key``…)."""
+        params = {**filters, "limit": _page_limit(limit, page_size)}
+        yield from self._paginate("/v2/images", params, "images", Image.from_json, limit)
+
+    # Paging ---------------------------------------------------------------------------
+
+    def _paginate(
+        self,
+        path: str,
+        params: dict[str, Any],
+        key: str,
+        build: Callable[[Any], T],
+        limit: int | None,
+    ) -> Iterator[T]:
+        url: str | None = self.root + path
+        query: dict[str, Any] | None = {k: v for k, v in params.items() if v is not None}
+        yielded = 0
+        while url:
+            response = self._session.request("GET", url, params=query)
+            page = self._session.decode(response, lambda body: Page.from_json(body, key, build))
+            for item in page.items:
+                yield item
+                yielded += 1
+                if limit and yielded >= limit:
+                    return
+            # An empty page ends the walk: Glance sends a `next` after every full page,
+            # so the page after the last full one comes back empty.
+            if not page.items or not page.next_link:
+                return
+            next_url = self._resolve(page.next_link)
+            if next_url == response.url:
+                raise MalformedResponse(f"the {key} list links to itself as its next page")
+            url, query = next_url, None
+
+    def _resolve(self, link: str) -> str:
+        """An absolute URL for a ``next`` link, which is relative to the image root.
+
+        A server behind a path prefix may also write the prefix into its links; both forms
+        work. A link to another host is refused: the token would go with it.
+        """
+        root = urlsplit(self.root)
+        target = urlsplit(link)
+        if target.scheme or target.netloc:
+            if (target.scheme, target.netloc) != (root.scheme, root.netloc):
+                raise MalformedResponse(f"a next link points to another host: {target.netloc}")
+            return link
+        link = "/" + link.lstrip("/")
+        prefix = root.path.rstrip("/")
+        if prefix and link.startswith(prefix + "/v2/"):
+            return f"{root.scheme}://{root.netloc}{link}"
+        return self.root + link

@@ -1,0 +1,316 @@
+"""Typed results, built from what the clouds send.
+
+Rackspace and Glance disagree on details (``"message": "None"`` versus ``""``, ``result``
+absent versus null, extra Glance fields), so each builder accepts both and hands back one
+shape. Anything that cannot be read raises ``ShapeError``; the session turns it into a
+``MalformedResponse`` that carries the text received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class ShapeError(ValueError):
+    """A body parsed as JSON but does not have the shape the API promises."""
+
+
+def parse_timestamp(value: Any, name: str = "timestamp") -> datetime | None:
+    """An aware datetime from ISO-8601 with ``Z``, an offset or none (Swift means UTC)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ShapeError(f"{name} is not a string: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ShapeError(f"{name} is not an ISO-8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ShapeError(f"{what} is not a JSON object")
+    return body
+
+
+def _required_str(body: dict[str, Any], key: str, what: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"{what} has no {key!r}")
+    return value
+
+
+def _optional_str(body: dict[str, Any], key: str, what: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ShapeError(f"{what} {key!r} is not a string: {value!r}")
+    return value
+
+
+def _optional_object(body: dict[str, Any], key: str, what: str) -> dict[str, Any] | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ShapeError(f"{what} {key!r} is not an object: {value!r}")
+    return value
+
+
+def _optional_int(body: dict[str, Any], key: str, what: str) -> int | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ShapeError(f"{what} {key!r} is not a whole number: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Task:
+    """An Images v2 task, full view or list entry (which lacks input, result and message)."""
+
+    id: str
+    type: str
+    status: str
+    owner: str
+    input: dict[str, Any] | None
+    result: dict[str, Any] | None
+    # Rackspace's "None" and Glance's null are both "no message": normalised to "".
+    message: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    expires_at: datetime | None
+    self_link: str
+    schema: str
+    # Glance-only extras (Wallaby+); None elsewhere.
+    image_id: str | None
+    request_id: str | None
+    user_id: str | None
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Task:
+        body = _object(body, "task")
+        message = _optional_str(body, "message", "task") or ""
+        return cls(
+            id=_required_str(body, "id", "task"),
+            type=_optional_str(body, "type", "task") or "",
+            status=_required_str(body, "status", "task"),
+            owner=_optional_str(body, "owner", "task") or "",
+            input=_optional_object(body, "input", "task"),
+            result=_optional_object(body, "result", "task"),
+            message="" if message == "None" else message,
+            created_at=parse_timestamp(body.get("created_at"), "created_at"),
+            updated_at=parse_timestamp(body.get("updated_at"), "updated_at"),
+            expires_at=parse_timestamp(body.get("expires_at"), "expires_at"),
+            self_link=_optional_str(body, "self", "task") or "",
+            schema=_optional_str(body, "schema", "task") or "",
+            image_id=_optional_str(body, "image_id", "task"),
+            request_id=_optional_str(body, "request_id", "task"),
+            user_id=_optional_str(body, "user_id", "task"),
+            raw=body,
+        )
+
+
+_IMAGE_FIELDS = frozenset(
+    "id name status disk_format container_format size virtual_size checksum os_hash_algo "
+    "os_hash_value visibility protected os_hidden owner min_disk min_ram tags created_at "
+    "updated_at self file schema".split()
+)
+
+
+@dataclass(frozen=True)
+class Image:
+    """An Images v2 image; extra properties (Rackspace's ``com.rackspace__1__*``…) in
+    ``properties``."""
+
+    id: str
+    name: str | None
+    status: str
+    disk_format: str | None
+    container_format: str | None
+    size: int | None
+    virtual_size: int | None
+    checksum: str | None
+    os_hash_algo: str | None
+    os_hash_value: str | None
+    visibility: str | None
+    protected: bool
+    owner: str | None
+    min_disk: int | None
+    min_ram: int | None
+    tags: tuple[str, ...]
+    created_at: datetime | None
+    updated_at: datetime | None
+    file: str | None
+    self_link: str
+    properties: dict[str, Any]
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Image:
+        body = _object(body, "image")
+        tags = body.get("tags") or []
+        if not isinstance(tags, list):
+            raise ShapeError(f"image 'tags' is not a list: {tags!r}")
+        return cls(
+            id=_required_str(body, "id", "image"),
+            name=_optional_str(body, "name", "image"),
+            status=_required_str(body, "status", "image"),
+            disk_format=_optional_str(body, "disk_format", "image"),
+            container_format=_optional_str(body, "container_format", "image"),
+            size=_optional_int(body, "size", "image"),
+            virtual_size=_optional_int(body, "virtual_size", "image"),
+            checksum=_optional_str(body, "checksum", "image"),
+            os_hash_algo=_optional_str(body, "os_hash_algo", "image"),
+            os_hash_value=_optional_str(body, "os_hash_value", "image"),
+            visibility=_optional_str(body, "visibility", "image"),
+            protected=bool(body.get("protected", False)),
+            owner=_optional_str(body, "owner", "image"),
+            min_disk=_optional_int(body, "min_disk", "image"),
+            min_ram=_optional_int(body, "min_ram", "image"),
+            tags=tuple(str(tag) for tag in tags),
+            created_at=parse_timestamp(body.get("created_at"), "created_at"),
+            updated_at=parse_timestamp(body.get("updated_at"), "updated_at"),
+            file=_optional_str(body, "file", "image"),
+            self_link=_optional_str(body, "self", "image") or "",
+            properties={k: v for k, v in body.items() if k not in _IMAGE_FIELDS},
+            raw=body,
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a paginated Images v2 list and the link to the next one."""
+
+    items: list[T]
+    next_link: str | None
+
+    @classmethod
+    def from_json(cls, body: Any, key: str, build: Callable[[Any], T]) -> Page[T]:
+        body = _object(body, f"{key} list")
+        entries = body.get(key)
+        if not isinstance(entries, list):
+            raise ShapeError(f"{key} list has no {key!r} array")
+        return cls([build(entry) for entry in entries], _optional_str(body, "next", key))
+
+
+@dataclass(frozen=True)
+class Container:
+    """An entry of an account listing."""
+
+    name: str
+    count: int
+    bytes: int
+    last_modified: datetime | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> Container:
+        body = _object(body, "container")
+        return cls(
+            name=_required_str(body, "name", "container"),
+            count=_optional_int(body, "count", "container") or 0,
+            bytes=_optional_int(body, "bytes", "container") or 0,
+            last_modified=parse_timestamp(body.get("last_modified"), "last_modified"),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An entry of a container listing."""
+
+    name: str
+    bytes: int
+    hash: str
+    content_type: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class Subdir:
+    """A pseudo-directory in a listing made with a ``delimiter``."""
+
+    name: str
+
+
+def listing_entry(body: Any) -> ObjectInfo | Subdir:
+    """An object or, in delimited listings, a ``{"subdir": "prefix/"}`` entry."""
+    body = _object(body, "object")
+    if "subdir" in body:
+        return Subdir(_required_str(body, "subdir", "object"))
+    return ObjectInfo(
+        name=_required_str(body, "name", "object"),
+        bytes=_optional_int(body, "bytes", "object") or 0,
+        hash=_optional_str(body, "hash", "object") or "",
+        content_type=_optional_str(body, "content_type", "object") or "",
+        last_modified=parse_timestamp(body.get("last_modified"), "last_modified"),
+    )
+
+
+def _metadata(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
+    prefix = prefix.lower()
+    return {k[len(prefix) :].lower(): v for k, v in headers.items() if k.lower().startswith(prefix)}
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What ``HEAD`` on a container tells: counts and ``X-Container-Meta-*``."""
+
+    name: str
+    object_count: int | None
+    bytes_used: int | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_headers(cls, name: str, headers: Mapping[str, str]) -> ContainerInfo:
+        return cls(
+            name=name,
+            object_count=_int_header(headers, "X-Container-Object-Count"),
+            bytes_used=_int_header(headers, "X-Container-Bytes-Used"),
+            metadata=_metadata(headers, "X-Container-Meta-"),
+        )
+
+
+@dataclass(frozen=True)
+class ObjectMetadata:
+    """What ``HEAD`` (or the headers of ``GET``) on an object tell."""
+
+    container: str
+    name: str
+    content_length: int | None
+    etag: str | None
+    content_type: str | None
+    last_modified: datetime | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_headers(cls, container: str, name: str, headers: Mapping[str, str]) -> ObjectMetadata:
+        etag = headers.get("ETag")
+        return cls(
+            container=container,
+            name=name,
+            content_length=_int_header(headers, "Content-Length"),
+            etag=etag.strip('"') if etag else None,
+            content_type=headers.get("Content-Type"),
+            last_modified=_http_date(headers.get("Last-Modified")),
+            metadata=_metadata(headers, "X-Object-Meta-"),
+        )
