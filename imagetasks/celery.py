@@ -26,4 +26,16 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": settings.HEARTBEAT_INTERVAL,
             "options": {"expires": settings.HEARTBEAT_INTERVAL * 2},
         },
+        # Every second: claim due tasks and hand them to workers. A tick that no
+        # worker picks up in time is dropped; the next one claims the same tasks.
+        "dispatch-polls": {
+            "task": "imagetasks.dashboard.dispatch_polls",
+            "schedule": 1.0,
+            "options": {"expires": 5},
+        },
+        "discover-tasks": {
+            "task": "imagetasks.dashboard.discover_tasks",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
     }

@@ -1,5 +1,48 @@
-"""Celery jobs of the dashboard (found by ``autodiscover_tasks(related_name="jobs")``)."""
+"""Celery jobs of the dashboard (found by ``autodiscover_tasks(related_name="jobs")``).
+
+Messages carry primary keys only. Every job is safe to run twice: state writes
+are compare-and-set and snapshots are unique, because with ``acks_late`` a
+job whose worker died is delivered again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
 
 from imagetasks.dashboard.heartbeat import heartbeat
+from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.tracking import discovery, dispatcher, poller
 
-__all__ = ["heartbeat"]
+log = logging.getLogger("imagetasks.tracking")
+
+__all__ = ["discover_tasks", "dispatch_polls", "heartbeat", "poll_cloud"]
+
+
+@shared_task(name="imagetasks.dashboard.dispatch_polls", ignore_result=True)
+def dispatch_polls() -> int:
+    """Claim the tasks due for a poll and send one poll job per cloud."""
+    claimed = dispatcher.claim_due(timezone.now())
+    for cloud_id, task_ids in claimed.items():
+        poll_cloud.delay(cloud_id, task_ids)
+    return sum(len(ids) for ids in claimed.values())
+
+
+@shared_task(name="imagetasks.dashboard.poll_cloud", ignore_result=True)
+def poll_cloud(cloud_id: int, task_ids: list[str]) -> int:
+    return poller.poll(cloud_id, task_ids)
+
+
+@shared_task(name="imagetasks.dashboard.discover_tasks", ignore_result=True)
+def discover_tasks() -> int:
+    """Adopt tasks created elsewhere on every cloud that opted in."""
+    adopted = 0
+    for cloud in Cloud.objects.filter(enabled=True, discover_tasks=True):
+        try:
+            adopted += discovery.discover(cloud)
+        except Exception:
+            # One unreachable cloud must not stop discovery on the others.
+            log.exception("discovery failed cloud=%s", cloud.name)
+    return adopted

@@ -1,0 +1,73 @@
+"""Adopting tasks created outside the dashboard (CLI, SDK), so the audit trail is complete.
+
+Opt-in per cloud. Only ``import`` and ``export`` tasks are adopted: Glance
+lists its own internal task types (``api_image_import``…) too, and those are
+not the account's work.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking import observations
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.tracking.submission import describe
+
+log = logging.getLogger("imagetasks.tracking")
+
+ADOPTED_TYPES = {"import", "export"}
+OVERLAP = timedelta(minutes=5)
+SCAN_LIMIT = 1000
+
+
+def discover(cloud: Cloud) -> int:
+    """List the cloud's tasks created since the last run; adopt unknown ones. Returns how many."""
+    client = client_for(cloud)
+    known = set(
+        ImageTask.objects.filter(cloud=cloud, remote_id__isnull=False).values_list(
+            "remote_id", flat=True
+        )
+    )
+    since = cloud.discovered_until - OVERLAP if cloud.discovered_until else None
+    newest = cloud.discovered_until
+    adopted = 0
+    for entry in client.images.list_tasks(
+        sort_key="created_at", sort_dir="desc", page_size=100, limit=SCAN_LIMIT
+    ):
+        if since and entry.created_at and entry.created_at < since:
+            break
+        if entry.created_at and (newest is None or entry.created_at > newest):
+            newest = entry.created_at
+        if entry.id in known or entry.type not in ADOPTED_TYPES:
+            continue
+        if _adopt(cloud, client.images.get_task(entry.id)):
+            adopted += 1
+    Cloud.objects.filter(pk=cloud.pk).update(discovered_until=newest)
+    return adopted
+
+
+def _adopt(cloud: Cloud, remote) -> bool:
+    try:
+        task = ImageTask.objects.create(
+            cloud=cloud,
+            type=remote.type,
+            input=remote.input or {},
+            name=describe(remote.type, remote.input or {}),
+            status=statuses.SUBMITTING,
+            origin=ImageTask.Origin.DISCOVERED,
+            poll_interval=cloud.poll_min_interval,
+            next_poll_at=timezone.now(),
+        )
+    except IntegrityError:
+        return False
+    if observations.record(task, remote, timezone.now()):
+        log.info("discovered task=%s cloud=%s remote_id=%s", task.pk, cloud.name, remote.id)
+        return True
+    task.delete()  # another discoverer adopted it first
+    return False

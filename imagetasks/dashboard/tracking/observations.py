@@ -1,0 +1,85 @@
+"""Recording what a cloud says about a task: a snapshot on change, and the task row updated.
+
+A snapshot is written only when the body differs from every earlier one
+(unique on a fingerprint), in the same transaction as a compare-and-set of the
+task row, so a duplicated or concurrent poll changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import ImageTask, TaskSnapshot
+from imagetasks.dashboard.models.snapshots import fingerprint
+from imagetasks.dashboard.tracking import scheduling
+from imagetasks.openstack.types import Task as RemoteTask
+
+log = logging.getLogger("imagetasks.tracking")
+
+
+def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
+    """Store ``remote`` (a full view) if it is new; return whether anything changed.
+
+    ``task`` is the row as the caller read it: the update only applies if its
+    version is still current, otherwise another observer got there first.
+    """
+    status = statuses.get(remote.status)
+    if status.terminal:
+        interval = task.poll_interval
+        next_poll_at = scheduling.expiry_check_at(observed_at, remote.expires_at)
+    else:
+        interval = scheduling.interval_after_change(task.cloud)
+        next_poll_at = scheduling.next_poll(observed_at, interval)
+    try:
+        with transaction.atomic():
+            updated = ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+                remote_id=remote.id,
+                status=remote.status,
+                result=remote.result,
+                message=remote.message,
+                remote_created_at=remote.created_at or task.remote_created_at,
+                remote_updated_at=remote.updated_at,
+                expires_at=remote.expires_at,
+                changed_at=observed_at,
+                last_polled_at=observed_at,
+                poll_interval=interval,
+                next_poll_at=next_poll_at if task.watching else None,
+                claimed_until=None,
+                poll_errors=0,
+                stale_since=None,
+                version=F("version") + 1,
+            )
+            if not updated:
+                return False
+            TaskSnapshot.objects.create(
+                task_id=task.pk,
+                observed_at=observed_at,
+                status=remote.status,
+                message=remote.message,
+                result=remote.result,
+                remote_updated_at=remote.updated_at,
+                expires_at=remote.expires_at,
+                body=remote.raw,
+                fingerprint=fingerprint(remote.raw),
+            )
+    except IntegrityError:
+        # The same body was recorded already (a duplicated delivery): nothing changed.
+        return False
+    log.info(
+        "task changed task=%s cloud=%s remote_id=%s status=%s",
+        task.pk,
+        task.cloud.name,
+        remote.id,
+        remote.status,
+    )
+    return True
+
+
+def is_new(task: ImageTask, remote: RemoteTask) -> bool:
+    """Whether a full view differs from the last one recorded (cheap pre-check)."""
+    return not TaskSnapshot.objects.filter(task=task, fingerprint=fingerprint(remote.raw)).exists()

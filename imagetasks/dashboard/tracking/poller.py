@@ -1,0 +1,241 @@
+"""Polling one cloud's claimed tasks with the fewest requests that detect change.
+
+With few tasks in flight each is fetched (``GET /v2/tasks/{id}``), backing off
+while it does not change. With more, one list request sorted by
+``updated_at`` (newest first) shows which changed since the cloud's last scan;
+only those get a detail GET, which is needed anyway for ``result`` and
+``message``. Finished tasks are looked at once more after they expire, to
+record that the cloud deleted them. No answer, however broken, fails a task:
+errors are recorded on it and the next attempt is pushed back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking import observations, pollstate, reconcile
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.tracking.ratelimit import Pacer
+from imagetasks.openstack import (
+    CloudClient,
+    CloudError,
+    MalformedResponse,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
+from imagetasks.openstack.types import Task as RemoteTask
+
+log = logging.getLogger("imagetasks.tracking")
+
+# From this many tasks in flight on one cloud, one list request is cheaper than a GET each.
+LIST_THRESHOLD = 3
+LIST_PAGE_SIZE = 100
+# Remote timestamps have whole seconds: rescan a little behind the last scan's newest entry.
+WATERMARK_MARGIN = timedelta(seconds=2)
+# An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
+GONE_AFTER_404S = 3
+
+
+class CloudBackedOff(Exception):
+    """The cloud asked us to slow down: stop this round, keep the rest for later."""
+
+    def __init__(self, error: CloudError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def poll(cloud_id: int, task_ids: list[str]) -> int:
+    """Poll the claimed tasks of one cloud; return how many requests were sent."""
+    cloud = Cloud.objects.get(pk=cloud_id)
+    tasks = list(
+        ImageTask.objects.select_related("cloud").filter(
+            pk__in=task_ids, next_poll_at__isnull=False
+        )
+    )
+    client = client_for(cloud)
+    pacer = Pacer(cloud.max_requests_per_second)
+    now = timezone.now()
+    in_flight = [t for t in tasks if t.status in statuses.POLLED]
+    finished = [t for t in tasks if t.status in statuses.TERMINAL]
+    # A submission still "submitting" when its poll comes due lost its web process mid-POST.
+    unconfirmed = [t for t in tasks if t.status in (statuses.UNCONFIRMED, statuses.SUBMITTING)]
+    try:
+        if len(in_flight) >= LIST_THRESHOLD or _cloud_in_flight(cloud) >= LIST_THRESHOLD:
+            _poll_by_list(client, cloud, in_flight, pacer, now)
+        else:
+            for task in in_flight:
+                _poll_one(client, task, pacer)
+        for task in finished:
+            _check_expired(client, task, pacer)
+        for task in unconfirmed:
+            pacer.wait()
+            reconcile.reconcile(client, task, timezone.now())
+    except CloudBackedOff as backoff:
+        retry_after = getattr(backoff.error, "retry_after", None)
+        for task in tasks:
+            task.refresh_from_db()
+            if task.claimed_until is not None:
+                pollstate.failed_poll(task, timezone.now(), _describe(backoff.error), retry_after)
+    return pacer.sent
+
+
+def _cloud_in_flight(cloud: Cloud) -> int:
+    return ImageTask.objects.filter(cloud=cloud, status__in=statuses.POLLED, watching=True).count()
+
+
+def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
+    """Detail GET of one task, recorded as a change, no change, or an error."""
+    pacer.wait()
+    now = timezone.now()
+    try:
+        remote = client.images.get_task(task.remote_id)
+    except NotFound as error:
+        if task.poll_errors + 1 >= GONE_AFTER_404S:
+            pollstate.remote_gone(task, now)
+        else:
+            pollstate.failed_poll(task, now, _describe(error), None)
+        return
+    except (RateLimited, Unavailable) as error:
+        pollstate.failed_poll(task, now, _describe(error), getattr(error, "retry_after", None))
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        pollstate.failed_poll(task, now, _describe(error), None)
+        return
+    except Exception:
+        # Unexpected: make sure this row cannot be retried in a tight loop, then let it surface.
+        pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
+        raise
+    if observations.is_new(task, remote):
+        if not observations.record(task, remote, now):
+            task.refresh_from_db()
+            pollstate.unchanged(task, now)
+    else:
+        pollstate.unchanged(task, now)
+
+
+def _poll_by_list(
+    client: CloudClient, cloud: Cloud, claimed: list[ImageTask], pacer: Pacer, now: datetime
+) -> None:
+    """One list scan for the whole cloud; detail GETs only where the list shows a change."""
+    watched = {
+        t.remote_id: t
+        for t in ImageTask.objects.select_related("cloud").filter(
+            cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False
+        )
+    }
+    if not watched:
+        return
+    floor = _scan_floor(cloud, watched.values())
+    seen: dict[str, RemoteTask] = {}
+    newest: datetime | None = None
+    try:
+        pacer.wait()
+        for entry in client.images.list_tasks(
+            sort_key="updated_at", sort_dir="desc", page_size=LIST_PAGE_SIZE
+        ):
+            if entry.updated_at and (newest is None or entry.updated_at > newest):
+                newest = entry.updated_at
+            if entry.updated_at and floor and entry.updated_at < floor:
+                break
+            if entry.id in watched:
+                seen[entry.id] = entry
+    except (RateLimited, Unavailable) as error:
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        # A broken list answer: fall back to detail GETs for the claimed tasks.
+        log.warning("list scan failed cloud=%s error=%s", cloud.name, _describe(error))
+        for task in claimed:
+            _poll_one(client, task, pacer)
+        return
+    changed = [
+        task
+        for remote_id, task in watched.items()
+        if remote_id in seen and _differs(task, seen[remote_id])
+    ]
+    # A watched task older than the scan floor that was not listed may have expired or been
+    # lost; one that was scanned past without appearing needs its own look.
+    missing = [t for rid, t in watched.items() if rid not in seen and _should_have_seen(t, floor)]
+    for task in changed + missing:
+        _poll_one(client, task, pacer)
+    if newest is not None:
+        Cloud.objects.filter(pk=cloud.pk).update(list_watermark=newest - WATERMARK_MARGIN)
+    looked_at = {t.pk for t in changed + missing}
+    _quiet_round(cloud, [t for t in claimed if t.pk not in looked_at], now)
+
+
+def _scan_floor(cloud: Cloud, tasks) -> datetime | None:
+    """How far back the list must be read: to the last scan's newest entry, or the oldest task."""
+    if cloud.list_watermark is not None:
+        return cloud.list_watermark
+    known = [t.remote_updated_at for t in tasks if t.remote_updated_at is not None]
+    return min(known) - WATERMARK_MARGIN if known else None
+
+
+def _differs(task: ImageTask, entry: RemoteTask) -> bool:
+    return entry.status != task.status or entry.updated_at != task.remote_updated_at
+
+
+def _should_have_seen(task: ImageTask, floor: datetime | None) -> bool:
+    return floor is None or task.remote_updated_at is None or task.remote_updated_at >= floor
+
+
+def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
+    """Claimed tasks the list showed unchanged, in two statements however many there are.
+
+    In list mode a task costs nothing to look at again, so it stays at the
+    minimum interval instead of backing off.
+    """
+    if not tasks:
+        return
+    ids = [t.pk for t in tasks]
+    ImageTask.objects.filter(
+        pk__in=ids,
+        status=statuses.PROCESSING,
+        stale_since__isnull=True,
+        changed_at__lt=now - cloud.stale_after,
+    ).update(stale_since=now, version=F("version") + 1)
+    ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
+        claimed_until=None,
+        last_polled_at=now,
+        poll_interval=cloud.poll_min_interval,
+        poll_errors=0,
+        next_poll_at=now + timedelta(seconds=cloud.poll_min_interval),
+    )
+
+
+def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
+    """A finished task past its expiry: a 404 means the cloud deleted it; ours stays."""
+    pacer.wait()
+    now = timezone.now()
+    try:
+        remote = client.images.get_task(task.remote_id)
+    except NotFound:
+        pollstate.remote_gone(task, now)
+        return
+    except (RateLimited, Unavailable) as error:
+        pollstate.failed_poll(task, now, _describe(error), getattr(error, "retry_after", None))
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        pollstate.failed_poll(task, now, _describe(error), None)
+        return
+    if observations.is_new(task, remote) and observations.record(task, remote, now):
+        return
+    task.refresh_from_db()
+    pollstate.still_there_after_expiry(task, now)
+
+
+def _describe(error: CloudError) -> str:
+    text = f"{type(error).__name__}"
+    if error.status:
+        text += f" {error.status}"
+    text += f": {error.message}"
+    if isinstance(error, MalformedResponse) and error.body:
+        text += f" — received: {error.body[:300]}"
+    return text

@@ -1,0 +1,91 @@
+"""Writes of polling state that are not observations: no change, an error, gone, expired.
+
+Each is a compare-and-set on the row's version, so a stale worker cannot
+overwrite what a newer observation wrote. Only writes that change what a
+person sees (an error, the stale flag, the remote record gone) bump the
+version; a quiet "no change" does not, so the live table stays untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db.models import F
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking import scheduling
+
+log = logging.getLogger("imagetasks.tracking")
+
+MAX_ERROR_TEXT = 2000
+
+
+def _apply(task: ImageTask, *, bump: bool, **fields) -> bool:
+    if bump:
+        fields["version"] = F("version") + 1
+    return bool(
+        ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+            claimed_until=None, **fields
+        )
+    )
+
+
+def unchanged(task: ImageTask, now: datetime) -> bool:
+    """Nothing new: back off, and flag a task that has been processing for too long."""
+    interval = scheduling.interval_after_no_change(task.cloud, task.poll_interval)
+    fields = {
+        "last_polled_at": now,
+        "poll_interval": interval,
+        "poll_errors": 0,
+        "next_poll_at": scheduling.next_poll(now, interval) if task.watching else None,
+    }
+    becomes_stale = (
+        task.stale_since is None
+        and task.status == statuses.PROCESSING
+        and task.changed_at is not None
+        and now - task.changed_at > task.cloud.stale_after
+    )
+    if becomes_stale:
+        fields["stale_since"] = now
+        log.warning("task stale task=%s cloud=%s since=%s", task.pk, task.cloud.name, now)
+    return _apply(task, bump=becomes_stale or task.poll_errors > 0, **fields)
+
+
+def failed_poll(task: ImageTask, now: datetime, error: str, retry_after: float | None) -> bool:
+    """The cloud did not answer usefully: record why, back off, never fail the task."""
+    interval = scheduling.interval_after_error(task.cloud, task.poll_interval, retry_after)
+    log.warning(
+        "poll error task=%s cloud=%s errors=%d error=%s",
+        task.pk,
+        task.cloud.name,
+        task.poll_errors + 1,
+        error,
+    )
+    return _apply(
+        task,
+        bump=True,
+        last_polled_at=now,
+        poll_interval=interval,
+        poll_errors=F("poll_errors") + 1,
+        last_error=error[:MAX_ERROR_TEXT],
+        last_error_at=now,
+        next_poll_at=scheduling.next_poll(now, interval) if task.watching else None,
+    )
+
+
+def remote_gone(task: ImageTask, now: datetime) -> bool:
+    """The cloud answers 404 for a finished task: its record expired; ours stays."""
+    log.info("task expired on cloud task=%s cloud=%s", task.pk, task.cloud.name)
+    return _apply(task, bump=True, remote_gone_at=now, last_polled_at=now, next_poll_at=None)
+
+
+def still_there_after_expiry(task: ImageTask, now: datetime) -> bool:
+    """Glance purges lazily: an expired task may still answer. Look again later."""
+    return _apply(
+        task,
+        bump=False,
+        last_polled_at=now,
+        next_poll_at=now + scheduling.EXPIRED_RECHECK if task.watching else None,
+    )

@@ -1,0 +1,112 @@
+"""Submitting a task: saved first, POSTed once, its outcome recorded whatever happens.
+
+The row is created before the POST, so nothing is lost if the web process
+dies mid-request. A 4xx (or anything that means nothing was sent) makes it
+``rejected`` with the cloud's message. A timeout, a lost connection or a 5xx
+means the cloud may have created the task anyway: the row becomes
+``unconfirmed`` and the reconcile step looks for it later. The app never POSTs
+the same submission twice; a form that is sent twice carries the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db import IntegrityError
+from django.db.models import F
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.secretbox import SecretUnreadable
+from imagetasks.dashboard.tracking import observations
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.openstack import CloudError, TasksForbidden
+
+log = logging.getLogger("imagetasks.tracking")
+
+# How soon to start looking for a task whose submission went unanswered.
+RECONCILE_DELAY = 10.0
+ORPHAN_AFTER = 120.0
+TASKS_FORBIDDEN = "This account may not use the tasks API"
+
+
+def describe(task_type: str, task_input: dict) -> str:
+    """A short name for the table: the image name for imports, the image id for exports."""
+    if task_type == "import":
+        properties = task_input.get("image_properties") or {}
+        return str(properties.get("name") or task_input.get("import_from") or "")[:255]
+    return str(task_input.get("image_uuid") or "")[:255]
+
+
+def submit(
+    cloud: Cloud,
+    task_type: str,
+    task_input: dict,
+    *,
+    user=None,
+    submission_id: uuid.UUID | None = None,
+    origin: str = ImageTask.Origin.SUBMITTED,
+    resubmitted_from: ImageTask | None = None,
+) -> ImageTask:
+    """Create the task row, POST it once, and return the row in its resulting state."""
+    try:
+        task = ImageTask.objects.create(
+            id=submission_id or uuid.uuid4(),
+            cloud=cloud,
+            type=task_type,
+            input=task_input,
+            name=describe(task_type, task_input),
+            status=statuses.SUBMITTING,
+            submitted_by=user,
+            origin=origin,
+            resubmitted_from=resubmitted_from,
+            poll_interval=cloud.poll_min_interval,
+            # Should this process die before the POST's outcome is stored, the
+            # poller finds the row due and reconciles it like an unconfirmed one.
+            next_poll_at=timezone.now() + timedelta(seconds=ORPHAN_AFTER),
+        )
+    except IntegrityError:
+        # The same form arrived twice: the first submission stands.
+        return ImageTask.objects.get(pk=submission_id)
+    log.info("submitting task=%s cloud=%s type=%s", task.pk, cloud.name, task_type)
+    try:
+        remote = client_for(cloud).images.create_task(task_type, task_input)
+    except CloudError as error:
+        return _not_confirmed(task, error)
+    except SecretUnreadable as error:
+        return _finish(task, statuses.REJECTED, message=str(error))
+    observations.record(task, remote, timezone.now())
+    task.refresh_from_db()
+    log.info("submitted task=%s remote_id=%s status=%s", task.pk, task.remote_id, task.status)
+    return task
+
+
+def _not_confirmed(task: ImageTask, error: CloudError) -> ImageTask:
+    if error.outcome_unknown:
+        now = timezone.now()
+        log.warning("submission unconfirmed task=%s error=%s", task.pk, error)
+        return _finish(
+            task,
+            statuses.UNCONFIRMED,
+            last_error=f"{type(error).__name__}: {error}",
+            last_error_at=now,
+            next_poll_at=now + timedelta(seconds=RECONCILE_DELAY),
+        )
+    message = error.message
+    if isinstance(error, TasksForbidden):
+        message = f"{TASKS_FORBIDDEN}: {error.message}"
+    log.info("submission rejected task=%s status=%s message=%s", task.pk, error.status, message)
+    return _finish(task, statuses.REJECTED, message=message)
+
+
+def _finish(task: ImageTask, status: str, **fields) -> ImageTask:
+    if status in statuses.TERMINAL:
+        fields.update(watching=False, next_poll_at=None)
+    ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+        status=status, changed_at=timezone.now(), version=F("version") + 1, **fields
+    )
+    task.refresh_from_db()
+    return task
