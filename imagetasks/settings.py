@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "imagetasks.localcloud.faults.FaultInjectionMiddleware",
 ]
 
 ROOT_URLCONF = "imagetasks.urls"
@@ -131,6 +132,10 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 USE_I18N = True
 USE_TZ = True
 
+# Nothing is served from MEDIA_ROOT; naming a URL keeps test servers from serving
+# files of the working directory at "/".
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))

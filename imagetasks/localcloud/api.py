@@ -75,7 +75,11 @@ def authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if value:
             token = (
                 Token.objects.select_related("project")
-                .filter(key_hash=hash_token(value), expires_at__gt=timezone.now())
+                .filter(
+                    key_hash=hash_token(value),
+                    expires_at__gt=timezone.now(),
+                    user__enabled=True,
+                )
                 .first()
             )
         if token is None:

@@ -123,3 +123,93 @@ def route_jobs(routes: dict) -> None:
     celery_app.conf.CELERY_TASK_ROUTES = routes
     celery_app.amqp.flush_routes()
     celery_app.amqp.router = celery_app.amqp.Router()
+
+
+# --- Images v2 tasks: objects to import from, task helpers, a queue nobody consumes ---
+
+
+@pytest.fixture
+def put_object(store_dir):
+    """Store ``data`` as ``<container>/<object>`` of an account (the container is created)."""
+    from imagetasks.localcloud.objectstore import service
+
+    def put(account: Account, location: str, data: bytes):
+        container_name, _, name = location.partition("/")
+        container, _ = service.create_container(account.project, container_name)
+        return service.put_object(container, name, [data]) if name else container
+
+    return put
+
+
+@pytest.fixture
+def parked_jobs(transactional_db):
+    """Jobs go to a queue of this test's own that no worker consumes, emptied afterwards.
+
+    For tests of the API alone: tasks stay ``pending`` and no job leaks to a
+    worker of `make run` on the same broker.
+    """
+    queue = f"localcloud-parked-{uuid.uuid4().hex[:12]}"
+    previous = celery_app.conf.task_routes
+    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
+    try:
+        yield queue
+    finally:
+        route_jobs(previous)
+        with celery_app.connection_for_write() as connection:
+            from kombu import Queue
+
+            Queue(queue, channel=connection.default_channel).purge()
+
+
+@pytest.fixture
+def wait_for_task():
+    """``wait(session, task_id)``: poll GET /v2/tasks/<id> until the task ends; its last body."""
+    import time
+
+    def wait(session, task_id: str, *, timeout: float = 60.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            body = session.get(f"image/v2/tasks/{task_id}").json()
+            if body.get("status") in ("success", "failure") or time.monotonic() > deadline:
+                return body
+            time.sleep(0.05)
+
+    return wait
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Accounts are made in almost every test; PBKDF2 would cost most of their time.
+
+    Use with ``pytest.mark.usefixtures`` so it applies before ``account`` is made.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def _shared_localcloud_worker_queue(django_db_setup, django_db_blocker):
+    """One real worker thread for the whole session: stopping one takes about 4 s,
+    which would dominate tests that each run one import or export."""
+    queue = f"localcloud-shared-{uuid.uuid4().hex[:12]}"
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+        queues=[queue],
+    ):
+        yield queue
+
+
+@pytest.fixture
+def task_worker(transactional_db, store_dir, _shared_localcloud_worker_queue):
+    """Like ``localcloud_worker``, with a worker shared by the session: this test's jobs
+    go to it, and the database and store it works on are this test's."""
+    previous = celery_app.conf.task_routes
+    route_jobs({"imagetasks.localcloud.*": {"queue": _shared_localcloud_worker_queue}})
+    try:
+        yield _shared_localcloud_worker_queue
+    finally:
+        route_jobs(previous)

@@ -25,7 +25,9 @@ class StoredObject(models.Model):
     moment after a fast server-side write; readers fill it in on demand.
     """
 
-    container = models.ForeignKey(Container, on_delete=models.CASCADE, related_name="objects")
+    container = models.ForeignKey(
+        Container, on_delete=models.CASCADE, related_name="stored_objects"
+    )
     name = models.CharField(max_length=1024)
     size = models.BigIntegerField()
     etag = models.CharField(max_length=32, blank=True)

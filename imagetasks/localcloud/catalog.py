@@ -1,0 +1,105 @@
+"""The service catalog the built-in Identity returns with every token.
+
+Clients find the Images and Object Storage endpoints only through it, so the
+URLs here are the contract between Identity and the other services. Two
+flavours exist because the two identity APIs disagree: a Keystone v3 catalog
+names Glance's unversioned root (clients add ``/v2``), while a Rackspace v2.0
+catalog's image URL already ends in ``/v2``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from imagetasks.localcloud.models import Project
+
+INTERFACES = ("public", "internal", "admin")
+# Fixed ids, so a catalog is the same on every token and clients may cache it.
+_NAMESPACE = uuid.UUID("0b7d3c8e-3f57-4a53-9a44-4f1f3c0a6b21")
+
+
+def base_url(request: HttpRequest) -> str:
+    """Where clients reach this server: the configured public URL, else the request's host."""
+    configured = settings.LOCALCLOUD_PUBLIC_URL
+    if configured:
+        return configured.rstrip("/")
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def object_store_url(request: HttpRequest, project: Project) -> str:
+    return f"{base_url(request)}/localcloud/object/v1/{account_name(project)}"
+
+
+def account_name(project: Project) -> str:
+    """The Swift account of a project, as it appears in object-store paths."""
+    return f"AUTH_{project.id}"
+
+
+def identity_url(request: HttpRequest, version: str) -> str:
+    return f"{base_url(request)}/localcloud/identity/{version}"
+
+
+def keystone_catalog(request: HttpRequest, project: Project) -> list[dict]:
+    """The ``catalog`` of a Keystone v3 token."""
+    services = [
+        ("identity", "keystone", identity_url(request, "v3")),
+        ("image", "glance", f"{base_url(request)}/localcloud/image"),
+        ("object-store", "swift", object_store_url(request, project)),
+    ]
+    region = settings.LOCALCLOUD_REGION
+    return [
+        {
+            "id": _stable_id(service_type),
+            "type": service_type,
+            "name": name,
+            "endpoints": [
+                {
+                    "id": _stable_id(f"{service_type}/{interface}"),
+                    "interface": interface,
+                    "region": region,
+                    "region_id": region,
+                    "url": url,
+                }
+                for interface in INTERFACES
+            ],
+        }
+        for service_type, name, url in services
+    ]
+
+
+def rackspace_catalog(request: HttpRequest, project: Project) -> list[dict]:
+    """The ``serviceCatalog`` of a v2.0 token, named as Rackspace names its services."""
+    services = [
+        ("identity", "cloudIdentity", identity_url(request, "v2.0"), project.id),
+        ("image", "cloudImages", f"{base_url(request)}/localcloud/image/v2", project.id),
+        (
+            "object-store",
+            "cloudFiles",
+            object_store_url(request, project),
+            account_name(project),
+        ),
+    ]
+    region = settings.LOCALCLOUD_REGION
+    return [
+        {
+            "name": name,
+            "type": service_type,
+            "endpoints": [
+                {
+                    "publicURL": url,
+                    "internalURL": url,
+                    "adminURL": url,
+                    "region": region,
+                    "tenantId": tenant_id,
+                }
+            ],
+        }
+        for service_type, name, url, tenant_id in services
+    ]
+
+
+def _stable_id(name: str) -> str:
+    return uuid.uuid5(_NAMESPACE, name).hex

@@ -1,0 +1,114 @@
+"""Object bodies in and out, in constant memory whatever their size.
+
+Uploads are read from the request stream chunk by chunk and never through
+``request.body`` (which would hold the whole body in memory and is capped by
+DATA_UPLOAD_MAX_MEMORY_SIZE). Downloads stream the blob file, optionally one
+byte range of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from django.http import HttpRequest, StreamingHttpResponse
+
+from imagetasks.localcloud import blobstore
+from imagetasks.localcloud.api import ApiError
+from imagetasks.localcloud.objectstore.headers import is_whole_number
+
+
+def body_chunks(request: HttpRequest) -> Iterator[bytes]:
+    """The request body as chunks; 411/400 now, before anything is written.
+
+    A chunked body can be read only when the server decodes it and marks the
+    stream as ending by itself (``wsgi.input_terminated``, as gunicorn does);
+    Django then sees no Content-Length at all and must read the raw stream.
+    """
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        if not request.META.get("wsgi.input_terminated"):
+            raise ApiError(411, "This server cannot read chunked bodies; send Content-Length.")
+        return _until_end(request.META["wsgi.input"])
+    length = request.META.get("CONTENT_LENGTH", "")
+    if not length:
+        raise ApiError(411, "Length Required: send Content-Length or a chunked body.")
+    if not is_whole_number(length):
+        raise ApiError(400, "Invalid Content-Length")
+    return _exactly(request, int(length))
+
+
+def declared_length(request: HttpRequest) -> int:
+    """Content-Length as sent, 0 when absent (for requests that must not carry a body)."""
+    length = request.META.get("CONTENT_LENGTH", "") or "0"
+    if not is_whole_number(length):
+        raise ApiError(400, "Invalid Content-Length")
+    return int(length)
+
+
+def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The single byte range asked for, as (first, last) inclusive, or None for everything.
+
+    Syntax this server does not serve (several ranges, other units) is ignored
+    as HTTP allows, and the whole object is sent; a range that lies past the
+    end is a 416.
+    """
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or "," in spec or not dash:
+        return None
+    if not first:  # "bytes=-N": the last N bytes ("-0" asks for none, so cannot be met)
+        if not is_whole_number(last):
+            return None
+        start, end = size - min(int(last), size), size - 1
+    else:
+        if not is_whole_number(first) or (last and not is_whole_number(last)):
+            return None
+        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+        if last and int(last) < start:
+            return None
+    if start >= size:
+        raise ApiError(416, "Requested Range Not Satisfiable", {"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+def stream_blob(
+    blob_id: str, size: int, byte_range: tuple[int, int] | None
+) -> StreamingHttpResponse:
+    """A streaming answer with the blob's bytes (200) or one range of them (206)."""
+    path = blobstore.path_of(blob_id)
+    # Fail before the status line is sent if the bytes are missing.
+    path.stat()
+    start, end = byte_range or (0, size - 1)
+    response = StreamingHttpResponse(
+        _read_range(path, start, end - start + 1), status=206 if byte_range else 200
+    )
+    response["Content-Length"] = str(end - start + 1)
+    if byte_range:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+def _exactly(request: HttpRequest, length: int) -> Iterator[bytes]:
+    remaining = length
+    while remaining:
+        chunk = request.read(min(blobstore.CHUNK_SIZE, remaining))
+        if not chunk:
+            raise ApiError(400, "The request body ended before Content-Length bytes arrived.")
+        remaining -= len(chunk)
+        yield chunk
+
+
+def _until_end(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(blobstore.CHUNK_SIZE):
+        yield chunk
+
+
+def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        source.seek(start)
+        while length > 0 and (chunk := source.read(min(blobstore.CHUNK_SIZE, length))):
+            length -= len(chunk)
+            yield chunk
