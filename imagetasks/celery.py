@@ -33,6 +33,16 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 1.0,
             "options": {"expires": 5},
         },
+        "localcloud-recover-tasks": {
+            "task": "imagetasks.localcloud.recover_tasks",
+            "schedule": 30.0,
+            "options": {"expires": 30},
+        },
+        "localcloud-purge-expired-tasks": {
+            "task": "imagetasks.localcloud.purge_expired_tasks",
+            "schedule": 600.0,
+            "options": {"expires": 600},
+        },
         "discover-tasks": {
             "task": "imagetasks.dashboard.discover_tasks",
             "schedule": 60.0,

@@ -1,0 +1,67 @@
+"""The tasks API: /v2/tasks and /v2/tasks/<id> (reference §1)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from imagetasks.localcloud.api import ApiError, authenticated
+from imagetasks.localcloud.executors.lifecycle import submit, visible_tasks
+from imagetasks.localcloud.images.errors import glance_api
+from imagetasks.localcloud.images.links import service_root
+from imagetasks.localcloud.images.methods import by_method
+from imagetasks.localcloud.images.serialize import task_detail
+from imagetasks.localcloud.images.task_input import parse_task_request
+from imagetasks.localcloud.images.task_listing import list_tasks
+from imagetasks.localcloud.models import CloudTask
+
+DELETE_EXPLANATION = (
+    "This operation is currently not permitted on Glance Tasks. They are auto deleted after "
+    "reaching the time based on their expires_at property."
+)
+
+
+@glance_api
+@authenticated
+def tasks(request: HttpRequest) -> HttpResponse:
+    return by_method(request, {"GET": _list, "POST": _create})
+
+
+@glance_api
+@authenticated
+def task(request: HttpRequest, task_id: str) -> HttpResponse:
+    return by_method(request, {"GET": _show, "DELETE": _refuse_delete}, task_id)
+
+
+def _list(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(list_tasks(request.project, request.GET))
+
+
+def _create(request: HttpRequest) -> HttpResponse:
+    wanted = parse_task_request(request)
+    created = submit(request.project, wanted.type, wanted.input)
+    response = JsonResponse(task_detail(created), status=201)
+    response["Location"] = f"{service_root(request)}/v2/tasks/{created.id}"
+    return response
+
+
+def _show(request: HttpRequest, task_id: str) -> HttpResponse:
+    return JsonResponse(task_detail(_visible_task(request, task_id)))
+
+
+def _refuse_delete(request: HttpRequest, task_id: str) -> HttpResponse:
+    """Tasks are never deleted by clients; they expire (reference §1.5). The task is untouched."""
+    raise ApiError(405, DELETE_EXPLANATION, {"Allow": "GET"})
+
+
+def _visible_task(request: HttpRequest, task_id: str) -> CloudTask:
+    """The caller's live task; unknown, malformed, expired and other projects' ids all 404."""
+    try:
+        key = uuid.UUID(task_id)
+    except ValueError:
+        key = None
+    found = visible_tasks(request.project).filter(pk=key).first() if key else None
+    if found is None:
+        raise ApiError(404, f"Could not find task {task_id}")
+    return found

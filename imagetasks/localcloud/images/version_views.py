@@ -1,0 +1,39 @@
+"""The version document at the service root, which clients read to find ``/v2``.
+
+Glance answers its root with 300 Multiple Choices and a list of versions
+whose links are absolute; keystoneauth (openstacksdk) follows the link of the
+highest version. The list is also served at ``/v2/`` for clients given the
+v2.0 catalog's versioned URL, which try discovery there first.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from imagetasks.localcloud.images.errors import glance_api
+from imagetasks.localcloud.images.links import service_root
+from imagetasks.localcloud.images.methods import by_method
+
+# Images API v2.2 is where tasks appeared; earlier minor versions share the same URL.
+VERSIONS = (("v2.2", "CURRENT"), ("v2.1", "SUPPORTED"), ("v2.0", "SUPPORTED"))
+
+
+@glance_api
+def root(request: HttpRequest) -> HttpResponse:
+    return by_method(request, {"GET": lambda request: _versions(request, status=300)})
+
+
+@glance_api
+def v2(request: HttpRequest) -> HttpResponse:
+    return by_method(request, {"GET": lambda request: _versions(request, status=200)})
+
+
+def _versions(request: HttpRequest, *, status: int) -> HttpResponse:
+    href = f"{service_root(request)}/v2/"
+    body = {
+        "versions": [
+            {"id": version, "status": state, "links": [{"rel": "self", "href": href}]}
+            for version, state in VERSIONS
+        ]
+    }
+    return JsonResponse(body, status=status)

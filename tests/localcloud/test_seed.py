@@ -1,0 +1,226 @@
+"""The commands that create accounts and demo content: localcloud_seed and localcloud_user."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from io import StringIO
+
+import pytest
+import requests
+from django.core.management import CommandError, call_command
+
+from imagetasks.localcloud import vhd_samples
+from imagetasks.localcloud.models import CloudUser, Container, Project, StoredObject
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+SEEDED_FILES = {
+    "fixed.vhd",
+    "dynamic.vhd",
+    "differencing.vhd",
+    "bad-checksum.vhd",
+    "raw-disk.img",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_demo_secrets(monkeypatch):
+    monkeypatch.delenv("LOCALCLOUD_DEMO_PASSWORD", raising=False)
+    monkeypatch.delenv("LOCALCLOUD_DEMO_API_KEY", raising=False)
+
+
+def run(*args: str) -> str:
+    output = StringIO()
+    call_command(*args, stdout=output)
+    return output.getvalue()
+
+
+def printed(label: str, output: str) -> str:
+    match = re.search(rf"^{label}: (\S+)$", output, re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+# --- localcloud_seed ------------------------------------------------------------------------
+
+
+def test_seeding_twice_creates_everything_once_and_keeps_the_secrets(db, store_dir):
+    first = run("localcloud_seed")
+    user = CloudUser.objects.get(name="demo")
+    hashes = (user.password_hash, user.api_key_hash)
+
+    second = run("localcloud_seed")
+
+    user.refresh_from_db()
+    assert (user.password_hash, user.api_key_hash) == hashes
+    assert user.check_password(printed("Password", first))
+    assert user.check_api_key(printed("API key", first))
+    assert user.project.name == "demo"
+    assert Project.objects.filter(name="demo").count() == 1
+    containers = Container._default_manager.filter(project=user.project)
+    assert sorted(containers.values_list("name", flat=True)) == ["exports", "images"]
+    objects = StoredObject.objects.filter(container__project=user.project)
+    assert set(objects.values_list("name", flat=True)) == SEEDED_FILES
+    assert set(objects.values_list("container__name", flat=True)) == {"images"}
+    assert "Password:" not in second
+    assert "API key:" not in second
+    assert printed("Password", first) not in second
+
+
+def test_secrets_from_the_environment_are_used_and_never_printed(db, store_dir, monkeypatch):
+    monkeypatch.setenv("LOCALCLOUD_DEMO_PASSWORD", "demo-password-from-env")
+    monkeypatch.setenv("LOCALCLOUD_DEMO_API_KEY", "demo-key-from-env")
+
+    output = run("localcloud_seed")
+
+    user = CloudUser.objects.get(name="demo")
+    assert user.check_password("demo-password-from-env")
+    assert user.check_api_key("demo-key-from-env")
+    assert "from-env" not in output
+    assert "Password:" not in output
+
+
+def test_a_missing_sample_is_put_back_and_a_present_one_left_alone(db, store_dir):
+    run("localcloud_seed")
+    StoredObject.objects.filter(name="fixed.vhd").delete()
+    untouched = StoredObject.objects.get(name="dynamic.vhd").last_modified
+
+    output = run("localcloud_seed")
+
+    assert "fixed.vhd" in output
+    assert StoredObject.objects.filter(name="fixed.vhd").exists()
+    assert StoredObject.objects.get(name="dynamic.vhd").last_modified == untouched
+
+
+def test_the_sample_images_come_back_byte_for_byte_through_the_api(
+    live_server, store_dir, monkeypatch
+):
+    monkeypatch.setenv("LOCALCLOUD_DEMO_PASSWORD", "demo-password")
+    run("localcloud_seed")
+    auth = requests.post(
+        f"{live_server.url}/localcloud/identity/v2.0/tokens",
+        json={"auth": {"passwordCredentials": {"username": "demo", "password": "demo-password"}}},
+        timeout=30,
+    )
+    access = auth.json()["access"]
+    (files,) = [entry for entry in access["serviceCatalog"] if entry["type"] == "object-store"]
+    images = files["endpoints"][0]["publicURL"] + "/images"
+    headers = {"X-Auth-Token": access["token"]["id"]}
+
+    listing = requests.get(images, params={"format": "json"}, headers=headers, timeout=30)
+
+    assert {entry["name"] for entry in listing.json()} == SEEDED_FILES
+    for sample in vhd_samples.SAMPLES:
+        if sample.filename in SEEDED_FILES:
+            expected = sample.build()
+            response = requests.get(f"{images}/{sample.filename}", headers=headers, timeout=30)
+            assert response.content == expected, sample.filename
+            assert (
+                response.headers["ETag"] == hashlib.md5(expected, usedforsecurity=False).hexdigest()
+            )
+
+
+def test_seeding_refuses_a_demo_user_of_another_project(db, store_dir):
+    run("localcloud_user", "elsewhere", "demo", "--generate")
+
+    with pytest.raises(CommandError, match="belongs to project 'elsewhere'"):
+        run("localcloud_seed")
+
+
+# --- localcloud_user ------------------------------------------------------------------------
+
+
+def test_a_new_user_gets_a_generated_password_printed_once(db):
+    output = run("localcloud_user", "labs", "alice")
+
+    user = CloudUser.objects.get(name="alice")
+    assert user.project.name == "labs"
+    assert user.check_password(printed("Password", output))
+    assert "API key:" not in output
+    assert f"AUTH_{user.project.id}" in output
+
+
+def test_secrets_can_come_from_the_environment(db, monkeypatch):
+    monkeypatch.setenv("ALICE_PASSWORD", "alice-password-from-env")
+    monkeypatch.setenv("ALICE_KEY", "alice-key-from-env")
+
+    output = run(
+        "localcloud_user",
+        "labs",
+        "alice",
+        "--password-from-env",
+        "ALICE_PASSWORD",
+        "--api-key-from-env",
+        "ALICE_KEY",
+    )
+
+    user = CloudUser.objects.get(name="alice")
+    assert user.check_password("alice-password-from-env")
+    assert user.check_api_key("alice-key-from-env")
+    assert "from-env" not in output
+
+
+def test_an_existing_user_keeps_its_secrets_unless_asked(db):
+    run("localcloud_user", "labs", "alice")
+    before = CloudUser.objects.get(name="alice").password_hash
+
+    unchanged = run("localcloud_user", "labs", "alice")
+    with_key = run("localcloud_user", "labs", "alice", "--generate-api-key")
+
+    user = CloudUser.objects.get(name="alice")
+    assert user.password_hash == before
+    assert "Password:" not in unchanged
+    assert "Password:" not in with_key
+    assert user.check_api_key(printed("API key", with_key))
+
+
+def test_a_user_can_be_disabled_and_enabled_again(db):
+    run("localcloud_user", "labs", "alice")
+
+    run("localcloud_user", "labs", "alice", "--disable")
+    disabled = CloudUser.objects.get(name="alice").enabled
+    run("localcloud_user", "labs", "alice", "--enable")
+
+    assert disabled is False
+    assert CloudUser.objects.get(name="alice").enabled is True
+
+
+def test_an_unset_variable_is_an_error_and_creates_nothing(db, monkeypatch):
+    monkeypatch.delenv("NO_SUCH_VARIABLE", raising=False)
+
+    with pytest.raises(CommandError, match="NO_SUCH_VARIABLE"):
+        run("localcloud_user", "labs", "alice", "--password-from-env", "NO_SUCH_VARIABLE")
+
+    assert not CloudUser.objects.filter(name="alice").exists()
+    assert not Project.objects.filter(name="labs").exists()
+
+
+def test_a_user_never_moves_to_another_project(db):
+    run("localcloud_user", "labs", "alice")
+
+    with pytest.raises(CommandError, match="belongs to project 'labs'"):
+        run("localcloud_user", "other", "alice")
+
+    assert CloudUser.objects.get(name="alice").project.name == "labs"
+
+
+def test_the_seed_writes_a_clouds_yaml_entry_the_dashboard_can_import(db, store_dir, tmp_path):
+    import yaml as yaml_module
+
+    path = tmp_path / "clouds.yaml"
+    call_command(
+        "localcloud_seed", clouds_yaml=path, public_url="http://127.0.0.1:8123", stdout=StringIO()
+    )
+    entry = yaml_module.safe_load(path.read_text())["clouds"]["localcloud-demo"]
+    assert entry["auth"]["auth_url"] == "http://127.0.0.1:8123/localcloud/identity/v3"
+    assert CloudUser.objects.get(name="demo").check_password(entry["auth"]["password"])
+    assert path.stat().st_mode & 0o777 == 0o600
+
+    # A later run on another address refreshes the URL and keeps the password.
+    call_command(
+        "localcloud_seed", clouds_yaml=path, public_url="http://127.0.0.1:9000", stdout=StringIO()
+    )
+    again = yaml_module.safe_load(path.read_text())["clouds"]["localcloud-demo"]
+    assert again["auth"]["auth_url"] == "http://127.0.0.1:9000/localcloud/identity/v3"
+    assert again["auth"]["password"] == entry["auth"]["password"]

@@ -1,0 +1,178 @@
+"""A worker killed in the middle of an import: the task still ends in success, once.
+
+Real processes: two ``celery worker`` subprocesses on the test's database (the
+test database is a file for SQLite; with DATABASE_URL on PostgreSQL the test
+database is named the same way) and the same broker. The first is SIGKILLed
+while a rate-limited import is hashing; the recovery job notices the claim
+going stale and sends the task again, and the second worker finishes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings as django_settings
+from kombu import Queue
+
+from imagetasks.celery import app as celery_app
+from imagetasks.localcloud import blobstore, vhd_samples
+from imagetasks.localcloud.executors import lifecycle
+from imagetasks.localcloud.models import CloudTask, Image
+
+from .conftest import route_jobs
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+RATE = 1024 * 1024  # bytes/s: the 4 MiB sample takes about 4 s to hash
+LEASE = timedelta(seconds=3)
+
+
+def database_url(database: dict) -> str:
+    """The DATABASE_URL of the database this test runs on, for a process of its own."""
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    credentials = quote(database["USER"] or "", safe="")
+    if database["PASSWORD"]:
+        credentials += ":" + quote(database["PASSWORD"], safe="")
+    host = quote(database["HOST"] or "localhost", safe="")  # a socket directory is a path
+    if database["PORT"]:
+        host += f":{database['PORT']}"
+    options = f"?{urlencode(database['OPTIONS'])}" if database.get("OPTIONS") else ""
+    return f"postgres://{credentials}@{host}/{quote(database['NAME'])}{options}"
+
+
+class WorkerProcess:
+    """A ``celery worker`` subprocess consuming only ``queue``, logging to a file."""
+
+    def __init__(self, queue: str, log: Path):
+        env = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "imagetasks.settings",
+            "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+            "IMAGETASKS_VAR_DIR": str(django_settings.VAR_DIR),
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            "LOCALCLOUD_STORE_DIR": str(django_settings.LOCALCLOUD_STORE_DIR),
+            "LOCALCLOUD_RATE_LIMIT": str(RATE),
+        }
+        self.log = log
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "imagetasks",
+                    "worker",
+                    "--queues",
+                    queue,
+                    "--pool",
+                    "solo",
+                    "--hostname",
+                    f"{log.stem}-{uuid.uuid4().hex[:8]}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=django_settings.BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture
+def worker_queue(transactional_db, store_dir):
+    queue = f"localcloud-killed-{uuid.uuid4().hex[:12]}"
+    previous = celery_app.conf.task_routes
+    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
+    try:
+        yield queue
+    finally:
+        route_jobs(previous)
+        with celery_app.connection_for_write() as connection:
+            Queue(queue, channel=connection.default_channel).purge()
+
+
+def wait_until(predicate, timeout: float, what: str, workers=()) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {w.log.name}\n{w.output()}" for w in workers)
+            pytest.fail(f"timed out waiting for {what}\n{logs}")
+        time.sleep(0.1)
+
+
+def test_an_import_survives_its_worker_being_killed(
+    cloud, account, put_object, worker_queue, tmp_path
+):
+    data = vhd_samples.fixed_vhd()
+    stored = put_object(account, "imports/fixed.vhd", data)
+    first = WorkerProcess(worker_queue, tmp_path / "worker-a.log")
+    second = None
+    try:
+        created = cloud.post(
+            "image/v2/tasks",
+            json={"type": "import", "input": {"import_from": "imports/fixed.vhd"}},
+        ).json()
+        task = CloudTask.objects.filter(pk=created["id"])
+        wait_until(lambda: task.get().status == "processing", 30, "the first run to start", [first])
+        time.sleep(1.0)  # well inside the 4 s hashing pass
+
+        first.kill()
+        second = WorkerProcess(worker_queue, tmp_path / "worker-b.log")
+
+        assert task.get().status == "processing"
+        wait_until(
+            lambda: lifecycle.recover_stuck(lease=LEASE) > 0,
+            15,
+            "recovery to see the dead run",
+            [first, second],
+        )
+        wait_until(
+            lambda: task.get().status in ("success", "failure"),
+            30,
+            "the second run to finish",
+            [first, second],
+        )
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+    finished = task.get()
+    assert finished.status == "success", finished.message
+    assert finished.attempts == 2
+    image = Image.objects.get()
+    assert str(image.id) == finished.result["image_id"]
+    assert image.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert image.os_hash_value == hashlib.sha512(data).hexdigest()
+    # The object's blob and the image's link to it; nothing left by the killed run.
+    blobs = sorted(path.name for path in blobstore.root().rglob("*") if path.is_file())
+    assert blobs == sorted([image.blob_id, stored.blob_id])
