@@ -42,6 +42,7 @@ SUBMITTING = "submitting"
 UNCONFIRMED = "unconfirmed"
 REJECTED = "rejected"
 LOST = "lost"
+VANISHED = "vanished"
 PENDING = "pending"
 PROCESSING = "processing"
 SUCCESS = "success"
@@ -64,6 +65,8 @@ _ALL = [
            "The cloud refused the submission."),
     Status(LOST, "Not submitted", Phase.FAILED, "bad", "⊘", False, True,
            "The submission's outcome stayed unknown and no task was found on the cloud."),
+    Status(VANISHED, "Vanished", Phase.FAILED, "warn", "⌀", False, True,
+           "The cloud forgot the task before it was seen to finish; look for its result."),
 ]  # fmt: skip
 
 STATUSES: dict[str, Status] = {status.code: status for status in _ALL}

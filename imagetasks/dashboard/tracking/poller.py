@@ -98,7 +98,7 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         remote = client.images.get_task(task.remote_id)
     except NotFound as error:
         if task.poll_errors + 1 >= GONE_AFTER_404S:
-            pollstate.remote_gone(task, now)
+            pollstate.vanished(task, now)
         else:
             pollstate.failed_poll(task, now, _describe(error), None)
         return

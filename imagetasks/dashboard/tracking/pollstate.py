@@ -81,6 +81,26 @@ def remote_gone(task: ImageTask, now: datetime) -> bool:
     return _apply(task, bump=True, remote_gone_at=now, last_polled_at=now, next_poll_at=None)
 
 
+def vanished(task: ImageTask, now: datetime) -> bool:
+    """An unfinished task the cloud keeps answering 404 for: it expired or was lost
+    before its end was observed. Stop polling; say so rather than show it in flight."""
+    log.warning("task vanished task=%s cloud=%s", task.pk, task.cloud.name)
+    return _apply(
+        task,
+        bump=True,
+        status=statuses.VANISHED,
+        message=(
+            "The cloud no longer knows this task and its outcome was not observed. "
+            "Check whether its result (the image or the exported object) exists."
+        ),
+        remote_gone_at=now,
+        last_polled_at=now,
+        changed_at=now,
+        watching=False,
+        next_poll_at=None,
+    )
+
+
 def still_there_after_expiry(task: ImageTask, now: datetime) -> bool:
     """Glance purges lazily: an expired task may still answer. Look again later."""
     return _apply(
