@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 IMAGETASKS_BIND ?= 127.0.0.1:8000
 export IMAGETASKS_BIND
 
-.PHONY: run test lint format bench clean install install-dev
+.PHONY: run test test-glance lint format bench clean install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ run: install
 test: install-dev
 	mkdir -p var/test
 	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test} $(BIN)/pytest $(PYTEST_ARGS)
+
+# The tier against a real OpenStack Glance (docs/GLANCE.md). The first run installs
+# Glance into var/glance-venv (about 2 minutes); later runs take well under one.
+test-glance: install-dev
+	mkdir -p var/test-glance
+	$(BIN)/python -m tests_glance.harness.venv var/glance-venv
+	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test-glance} $(BIN)/pytest tests_glance $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
