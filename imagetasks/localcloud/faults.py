@@ -30,7 +30,8 @@ class FaultInjectionMiddleware:
     In order: wait LOCALCLOUD_FAULT_LATENCY seconds; then, at
     LOCALCLOUD_FAULT_ERROR_RATE, answer 500 or 503 (``Retry-After: 1``) without
     running the view; at LOCALCLOUD_FAULT_UNAUTHORIZED_RATE, answer 401; and at
-    LOCALCLOUD_FAULT_MALFORMED_RATE, cut a JSON 200 body in half.
+    LOCALCLOUD_FAULT_MALFORMED_RATE, cut a JSON 200 or 201 body in half (for a 201
+    the work was done and only the answer is lost, as when a connection drops).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -69,7 +70,7 @@ def _server_error() -> HttpResponse:
 
 def _is_json_success(response: HttpResponse) -> bool:
     return (
-        response.status_code == 200
+        response.status_code in (200, 201)
         and not response.streaming
         and response.get("Content-Type", "").startswith("application/json")
     )

@@ -10,24 +10,18 @@ going stale and sends the task again, and the second worker finishes it.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
-from django.conf import settings as django_settings
 from kombu import Queue
 
 from imagetasks.celery import app as celery_app
 from imagetasks.localcloud import blobstore, vhd_samples
 from imagetasks.localcloud.executors import lifecycle
 from imagetasks.localcloud.models import CloudTask, Image
+from tests.support.workers import WorkerProcess, wait_until
 
 from .conftest import route_jobs
 
@@ -35,76 +29,7 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 RATE = 1024 * 1024  # bytes/s: the 4 MiB sample takes about 4 s to hash
 LEASE = timedelta(seconds=3)
-
-
-def database_url(database: dict) -> str:
-    """The DATABASE_URL of the database this test runs on, for a process of its own."""
-    if database["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{database['NAME']}"
-    credentials = quote(database["USER"] or "", safe="")
-    if database["PASSWORD"]:
-        credentials += ":" + quote(database["PASSWORD"], safe="")
-    host = quote(database["HOST"] or "localhost", safe="")  # a socket directory is a path
-    if database["PORT"]:
-        host += f":{database['PORT']}"
-    options = f"?{urlencode(database['OPTIONS'])}" if database.get("OPTIONS") else ""
-    return f"postgres://{credentials}@{host}/{quote(database['NAME'])}{options}"
-
-
-class WorkerProcess:
-    """A ``celery worker`` subprocess consuming only ``queue``, logging to a file."""
-
-    def __init__(self, queue: str, log: Path):
-        env = os.environ | {
-            "DJANGO_SETTINGS_MODULE": "imagetasks.settings",
-            "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
-            "IMAGETASKS_VAR_DIR": str(django_settings.VAR_DIR),
-            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-            "LOCALCLOUD_STORE_DIR": str(django_settings.LOCALCLOUD_STORE_DIR),
-            "LOCALCLOUD_RATE_LIMIT": str(RATE),
-        }
-        self.log = log
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "imagetasks",
-                    "worker",
-                    "--queues",
-                    queue,
-                    "--pool",
-                    "solo",
-                    "--hostname",
-                    f"{log.stem}-{uuid.uuid4().hex[:8]}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--without-heartbeat",
-                    "--loglevel",
-                    "INFO",
-                ],
-                cwd=django_settings.BASE_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
+PACED = {"LOCALCLOUD_RATE_LIMIT": str(RATE)}
 
 
 @pytest.fixture
@@ -120,21 +45,12 @@ def worker_queue(transactional_db, store_dir):
             Queue(queue, channel=connection.default_channel).purge()
 
 
-def wait_until(predicate, timeout: float, what: str, workers=()) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {w.log.name}\n{w.output()}" for w in workers)
-            pytest.fail(f"timed out waiting for {what}\n{logs}")
-        time.sleep(0.1)
-
-
 def test_an_import_survives_its_worker_being_killed(
     cloud, account, put_object, worker_queue, tmp_path
 ):
     data = vhd_samples.fixed_vhd()
     stored = put_object(account, "imports/fixed.vhd", data)
-    first = WorkerProcess(worker_queue, tmp_path / "worker-a.log")
+    first = WorkerProcess(worker_queue, tmp_path / "worker-a.log", **PACED)
     second = None
     try:
         created = cloud.post(
@@ -146,7 +62,7 @@ def test_an_import_survives_its_worker_being_killed(
         time.sleep(1.0)  # well inside the 4 s hashing pass
 
         first.kill()
-        second = WorkerProcess(worker_queue, tmp_path / "worker-b.log")
+        second = WorkerProcess(worker_queue, tmp_path / "worker-b.log", **PACED)
 
         assert task.get().status == "processing"
         wait_until(

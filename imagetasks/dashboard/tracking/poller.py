@@ -54,9 +54,10 @@ class CloudBackedOff(Exception):
 def poll(cloud_id: int, task_ids: list[str]) -> int:
     """Poll the claimed tasks of one cloud; return how many requests were sent."""
     cloud = Cloud.objects.get(pk=cloud_id)
+    # Only tasks still claimed: a duplicated delivery of this job finds them released.
     tasks = list(
         ImageTask.objects.select_related("cloud").filter(
-            pk__in=task_ids, next_poll_at__isnull=False
+            pk__in=task_ids, claimed_until__isnull=False
         )
     )
     client = client_for(cloud)

@@ -1,0 +1,169 @@
+"""Django admin: clouds (secret write-only) and a read-only audit of tasks and snapshots."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from imagetasks.dashboard.models import Cloud, Heartbeat, ImageTask, TaskSnapshot
+
+
+class CloudForm(forms.ModelForm):
+    """The secret is typed in, never shown: an empty field keeps the stored one."""
+
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Password, API key, application credential secret or token. "
+        "Leave empty to keep the stored one; it is never shown.",
+    )
+
+    class Meta:
+        model = Cloud
+        fields = [
+            "name", "description", "enabled", "auth_type", "auth_url", "region", "interface",
+            "username", "user_domain", "project_name", "project_id", "project_domain",
+            "application_credential_id", "verify_tls", "timeout", "image_endpoint",
+            "object_store_endpoint", "poll_min_interval", "poll_max_interval",
+            "max_requests_per_second", "stale_after", "discover_tasks", "auto_resubmit_396",
+            "users", "groups",
+        ]  # fmt: skip
+
+    def save(self, commit=True):
+        cloud = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            cloud.set_secret(self.cleaned_data["secret"])
+        if commit:
+            cloud.save()
+            self.save_m2m()
+        return cloud
+
+
+@admin.register(Cloud)
+class CloudAdmin(admin.ModelAdmin):
+    form = CloudForm
+    list_display = ["name", "auth_type", "auth_url", "region", "enabled", "secret_set"]
+    list_filter = ["auth_type", "enabled"]
+    search_fields = ["name", "auth_url", "username", "project_name"]
+    filter_horizontal = ["users", "groups"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "enabled"]}),
+        (
+            "Account",
+            {
+                "fields": [
+                    "auth_type",
+                    "auth_url",
+                    "region",
+                    "interface",
+                    "username",
+                    "user_domain",
+                    "project_name",
+                    "project_id",
+                    "project_domain",
+                    "application_credential_id",
+                    "secret",
+                    "verify_tls",
+                    "timeout",
+                ]
+            },
+        ),
+        ("Endpoint overrides", {"fields": ["image_endpoint", "object_store_endpoint"]}),
+        (
+            "Polling",
+            {
+                "fields": [
+                    "poll_min_interval",
+                    "poll_max_interval",
+                    "max_requests_per_second",
+                    "stale_after",
+                    "discover_tasks",
+                    "auto_resubmit_396",
+                ]
+            },
+        ),
+        ("Access", {"fields": ["users", "groups"]}),
+    ]
+
+    @admin.display(boolean=True, description="secret")
+    def secret_set(self, cloud: Cloud) -> bool:
+        return cloud.has_secret
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is evidence: nobody, superusers included, adds, edits or deletes it here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SnapshotInline(admin.TabularInline):
+    model = TaskSnapshot
+    fields = ["observed_at", "status", "message", "remote_updated_at", "expires_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImageTask)
+class ImageTaskAdmin(ReadOnlyAdmin):
+    list_display = ["name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin"]
+    list_filter = ["status", "type", "cloud", "origin", "submitted_by"]
+    list_select_related = ["cloud", "submitted_by"]
+    search_fields = ["name", "=id", "=remote_id", "message"]
+    date_hierarchy = "submitted_at"
+    show_full_result_count = False
+    inlines = [SnapshotInline]
+    fieldsets = [
+        (None, {"fields": ["id", "cloud", "remote_id", "type", "name", "status", "origin"]}),
+        ("Input", {"fields": ["input", "submitted_by", "submitted_at", "resubmitted_from"]}),
+        ("Result", {"fields": ["result", "message"]}),
+        (
+            "Timing",
+            {"fields": ["remote_created_at", "remote_updated_at", "expires_at", "remote_gone_at"]},
+        ),
+        (
+            "Polling",
+            {
+                "fields": [
+                    "watching",
+                    "next_poll_at",
+                    "last_polled_at",
+                    "poll_interval",
+                    "poll_errors",
+                    "last_error",
+                    "last_error_at",
+                    "stale_since",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(TaskSnapshot)
+class TaskSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["task", "status", "observed_at", "remote_updated_at"]
+    list_filter = ["status"]
+    list_select_related = ["task"]
+    date_hierarchy = "observed_at"
+    show_full_result_count = False
+    search_fields = ["=task__id", "=task__remote_id"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["part", "last_seen", "detail"]

@@ -1,0 +1,101 @@
+"""Real worker processes for tests that must kill one (SIGKILL) and start another."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings as django_settings
+
+
+def database_url(database: dict) -> str:
+    """The DATABASE_URL of the database this test runs on, for a process of its own."""
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    credentials = quote(database["USER"] or "", safe="")
+    if database["PASSWORD"]:
+        credentials += ":" + quote(database["PASSWORD"], safe="")
+    host = quote(database["HOST"] or "localhost", safe="")  # a socket directory is a path
+    if database["PORT"]:
+        host += f":{database['PORT']}"
+    options = f"?{urlencode(database['OPTIONS'])}" if database.get("OPTIONS") else ""
+    return f"postgres://{credentials}@{host}/{quote(database['NAME'])}{options}"
+
+
+class WorkerProcess:
+    """A ``celery worker`` subprocess on the test's database and broker, logging to a file.
+
+    It consumes only the given queues, so jobs of other tests cannot reach it.
+    """
+
+    def __init__(self, queues: str | list[str], log: Path, **environment: str):
+        queues = [queues] if isinstance(queues, str) else queues
+        env = (
+            os.environ
+            | {
+                "DJANGO_SETTINGS_MODULE": "imagetasks.settings",
+                "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+                "IMAGETASKS_VAR_DIR": str(django_settings.VAR_DIR),
+                "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+                "LOCALCLOUD_STORE_DIR": str(django_settings.LOCALCLOUD_STORE_DIR),
+            }
+            | environment
+        )
+        self.log = log
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "imagetasks",
+                    "worker",
+                    "--queues",
+                    ",".join(queues),
+                    "--pool",
+                    "solo",
+                    "--hostname",
+                    f"{log.stem}-{uuid.uuid4().hex[:8]}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=django_settings.BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def wait_until(predicate, timeout: float, what: str, workers=()) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {w.log.name}\n{w.output()}" for w in workers)
+            pytest.fail(f"timed out waiting for {what}\n{logs}")
+        time.sleep(0.1)
