@@ -7,10 +7,15 @@ match the bodies (reference §7.2).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import glanceclient
 import pytest
+from django.conf import settings
 from glanceclient import exc
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
@@ -113,3 +118,28 @@ def test_glanceclient_finds_the_image_service_in_the_identity_catalog(live_serve
 
     assert list(glance.tasks.list()) == []
     assert list(glance.images.list()) == []
+
+
+def test_the_glance_command_line_client_lists_tasks_through_keystone(live_server, cloud, account):
+    """What the README shows: the `glance` shell with the usual OS_* variables."""
+    created = cloud.post(
+        "image/v2/tasks", json={"type": "import", "input": {"import_from": "images/none.vhd"}}
+    ).json()
+    environment = {
+        "PATH": os.environ["PATH"],
+        "OS_AUTH_URL": f"{live_server.url}/localcloud/identity/v3",
+        "OS_USERNAME": account.user.name,
+        "OS_PASSWORD": account.password,
+        "OS_PROJECT_NAME": account.project.name,
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_NAME": "Default",
+        "OS_REGION_NAME": settings.LOCALCLOUD_REGION,
+    }
+    shell = Path(sys.executable).parent / "glance"
+
+    listed = subprocess.run(
+        [str(shell), "task-list"], env=environment, capture_output=True, text=True, timeout=60
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert created["id"] in listed.stdout

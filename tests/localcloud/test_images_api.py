@@ -429,3 +429,11 @@ def test_the_localcloud_image_command_explains_what_is_wrong(
 
     with pytest.raises(CommandError, match=re.escape(message)):
         call_command("localcloud_image", project, "x", str(tmp_path / file), "--disk-format", "vhd")
+
+
+def test_versions_lists_the_same_with_200_as_glance_does(anonymous_cloud):
+    root = anonymous_cloud.get("image/")
+    listing = anonymous_cloud.get("image/versions")
+
+    assert listing.status_code == 200
+    assert listing.json() == root.json()

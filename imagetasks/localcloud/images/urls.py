@@ -6,7 +6,7 @@ from imagetasks.localcloud.images import image_views, schema_views, task_views, 
 
 urlpatterns = [
     path("", version_views.root, name="image-versions"),
-    path("versions", version_views.root),
+    path("versions", version_views.listing),
     path("v2", version_views.v2),
     path("v2/", version_views.v2),
     path("v2/images", image_views.images, name="image-list"),

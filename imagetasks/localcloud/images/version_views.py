@@ -24,6 +24,13 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 @glance_api
+def listing(request: HttpRequest) -> HttpResponse:
+    """``GET /versions``: the same list with 200, as Glance answers it (glanceclient's
+    shell reads it there and treats a 300 as an error)."""
+    return by_method(request, {"GET": lambda request: _versions(request, status=200)})
+
+
+@glance_api
 def v2(request: HttpRequest) -> HttpResponse:
     return by_method(request, {"GET": lambda request: _versions(request, status=200)})
 
