@@ -68,7 +68,8 @@ def poll(cloud_id: int, task_ids: list[str]) -> int:
     # A submission still "submitting" when its poll comes due lost its web process mid-POST.
     unconfirmed = [t for t in tasks if t.status in (statuses.UNCONFIRMED, statuses.SUBMITTING)]
     try:
-        if len(in_flight) >= LIST_THRESHOLD or _cloud_in_flight(cloud) >= LIST_THRESHOLD:
+        many = len(in_flight) >= LIST_THRESHOLD or _cloud_in_flight(cloud) >= LIST_THRESHOLD
+        if many and _lists_are_harmless(client):
             _poll_by_list(client, cloud, in_flight, pacer, now)
         else:
             for task in in_flight:
@@ -85,6 +86,20 @@ def poll(cloud_id: int, task_ids: list[str]) -> int:
             if task.claimed_until is not None:
                 pollstate.failed_poll(task, timezone.now(), _describe(backoff.error), retry_after)
     return pacer.sent
+
+
+def _lists_are_harmless(client: CloudClient) -> bool:
+    """Whether a list request may be used to find changes.
+
+    Glance deletes a project's expired tasks whenever the project lists them,
+    so with a short ``task_time_to_live`` a list scan would delete a task that
+    just ended before the tracker reads its result. On Glance-style clouds the
+    tracker therefore fetches each task; GETs have no side effects.
+    """
+    try:
+        return client.tasks_flavour().import_style != "glance"
+    except CloudError:
+        return False
 
 
 def _cloud_in_flight(cloud: Cloud) -> int:

@@ -30,6 +30,7 @@ log = logging.getLogger("imagetasks.tracking")
 # How soon to start looking for a task whose submission went unanswered.
 RECONCILE_DELAY = 10.0
 ORPHAN_AFTER = 120.0
+# How a refusal of the tasks API reads (the client words it; Glance forbids it by default).
 TASKS_FORBIDDEN = "This account may not use the tasks API"
 
 
@@ -97,7 +98,8 @@ def _not_confirmed(task: ImageTask, error: CloudError) -> ImageTask:
         )
     message = error.message
     if isinstance(error, TasksForbidden):
-        message = f"{TASKS_FORBIDDEN}: {error.message}"
+        # The client already says "this account may not use the tasks API: …".
+        message = message[:1].upper() + message[1:]
     log.info("submission rejected task=%s status=%s message=%s", task.pk, error.status, message)
     return _finish(task, statuses.REJECTED, message=message)
 
