@@ -75,6 +75,7 @@ class Cloud(models.Model):
     # Bookkeeping of the poller and of discovery (remote timestamps, not local ones).
     list_watermark = models.DateTimeField(null=True, blank=True, editable=False)
     discovered_until = models.DateTimeField(null=True, blank=True, editable=False)
+    scan_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="clouds",

@@ -9,7 +9,7 @@ from imagetasks.dashboard.models.tasks import ImageTask
 
 
 def fingerprint(body: object) -> str:
-    """A stable digest of a task body, so the same observation is stored once."""
+    """A stable digest of (the meaningful part of) a task body, so an observation is stored once."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -16,6 +16,13 @@ _lock = threading.Lock()
 _clients: dict[int, tuple[str, CloudClient]] = {}
 
 
+CONFIG_FIELDS = (
+    "auth_url", "auth_type", "username", "secret_encrypted", "project_name", "project_id",
+    "user_domain", "project_domain", "application_credential_id", "region", "interface",
+    "verify_tls", "timeout", "image_endpoint", "object_store_endpoint",
+)  # fmt: skip
+
+
 def config_for(cloud: Cloud) -> CloudConfig:
     overrides = {}
     if cloud.image_endpoint:
@@ -41,8 +48,12 @@ def config_for(cloud: Cloud) -> CloudConfig:
 
 
 def _identity(cloud: Cloud) -> str:
-    """What, in a cloud row, a cached client depends on (the secret only as a digest)."""
-    fields = [str(getattr(cloud, f.attname)) for f in Cloud._meta.concrete_fields]
+    """What a cached client depends on: its config (the secret only as a digest).
+
+    Not the whole row: the poller moves bookkeeping fields on every scan, and a
+    new client means a new token.
+    """
+    fields = [str(getattr(cloud, name)) for name in CONFIG_FIELDS]
     return hashlib.sha256("\0".join(fields).encode()).hexdigest()
 
 

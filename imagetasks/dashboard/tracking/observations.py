@@ -22,8 +22,29 @@ from imagetasks.openstack.types import Task as RemoteTask
 log = logging.getLogger("imagetasks.tracking")
 
 
+def fingerprint_of(remote: RemoteTask) -> str:
+    """What makes an observation new: the fields that say what happened.
+
+    A list entry lacks ``input``, ``result`` and ``message``; for a task in
+    flight those say nothing anyway, so a list entry and a full view of the
+    same state are the same observation and are stored once.
+    """
+    return fingerprint(
+        {
+            "id": remote.id,
+            "status": remote.status,
+            "updated_at": remote.updated_at,
+            "expires_at": remote.expires_at,
+            "result": remote.result,
+            "message": remote.message,
+        }
+    )
+
+
 def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
-    """Store ``remote`` (a full view) if it is new; return whether anything changed.
+    """Store ``remote`` if it is new; return whether anything changed.
+
+    ``remote`` is a full view, or a list entry of a task still in flight.
 
     ``task`` is the row as the caller read it: the update only applies if its
     version is still current, otherwise another observer got there first.
@@ -65,7 +86,7 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
                 remote_updated_at=remote.updated_at,
                 expires_at=remote.expires_at,
                 body=remote.raw,
-                fingerprint=fingerprint(remote.raw),
+                fingerprint=fingerprint_of(remote),
             )
     except IntegrityError:
         # The same body was recorded already (a duplicated delivery): nothing changed.
@@ -81,5 +102,5 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
 
 
 def is_new(task: ImageTask, remote: RemoteTask) -> bool:
-    """Whether a full view differs from the last one recorded (cheap pre-check)."""
-    return not TaskSnapshot.objects.filter(task=task, fingerprint=fingerprint(remote.raw)).exists()
+    """Whether an observation differs from every one recorded (cheap pre-check)."""
+    return not TaskSnapshot.objects.filter(task=task, fingerprint=fingerprint_of(remote)).exists()

@@ -41,6 +41,12 @@ LIST_PAGE_SIZE = 100
 WATERMARK_MARGIN = timedelta(seconds=2)
 # An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
 GONE_AFTER_404S = 3
+# In list mode a cloud is scanned once per beat tick, by one job at a time.
+LIST_TICK = timedelta(seconds=1)
+SCAN_LEASE = timedelta(seconds=30)
+# Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
+# cap; the rest wait for the next tick, so no job runs long and ends are fetched first.
+DETAIL_WINDOW = 2.0
 
 
 class CloudBackedOff(Exception):
@@ -139,7 +145,24 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
 def _poll_by_list(
     client: CloudClient, cloud: Cloud, claimed: list[ImageTask], pacer: Pacer, now: datetime
 ) -> None:
-    """One list scan for the whole cloud; detail GETs only where the list shows a change."""
+    """One list scan for the whole cloud; detail GETs only for tasks that ended.
+
+    A change to a status still in flight is recorded from the list entry
+    itself (it lacks only ``result`` and ``message``, which say nothing until
+    the end). Only one job scans a cloud at a time (a lease on the cloud row).
+    """
+    if not _take_scan_lease(cloud, now):
+        _quiet_round(cloud, claimed, now)  # another job is scanning this cloud right now
+        return
+    try:
+        _scan(client, cloud, claimed, pacer, now)
+    finally:
+        Cloud.objects.filter(pk=cloud.pk).update(scan_until=None)
+
+
+def _scan(
+    client: CloudClient, cloud: Cloud, claimed: list[ImageTask], pacer: Pacer, now: datetime
+) -> None:
     watched = {
         t.remote_id: t
         for t in ImageTask.objects.select_related("cloud").filter(
@@ -170,20 +193,43 @@ def _poll_by_list(
         for task in claimed:
             _poll_one(client, task, pacer)
         return
-    changed = [
-        task
-        for remote_id, task in watched.items()
-        if remote_id in seen and _differs(task, seen[remote_id])
-    ]
-    # A watched task older than the scan floor that was not listed may have expired or been
-    # lost; one that was scanned past without appearing needs its own look.
+    ended, moved = [], []
+    for remote_id, task in watched.items():
+        entry = seen.get(remote_id)
+        if entry is not None and _differs(task, entry):
+            (moved if statuses.get(entry.status).in_flight else ended).append(task)
+    for task in moved:
+        observations.record(task, seen[task.remote_id], now)
+    # A watched task the scan went past without seeing may have expired or been lost.
     missing = [t for rid, t in watched.items() if rid not in seen and _should_have_seen(t, floor)]
-    for task in changed + missing:
+    to_fetch = ended + missing
+    budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
+    for task in to_fetch[:budget]:
         _poll_one(client, task, pacer)
-    if newest is not None:
-        Cloud.objects.filter(pk=cloud.pk).update(list_watermark=newest - WATERMARK_MARGIN)
-    looked_at = {t.pk for t in changed + missing}
+    deferred = to_fetch[budget:]
+    watermark = _next_watermark(newest, [seen.get(t.remote_id) for t in deferred], deferred)
+    if watermark is not None:
+        Cloud.objects.filter(pk=cloud.pk).update(list_watermark=watermark)
+    looked_at = {t.pk for t in moved + to_fetch[:budget]}
     _quiet_round(cloud, [t for t in claimed if t.pk not in looked_at], now)
+
+
+def _take_scan_lease(cloud: Cloud, now: datetime) -> bool:
+    return bool(
+        Cloud.objects.filter(pk=cloud.pk)
+        .filter(Q(scan_until__isnull=True) | Q(scan_until__lt=now))
+        .update(scan_until=now + SCAN_LEASE)
+    )
+
+
+def _next_watermark(newest, deferred_entries, deferred_tasks) -> datetime | None:
+    """Where the next scan may stop: before anything this one saw but did not fetch yet."""
+    if newest is None:
+        return None
+    marks = [newest]
+    marks += [e.updated_at for e in deferred_entries if e is not None and e.updated_at]
+    marks += [t.remote_updated_at for t in deferred_tasks if t.remote_updated_at]
+    return min(marks) - WATERMARK_MARGIN
 
 
 def _scan_floor(cloud: Cloud, tasks) -> datetime | None:
@@ -205,8 +251,9 @@ def _should_have_seen(task: ImageTask, floor: datetime | None) -> bool:
 def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
     """Claimed tasks the list showed unchanged, in two statements however many there are.
 
-    In list mode a task costs nothing to look at again, so it stays at the
-    minimum interval instead of backing off.
+    In list mode looking again costs one list request for the whole cloud, so
+    these tasks are due again at the next tick instead of backing off: the
+    cloud is scanned once a tick, which is what keeps detection fast.
     """
     if not tasks:
         return
@@ -220,9 +267,9 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None,
         last_polled_at=now,
-        poll_interval=cloud.poll_min_interval,
+        poll_interval=LIST_TICK.total_seconds(),
         poll_errors=0,
-        next_poll_at=now + timedelta(seconds=cloud.poll_min_interval),
+        next_poll_at=now + LIST_TICK,
     )
 
 
