@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from imagetasks.dashboard import access, audit
 from imagetasks.dashboard.models import Cloud, Heartbeat, ImageTask, TaskSnapshot
+from imagetasks.dashboard.tracking.submission import submit
 
 
 class CloudForm(forms.ModelForm):
@@ -128,6 +130,7 @@ class ImageTaskAdmin(ReadOnlyAdmin):
     date_hierarchy = "submitted_at"
     show_full_result_count = False
     inlines = [SnapshotInline]
+    actions = ["export_csv", "export_json", "resubmit_selected"]
     fieldsets = [
         (None, {"fields": ["id", "cloud", "remote_id", "type", "name", "status", "origin"]}),
         ("Input", {"fields": ["input", "submitted_by", "submitted_at", "resubmitted_from"]}),
@@ -152,6 +155,38 @@ class ImageTaskAdmin(ReadOnlyAdmin):
             },
         ),
     ]
+
+    @admin.action(description="Export selected with their history (CSV)")
+    def export_csv(self, request, queryset):
+        return audit.csv_response(queryset, "imagetasks-audit.csv")
+
+    @admin.action(description="Export selected with their history (JSON)")
+    def export_json(self, request, queryset):
+        return audit.json_response(queryset, "imagetasks-audit.json")
+
+    @admin.action(description="Resubmit selected (a new task each, same input)")
+    def resubmit_selected(self, request, queryset):
+        """Each becomes a new task linked to the old one; the old rows stay untouched."""
+        if not access.can_submit(request.user):
+            self.message_user(request, "Only operators may resubmit.", messages.ERROR)
+            return None
+        made = [
+            submit(
+                task.cloud,
+                task.type,
+                task.input,
+                user=request.user,
+                origin=ImageTask.Origin.RESUBMITTED,
+                resubmitted_from=task,
+            )
+            for task in queryset.select_related("cloud")
+        ]
+        refused = sum(1 for task in made if task.status_info.terminal)
+        self.message_user(
+            request,
+            f"Resubmitted {len(made)} task(s); {refused} refused at once.",
+            messages.WARNING if refused else messages.SUCCESS,
+        )
 
 
 @admin.register(TaskSnapshot)

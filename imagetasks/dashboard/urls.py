@@ -6,4 +6,23 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tasks/rows/", views.rows, name="rows"),
+    path("tasks/export.csv", views.tasks_csv, name="tasks_csv"),
+    path("tasks/new/import/", views.import_task, name="import"),
+    path("tasks/new/export/", views.export_task, name="export"),
+    path("tasks/<uuid:task_id>/", views.task_detail, name="task"),
+    path("tasks/<uuid:task_id>/resubmit/", views.resubmit, name="resubmit"),
+    path("tasks/<uuid:task_id>/stop/", views.stop_watching, name="stop_watching"),
+    path("clouds/<slug:cloud_name>/browse/", views.browse, name="browse"),
+    path("clouds/<slug:cloud_name>/images/<str:image_id>/", views.image_detail, name="image"),
+    path(
+        "clouds/<slug:cloud_name>/download/<str:container>/<path:name>",
+        views.object_download,
+        name="object_download",
+    ),
+    path(
+        "clouds/<slug:cloud_name>/objects/<str:container>/<path:name>",
+        views.object_detail,
+        name="object",
+    ),
 ]

@@ -1,0 +1,89 @@
+"""Who sees which cloud and task, and who may change anything.
+
+Two groups, checked by name: ``operators`` submit, resubmit and upload;
+``viewers`` only look. Which clouds a person sees is granted on the cloud
+itself (``Cloud.users`` and ``Cloud.groups``); superusers see every cloud.
+A task of a cloud someone cannot see does not exist for them (404), so
+URLs never tell an outsider what is there; a viewer who tries to change
+something they can see gets a 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from imagetasks.dashboard.models import Cloud, ImageTask
+
+OPERATORS = "operators"
+VIEWERS = "viewers"
+
+
+def _group_names(user) -> frozenset[str]:
+    """The user's group names, read once per request (cached on the user object)."""
+    cached = getattr(user, "_imagetasks_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._imagetasks_groups = cached
+    return cached
+
+
+def visible_clouds(user) -> QuerySet[Cloud]:
+    """The clouds granted to the user or to one of their groups (all of them for superusers)."""
+    if not user.is_authenticated:
+        return Cloud.objects.none()
+    if user.is_superuser:
+        return Cloud.objects.all()
+    return Cloud.objects.filter(Q(users=user) | Q(groups__user=user)).distinct()
+
+
+def visible_cloud_ids(user) -> list[int]:
+    """Ids of the visible clouds, read once per request.
+
+    The task table filters on ``cloud_id IN (…)`` with these literal ids
+    rather than joining the access tables, so the query keeps using the
+    task indexes however many tasks there are.
+    """
+    cached = getattr(user, "_imagetasks_cloud_ids", None)
+    if cached is None:
+        cached = list(visible_clouds(user).order_by().values_list("pk", flat=True))
+        user._imagetasks_cloud_ids = cached
+    return cached
+
+
+def visible_tasks(user) -> QuerySet[ImageTask]:
+    """Every task of a cloud the user may see, whoever submitted it."""
+    if not user.is_authenticated:
+        return ImageTask.objects.none()
+    if user.is_superuser:
+        return ImageTask.objects.all()
+    return ImageTask.objects.filter(cloud_id__in=visible_cloud_ids(user))
+
+
+def can_submit(user) -> bool:
+    """Operators (and superusers) submit, resubmit and upload; everybody else only looks."""
+    return user.is_authenticated and (user.is_superuser or OPERATORS in _group_names(user))
+
+
+def get_task_for_user(request, task_id: uuid.UUID | str) -> ImageTask:
+    """The task, if its cloud is visible to the user; a 404 otherwise, never a 403."""
+    tasks = visible_tasks(request.user).select_related("cloud", "submitted_by")
+    return get_object_or_404(tasks, pk=task_id)
+
+
+def get_cloud_for_user(request, name: str) -> Cloud:
+    """The cloud by name, if visible to the user; a 404 otherwise."""
+    cloud = visible_clouds(request.user).filter(name=name).first()
+    if cloud is None:
+        raise Http404("No such cloud")
+    return cloud
+
+
+def require_operator(request) -> None:
+    """A 403 for anyone who may look but not change (viewers, people without a group)."""
+    if not can_submit(request.user):
+        raise PermissionDenied("Only operators may do this.")

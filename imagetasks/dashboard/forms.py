@@ -1,0 +1,103 @@
+"""The import and export forms: Swift's name rules here, existence checks through the client.
+
+Each form carries the id of the task it will create (``submission_id``), so a
+form sent twice creates one task. Checks that need the cloud (the object
+exists, the image is owned) run in the view, which holds the client.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+CONTAINER_MAX_BYTES = 256
+OBJECT_MAX_BYTES = 1024
+IMAGE_NAME_MAX = 255
+DISK_FORMATS = ["vhd", "qcow2", "raw", "vmdk", "vdi", "iso", "ami", "ari", "aki"]
+CONTAINER_FORMATS = ["bare", "ovf", "ova", "docker", "ami", "ari", "aki"]
+
+
+def validate_container_name(name: str, *, export: bool = False) -> None:
+    """Swift: at most 256 bytes of UTF-8, no ``/``; a Rackspace export also refuses ``?``, ``.``."""
+    if len(name.encode()) > CONTAINER_MAX_BYTES:
+        raise forms.ValidationError(
+            f"A container name is at most {CONTAINER_MAX_BYTES} bytes (this one is "
+            f"{len(name.encode())})."
+        )
+    if "/" in name:
+        raise forms.ValidationError("A container name cannot contain '/'.")
+    if export and ("?" in name or "." in name):
+        raise forms.ValidationError("An export's container name cannot contain '?' or '.'.")
+
+
+def validate_object_name(name: str) -> None:
+    """Swift: at most 1024 bytes of UTF-8."""
+    if len(name.encode()) > OBJECT_MAX_BYTES:
+        raise forms.ValidationError(
+            f"An object name is at most {OBJECT_MAX_BYTES} bytes (this one is "
+            f"{len(name.encode())})."
+        )
+
+
+class SubmissionForm(forms.Form):
+    cloud = forms.CharField(widget=forms.HiddenInput)
+    submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class RackspaceImportForm(SubmissionForm):
+    container = forms.CharField(
+        max_length=1000, help_text="The Cloud Files container holding the VHD."
+    )
+    object = forms.CharField(
+        label="Object", max_length=4000, help_text="The VHD's object name (it may contain '/')."
+    )
+    name = forms.CharField(
+        label="Image name", max_length=IMAGE_NAME_MAX, required=False,
+        help_text=f"At most {IMAGE_NAME_MAX} characters; empty keeps the cloud's default.",
+    )  # fmt: skip
+
+    def clean_container(self) -> str:
+        name = self.cleaned_data["container"]
+        validate_container_name(name)
+        return name
+
+    def clean_object(self) -> str:
+        name = self.cleaned_data["object"]
+        validate_object_name(name)
+        return name
+
+    def source(self) -> str:
+        return f"{self.cleaned_data['container']}/{self.cleaned_data['object']}"
+
+
+class GlanceImportForm(SubmissionForm):
+    url = forms.URLField(
+        label="Image URL", max_length=2000, assume_scheme="https",
+        help_text="An http(s) URL the cloud itself can reach.",
+    )  # fmt: skip
+    disk_format = forms.ChoiceField(choices=[(f, f) for f in DISK_FORMATS], initial="qcow2")
+    container_format = forms.ChoiceField(
+        choices=[(f, f) for f in CONTAINER_FORMATS], initial="bare"
+    )
+    name = forms.CharField(label="Image name", max_length=IMAGE_NAME_MAX, required=False)
+
+    def source(self) -> str:
+        return self.cleaned_data["url"]
+
+
+class ExportForm(SubmissionForm):
+    image_id = forms.CharField(label="Image", max_length=64)
+    container = forms.CharField(
+        label="Receiving container", max_length=1000,
+        widget=forms.TextInput(attrs={"list": "containers"}),
+        help_text="The image is written there as <image id>.vhd.",
+    )  # fmt: skip
+    create_container = forms.BooleanField(
+        label="Create the container if it does not exist", required=False, initial=True
+    )
+
+    def clean_container(self) -> str:
+        name = self.cleaned_data["container"]
+        validate_container_name(name, export=True)
+        return name

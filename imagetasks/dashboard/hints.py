@@ -1,0 +1,140 @@
+"""What a cloud's failure message means, in words, and what to do about it.
+
+Clouds answer with terse strings (``Image cannot be imported. Error code:
+'396'``); the people reading the table need the cause and the next step. The
+strings matched here are the ones Rackspace and Glance document or are seen
+to send; anything else gets no hint rather than a wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hint:
+    title: str
+    advice: str
+    resubmit: bool = False  # a new attempt with the same input may well succeed
+
+
+VHD_CODES: dict[str, Hint] = {
+    "111": Hint(
+        "The VHD did not pass validation",
+        "The file is not a usable VHD for an unspecified reason. Re-create it with a "
+        "tool that writes standard VHDs (qemu-img convert -O vpc, Hyper-V) and upload again.",
+    ),
+    "396": Hint(
+        "The VHD could not be read (often a passing problem)",
+        "Rackspace reports this intermittently; resubmitting the same import usually works. "
+        "If it fails again, check the file is a complete, valid VHD.",
+        resubmit=True,
+    ),
+    "413": Hint(
+        "The disk is too large",
+        "Its virtual size is over the 40 GB limit. Shrink the disk inside the guest, "
+        "then convert and upload it again.",
+    ),
+    "523": Hint(
+        "Wrong kind of VHD",
+        "Only fixed or dynamic disks can be imported. Convert the differencing or other "
+        "disk to a fixed or dynamic VHD first.",
+    ),
+    "609": Hint(
+        "The file is too large",
+        "Its physical size is over 40 GB. Use a dynamic VHD or a smaller disk.",
+    ),
+    "614": Hint(
+        "The VHD has no identity",
+        "Its internal unique id is all zeros. Re-create it with a tool that sets the id "
+        "(for example qemu-img convert) and upload again.",
+    ),
+    "721": Hint(
+        "The VHD depends on a parent disk",
+        "Only stand-alone VHDs can be imported. Merge the chain (coalesce the snapshot) "
+        "into one VHD and upload that.",
+    ),
+}
+
+_VHD_CODE = re.compile(r"Error code:\s*'?(\d{3})'?")
+
+# (pattern, hint), first match wins; patterns are case-insensitive.
+_PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
+    (
+        re.compile(r"Image not found for import|Swift could not find object", re.I),
+        Hint(
+            "The source object was not found",
+            "The container or object named in the import does not exist in this account and "
+            "region. Check the spelling (names are case-sensitive) and that the upload finished.",
+        ),
+    ),
+    (
+        re.compile(r"Object already exists|already has an object", re.I),
+        Hint(
+            "The export would overwrite an object",
+            "The container already holds <image id>.vhd from an earlier export. Export to "
+            "another container, or delete that object first.",
+        ),
+    ),
+    (
+        re.compile(r"may only be exported by the image owner", re.I),
+        Hint(
+            "The image belongs to another account",
+            "Only images this account owns can be exported; shared images cannot. Export it "
+            "from the owner's account.",
+        ),
+    ),
+    (
+        re.compile(r"Container not found", re.I),
+        Hint(
+            "The receiving container does not exist",
+            "Create the container (the export form can do it) and export again.",
+        ),
+    ),
+    (
+        re.compile(r"licensing or billing restrictions", re.I),
+        Hint(
+            "This image may not leave the cloud",
+            "Images with licensing restrictions (Windows, some commercial images) cannot "
+            "be exported.",
+        ),
+    ),
+    (
+        re.compile(r"Task failed due to Internal Error", re.I),
+        Hint(
+            "Glance failed without saying why",
+            "The cause is only in the Glance API log (look for the task id). Common causes: "
+            "the URL is not reachable from the cloud, an unsupported disk format, or a full store.",
+        ),
+    ),
+    (
+        re.compile(r"may not use the tasks API", re.I),
+        Hint(
+            "This account may not use tasks",
+            "The cloud's policy refuses the tasks API to this account (Glance makes it "
+            "admin-only by default). Ask the cloud's operators, or use another account.",
+        ),
+    ),
+    (
+        re.compile(r"Unsupported element in image_properties", re.I),
+        Hint(
+            "Only the image name may be set",
+            "Rackspace accepts only 'name' in image_properties; remove every other property "
+            "and submit again.",
+        ),
+    ),
+]
+
+
+def hint_for(message: str | None) -> Hint | None:
+    """The hint for a failure message, or None when the message is not a known one."""
+    if not message:
+        return None
+    code = _VHD_CODE.search(message)
+    if code and code.group(1) in VHD_CODES:
+        return VHD_CODES[code.group(1)]
+    for pattern, hint in _PATTERNS:
+        if pattern.search(message):
+            return hint
+    return None

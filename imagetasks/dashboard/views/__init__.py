@@ -1,0 +1,22 @@
+"""The dashboard's pages and fragments, one module per feature."""
+
+from imagetasks.dashboard.views.browse import browse
+from imagetasks.dashboard.views.forms_views import export_task, import_task
+from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
+from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
+from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
+
+__all__ = [
+    "browse",
+    "export_task",
+    "home",
+    "image_detail",
+    "import_task",
+    "object_detail",
+    "object_download",
+    "resubmit",
+    "rows",
+    "stop_watching",
+    "task_detail",
+    "tasks_csv",
+]

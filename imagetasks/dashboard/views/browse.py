@@ -1,0 +1,89 @@
+"""The object browser of the import form: containers, then a container's objects.
+
+Listings come from the cloud page by page (Swift's ``marker``), filtered by
+name prefix. Each link is a real URL of the import page (so the browser works
+without JavaScript); with htmx only the browser part is fetched and swapped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from imagetasks.dashboard import access
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.openstack import CloudClient, CloudError, ObjectInfo
+
+PAGE = 50
+CONTAINER_LIMIT = 500
+
+
+@dataclass
+class Listing:
+    cloud: str
+    container: str = ""
+    prefix: str = ""
+    marker: str = ""
+    entries: list = field(default_factory=list)
+    next_marker: str = ""
+    error: str = ""
+
+    def _query(self, **params) -> str:
+        return urlencode({"cloud": self.cloud, **{k: v for k, v in params.items() if v}})
+
+    def import_url(self, **params) -> str:
+        return f"{reverse('dashboard:import')}?{self._query(**params)}"
+
+    def browse_url(self, **params) -> str:
+        return f"{reverse('dashboard:browse', args=[self.cloud])}?{urlencode(params)}"
+
+    @property
+    def next_params(self) -> dict:
+        return {"container": self.container, "prefix": self.prefix, "marker": self.next_marker}
+
+
+def list_location(
+    client: CloudClient, cloud: str, container: str, prefix: str, marker: str
+) -> Listing:
+    """One page of the account's containers, or of a container's objects after ``marker``."""
+    listing = Listing(cloud=cloud, container=container, prefix=prefix, marker=marker)
+    try:
+        if not container:
+            found = client.objects.list_containers(prefix=prefix or None, limit=CONTAINER_LIMIT)
+            listing.entries = list(found)
+            return listing
+        found = client.objects.list_objects(
+            container, prefix=prefix or None, marker=marker or None, limit=PAGE + 1
+        )
+        entries = [entry for entry in found if isinstance(entry, ObjectInfo)]
+    except CloudError as error:
+        listing.error = f"The cloud could not list this: {error.message}"
+        return listing
+    listing.entries = entries[:PAGE]
+    if len(entries) > PAGE:
+        listing.next_marker = entries[PAGE - 1].name
+    return listing
+
+
+def listing_for(request, cloud) -> Listing:
+    get = request.GET
+    return list_location(
+        client_for(cloud),
+        cloud.name,
+        get.get("container", "")[:256],
+        get.get("prefix", "")[:1024],
+        get.get("marker", "")[:1024],
+    )
+
+
+@require_GET
+def browse(request, cloud_name: str):
+    """The browser part alone, for htmx; operators only, like the form it belongs to."""
+    cloud = access.get_cloud_for_user(request, cloud_name)
+    access.require_operator(request)
+    listing = listing_for(request, cloud)
+    return render(request, "dashboard/import.html#browser", {"listing": listing})

@@ -1,0 +1,274 @@
+"""The import and export forms: validate, check against the cloud, submit once, report.
+
+Nothing the person typed is lost: every failure (a refused submission, a
+cloud that does not answer) shows the form again with their input and the
+reason. A refused submission gets a fresh ``submission_id`` so it can be
+corrected and sent again; an unconfirmed one keeps its id, so sending the same
+form again cannot create a second task.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.shortcuts import redirect, render
+
+from imagetasks.dashboard import access, forms, statuses
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.views.browse import listing_for
+from imagetasks.openstack import CloudError, NotFound
+
+IMAGE_LIMIT = 200
+
+
+def _chosen_cloud(request, clouds) -> Cloud | None:
+    """The cloud named in the request (404 if not visible), or the only one there is."""
+    name = request.POST.get("cloud") or request.GET.get("cloud")
+    if name:
+        return access.get_cloud_for_user(request, name)
+    return clouds[0] if len(clouds) == 1 else None
+
+
+def _unreachable(cloud: Cloud, error: CloudError) -> str:
+    return (
+        f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was "
+        "submitted and your input is kept: try again when it answers."
+    )
+
+
+def _fresh_copy(form, **changes):
+    """The same form bound to its data with some values replaced (a new submission id)."""
+    data = form.data.copy()
+    for key, value in changes.items():
+        data[key] = value
+    fresh = type(form)(data)
+    fresh.is_valid()
+    for field, errors in form.errors.items():
+        for error in errors:
+            fresh.add_error(None if field == "__all__" else field, error)
+    return fresh
+
+
+def _submit_and_route(request, form, cloud, task_type, task_input, field_for_message):
+    """Submit once; go to the task page, or show the form again with the reason."""
+    task = submit(
+        cloud,
+        task_type,
+        task_input,
+        user=request.user,
+        submission_id=form.cleaned_data["submission_id"],
+    )
+    if task.status == statuses.REJECTED:
+        form = _fresh_copy(form, submission_id=str(uuid.uuid4()))
+        form.add_error(field_for_message(task.message), f"The cloud refused it: {task.message}")
+        return None, form, task
+    if task.status == statuses.UNCONFIRMED:
+        return None, form, task
+    return redirect("dashboard:task", task_id=task.pk), form, task
+
+
+def _common(request, clouds, cloud, **extra) -> dict:
+    return {"clouds": clouds, "cloud": cloud, **extra}
+
+
+# Import ------------------------------------------------------------------------------
+
+
+def _import_style(cloud: Cloud) -> tuple[str, str]:
+    """("rackspace" | "glance", error text) — a cloud that does not answer reads as Rackspace."""
+    try:
+        return client_for(cloud).tasks_flavour().import_style, ""
+    except CloudError as error:
+        return "rackspace", _unreachable(cloud, error)
+
+
+def _import_form_class(style: str):
+    return forms.GlanceImportForm if style == "glance" else forms.RackspaceImportForm
+
+
+def _import_message_field(message: str) -> str | None:
+    """Which field a refusal is about, judged from the cloud's words (None: the whole form)."""
+    lowered = message.lower()
+    if "image_properties" in lowered:
+        return "name"
+    if "object" in lowered or "location" in lowered:
+        return "object"
+    if "container" in lowered:
+        return "container"
+    return None
+
+
+def _check_source(client, form) -> None:
+    """The container and the object exist (a HEAD of each through the client)."""
+    container, name = form.cleaned_data["container"], form.cleaned_data["object"]
+    try:
+        client.objects.head_container(container)
+    except NotFound:
+        form.add_error("container", f"There is no container “{container}” in this account.")
+        return
+    try:
+        client.objects.head_object(container, name)
+    except NotFound:
+        form.add_error("object", f"There is no object “{name}” in “{container}”.")
+
+
+def import_task(request):
+    """Pick a cloud, then the source (the object browser or a URL) and the image name."""
+    access.require_operator(request)
+    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
+    cloud = _chosen_cloud(request, clouds)
+    if cloud is None:
+        return render(request, "dashboard/import.html", _common(request, clouds, None))
+    style, cloud_error = _import_style(cloud)
+    form_class = _import_form_class(style)
+    task = None
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if cloud_error:
+            form.is_valid()
+            form.add_error(None, cloud_error)
+        elif form.is_valid():
+            response, form, task = _post_import(request, form, cloud, style)
+            if response:
+                return response
+    else:
+        initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
+        given = ("container", "object", "name")
+        initial.update({k: request.GET[k] for k in given if k in request.GET})
+        if "object" in request.GET and "name" not in request.GET:
+            initial["name"] = request.GET["object"].rsplit("/", 1)[-1].removesuffix(".vhd")[:255]
+        form = form_class(initial=initial)
+    listing = listing_for(request, cloud) if style == "rackspace" and not cloud_error else None
+    context = _common(
+        request, clouds, cloud, form=form, style=style, cloud_error=cloud_error,
+        listing=listing, task=task,
+    )  # fmt: skip
+    return render(request, "dashboard/import.html", context)
+
+
+def _post_import(request, form, cloud, style):
+    client = client_for(cloud)
+    try:
+        if style == "rackspace":
+            _check_source(client, form)
+            if form.errors:
+                return None, form, None
+            formats = {}
+        else:
+            formats = {
+                "disk_format": form.cleaned_data["disk_format"],
+                "container_format": form.cleaned_data["container_format"],
+            }
+        task_input = client.import_input(
+            source=form.source(), name=form.cleaned_data["name"], **formats
+        )
+    except CloudError as error:
+        form.add_error(None, _unreachable(cloud, error))
+        return None, form, None
+    except ValueError as error:
+        form.add_error(None, str(error))
+        return None, form, None
+    return _submit_and_route(
+        request, form, cloud, ImageTask.Type.IMPORT, task_input, _import_message_field
+    )
+
+
+# Export ------------------------------------------------------------------------------
+
+
+def _owned_images(client, search: str) -> list:
+    """The account's own images (only those can be exported), filtered by name or id."""
+    images = client.images.list_images(owner=client.project_id, limit=IMAGE_LIMIT)
+    needle = search.lower()
+    return [i for i in images if not needle or needle in (i.name or "").lower() or needle == i.id]
+
+
+def _export_message_field(message: str) -> str | None:
+    lowered = message.lower()
+    if "container" in lowered:
+        return "container"
+    if "image" in lowered:
+        return "image_id"
+    return None
+
+
+def _check_export(client, form) -> None:
+    """The image exists and is the account's own; the container exists or may be created."""
+    image_id, container = form.cleaned_data["image_id"], form.cleaned_data["container"]
+    try:
+        image = client.images.get_image(image_id)
+    except NotFound:
+        form.add_error("image_id", f"There is no image {image_id} in this account.")
+    else:
+        if image.owner != client.project_id:
+            form.add_error(
+                "image_id",
+                "This image belongs to another account: only the image owner may export it.",
+            )
+    try:
+        client.objects.head_container(container)
+    except NotFound:
+        if form.cleaned_data["create_container"] and not form.errors:
+            client.objects.create_container(container)
+        elif not form.cleaned_data["create_container"]:
+            form.add_error("container", f"There is no container “{container}” in this account.")
+
+
+def export_task(request):
+    """Pick one of the account's images and the container to receive <image id>.vhd."""
+    access.require_operator(request)
+    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
+    cloud = _chosen_cloud(request, clouds)
+    if cloud is None:
+        return render(request, "dashboard/export.html", _common(request, clouds, None))
+    client, search, task = client_for(cloud), request.GET.get("q", "")[:255], None
+    form = (
+        forms.ExportForm(request.POST)
+        if request.method == "POST"
+        else forms.ExportForm(
+            initial={
+                "cloud": cloud.name,
+                "submission_id": uuid.uuid4(),
+                "image_id": request.GET.get("image", ""),
+                "container": request.GET.get("container", "exports"),
+            }
+        )
+    )
+    images, containers, cloud_error, offers_export = [], [], "", True
+    try:
+        offers_export = client.tasks_flavour().offers_export
+        if offers_export:
+            images = _owned_images(client, search)
+            containers = [c.name for c in client.objects.list_containers(limit=500)]
+    except CloudError as error:
+        cloud_error = _unreachable(cloud, error)
+    if request.method == "POST" and form.is_valid():
+        if cloud_error or not offers_export:
+            form.add_error(None, cloud_error or "This cloud offers no export task.")
+        else:
+            response, form, task = _post_export(request, form, cloud, client)
+            if response:
+                return response
+    context = _common(
+        request, clouds, cloud, form=form, images=images, containers=containers,
+        search=search, cloud_error=cloud_error, offers_export=offers_export, task=task,
+    )  # fmt: skip
+    return render(request, "dashboard/export.html", context)
+
+
+def _post_export(request, form, cloud, client):
+    try:
+        _check_export(client, form)
+        if form.errors:
+            return None, form, None
+        task_input = client.export_input(
+            image_id=form.cleaned_data["image_id"], container=form.cleaned_data["container"]
+        )
+    except CloudError as error:
+        form.add_error(None, _unreachable(cloud, error))
+        return None, form, None
+    return _submit_and_route(
+        request, form, cloud, ImageTask.Type.EXPORT, task_input, _export_message_field
+    )

@@ -1,0 +1,99 @@
+"""What tasks made: an imported image and an exported object, read through the client.
+
+These pages are the only ones that ask the cloud on each view, because the
+image or object is the cloud's, not ours; the download streams the object's
+bytes through the dashboard without holding them.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from imagetasks.dashboard import access
+from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.openstack import CloudError, NotFound
+
+DOWNLOAD_CHUNK = 256 * 1024
+
+
+def _related_tasks(cloud, **input_or_result):
+    """Tasks of this cloud that made or used the thing, newest first (one query)."""
+    return list(
+        ImageTask.objects.filter(cloud=cloud, **input_or_result)
+        .select_related("cloud", "submitted_by")
+        .order_by("-submitted_at")[:20]
+    )
+
+
+@require_GET
+def image_detail(request, cloud_name: str, image_id: str):
+    cloud = access.get_cloud_for_user(request, cloud_name)
+    image, error = None, ""
+    try:
+        image = client_for(cloud).images.get_image(image_id)
+    except NotFound:
+        raise Http404("No such image on this cloud") from None
+    except CloudError as failure:
+        error = f"The cloud could not be asked: {failure.message}"
+    context = {
+        "cloud": cloud,
+        "image_id": image_id,
+        "image": image,
+        "error": error,
+        "tasks": _related_tasks(cloud, result__image_id=image_id),
+        "can_submit": access.can_submit(request.user),
+    }
+    return render(request, "dashboard/image.html", context)
+
+
+@require_GET
+def object_detail(request, cloud_name: str, container: str, name: str):
+    cloud = access.get_cloud_for_user(request, cloud_name)
+    metadata, error = None, ""
+    try:
+        metadata = client_for(cloud).objects.head_object(container, name)
+    except NotFound:
+        raise Http404("No such object on this cloud") from None
+    except CloudError as failure:
+        error = f"The cloud could not be asked: {failure.message}"
+    context = {
+        "cloud": cloud,
+        "container": container,
+        "name": name,
+        "metadata": metadata,
+        "error": error,
+        "tasks": _related_tasks(cloud, result__export_location=f"{container}/{name}"),
+    }
+    return render(request, "dashboard/object.html", context)
+
+
+def _chunks(download):
+    try:
+        yield from download.iter_content(DOWNLOAD_CHUNK)
+    finally:
+        download.close()
+
+
+@require_GET
+def object_download(request, cloud_name: str, container: str, name: str):
+    """The object's bytes streamed from the cloud to the browser, a chunk at a time."""
+    cloud = access.get_cloud_for_user(request, cloud_name)
+    try:
+        download = client_for(cloud).objects.get_object(container, name)
+    except NotFound:
+        raise Http404("No such object on this cloud") from None
+    except CloudError as failure:
+        context = {"cloud": cloud, "container": container, "name": name, "tasks": []}
+        context["error"] = f"The cloud could not send the object: {failure.message}"
+        return render(request, "dashboard/object.html", context, status=502)
+    response = StreamingHttpResponse(_chunks(download), content_type="application/octet-stream")
+    if download.metadata.content_length is not None:
+        response["Content-Length"] = str(download.metadata.content_length)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=name.rsplit("/", 1)[-1]
+    )
+    return response

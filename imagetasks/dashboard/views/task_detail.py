@@ -1,0 +1,76 @@
+"""One task: input, result, timeline, polling state, and the two things people can do."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import F
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from imagetasks.dashboard import access, hints
+from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking.submission import submit
+
+
+def _timeline(task: ImageTask) -> list[dict]:
+    """The snapshots in order, each with the time spent since the one before."""
+    entries, previous = [], task.submitted_at
+    for snapshot in task.snapshots.all():
+        entries.append({"snapshot": snapshot, "after": snapshot.observed_at - previous})
+        previous = snapshot.observed_at
+    return entries
+
+
+def _context(request, task: ImageTask) -> dict:
+    return {
+        "task": task,
+        "hint": hints.hint_for(task.message),
+        "timeline": _timeline(task),
+        "resubmissions": list(task.resubmissions.only("id", "status", "submitted_at")),
+        "can_submit": access.can_submit(request.user),
+        "refresh": "2s" if task.status_info.in_flight else "",
+    }
+
+
+@require_GET
+def task_detail(request, task_id):
+    """The task page; its status part polls itself (``?part=status``) while in flight.
+
+    A poll names the version it shows: the same version gets an empty 204.
+    """
+    task = access.get_task_for_user(request, task_id)
+    if request.GET.get("part") == "status":
+        if request.GET.get("v") == str(task.version):
+            return HttpResponse(status=204)
+        return render(request, "dashboard/task_detail.html#status", _context(request, task))
+    return render(request, "dashboard/task_detail.html", _context(request, task))
+
+
+@require_POST
+def resubmit(request, task_id):
+    """A new task with the same input, linked both ways; the old one stays as it was."""
+    task = access.get_task_for_user(request, task_id)
+    access.require_operator(request)
+    new = submit(
+        task.cloud,
+        task.type,
+        task.input,
+        user=request.user,
+        origin=ImageTask.Origin.RESUBMITTED,
+        resubmitted_from=task,
+    )
+    messages.info(request, f"Resubmitted as a new task ({new.status_info.label}).")
+    return redirect("dashboard:task", task_id=new.pk)
+
+
+@require_POST
+def stop_watching(request, task_id):
+    """Stop polling the task here. It keeps running on the cloud: tasks cannot be cancelled."""
+    task = access.get_task_for_user(request, task_id)
+    access.require_operator(request)
+    ImageTask.objects.filter(pk=task.pk, watching=True).update(
+        watching=False, next_poll_at=None, version=F("version") + 1
+    )
+    messages.info(request, "No longer watched. The task goes on running on the cloud.")
+    return redirect("dashboard:task", task_id=task.pk)

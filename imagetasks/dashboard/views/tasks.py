@@ -1,0 +1,58 @@
+"""The live task table: the page, its rows fragment, and the staff's CSV of the same filter."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from imagetasks.dashboard import access, audit, statuses, tables
+from imagetasks.dashboard.models import ImageTask
+
+
+def _context(request, page: tables.Page) -> dict:
+    return {
+        "page": page,
+        "query": page.query,
+        "statuses": statuses.STATUSES.values(),
+        "types": ImageTask.Type.values,
+        "clouds": access.visible_clouds(request.user).only("name", "region"),
+        "sorts": tables.SORT_LABELS,
+        "can_submit": access.can_submit(request.user),
+    }
+
+
+@require_GET
+def home(request):
+    """The task table. Until the person can see any task it explains how to start one."""
+    query = tables.TableQuery.from_request(request)
+    page = tables.page_of(request.user, query)
+    return render(request, "dashboard/tasks.html", _context(request, page))
+
+
+@require_GET
+def rows(request):
+    """The rows fragment the table polls; an empty 204 when nothing it shows changed.
+
+    The poll names the version it shows (``v``); comparing it costs one narrow
+    query of ids and versions, so an idle table costs the server almost nothing
+    and the browser swaps nothing.
+    """
+    query = tables.TableQuery.from_request(request)
+    shown = request.GET.get("v", "")
+    if shown and shown == tables.current_version(request.user, query):
+        return HttpResponse(status=204)
+    page = tables.page_of(request.user, query)
+    context = {**_context(request, page), "fragment": True}
+    return render(request, "dashboard/tasks.html#rows", context)
+
+
+@require_GET
+def tasks_csv(request):
+    """The current filter's tasks with their history, as CSV: staff only (auditors)."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff may export the audit trail.")
+    query = tables.TableQuery.from_request(request)
+    tasks = tables.filter_tasks(request.user, query)[: audit.MAX_ROWS]
+    return audit.csv_response(tasks, "imagetasks-tasks.csv")

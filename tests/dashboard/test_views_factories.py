@@ -1,0 +1,132 @@
+"""Factories and people shared by the dashboard's view tests (no tests of its own).
+
+The people: an ``owner`` (an operator the cloud is granted to, who submitted the
+tasks), a ``colleague`` (an operator in a group the cloud is granted to), a
+``viewer`` (read only, through the same group grant as colleagues), and an
+``outsider`` (an operator without access to the cloud).
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.access import OPERATORS, VIEWERS
+from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
+from imagetasks.dashboard.models.snapshots import fingerprint
+from imagetasks.dashboard.tracking.clients import forget_clients
+
+PASSWORD = "s3cret-pass-for-tests"
+
+
+def closed_port() -> int:
+    """A local port nobody listens on: a cloud there is down (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_cloud(name: str = "acme", **fields) -> Cloud:
+    """A cloud nobody answers for: pages that only read the database still work."""
+    port = closed_port()
+    fields.setdefault("auth_type", Cloud.AuthType.NONE)
+    fields.setdefault("image_endpoint", f"http://127.0.0.1:{port}/image")
+    fields.setdefault("object_store_endpoint", f"http://127.0.0.1:{port}/v1/AUTH_x")
+    fields.setdefault("timeout", 2.0)
+    fields.setdefault("region", "RegionOne")
+    return Cloud.objects.create(name=name, **fields)
+
+
+def make_user(django_user_model, name: str, *groups: str):
+    user = django_user_model.objects.create_user(name, password=PASSWORD)
+    for group in groups:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def make_task(cloud: Cloud, user=None, *, status: str = statuses.PENDING, **fields) -> ImageTask:
+    fields.setdefault("type", "import")
+    if fields["type"] == "import":
+        fields.setdefault(
+            "input", {"import_from": "images/web.vhd", "image_properties": {"name": "web"}}
+        )
+        fields.setdefault("name", "web")
+    else:
+        fields.setdefault(
+            "input", {"image_uuid": str(uuid.uuid4()), "receiving_swift_container": "exports"}
+        )
+    fields.setdefault("remote_id", str(uuid.uuid4()))
+    return ImageTask.objects.create(cloud=cloud, submitted_by=user, status=status, **fields)
+
+
+def add_snapshot(task: ImageTask, status: str, message: str = "", **body) -> TaskSnapshot:
+    body = {"id": task.remote_id, "status": status, "message": message, **body}
+    return TaskSnapshot.objects.create(
+        task=task,
+        observed_at=timezone.now(),
+        status=status,
+        message=message,
+        body=body,
+        fingerprint=fingerprint(body),
+        expires_at=timezone.now() + timedelta(hours=48) if status == "success" else None,
+    )
+
+
+@pytest.fixture
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cloud(db, fast_hashing):
+    forget_clients()
+    yield make_cloud()
+    forget_clients()
+
+
+@pytest.fixture
+def team(db):
+    return Group.objects.create(name="imaging-team")
+
+
+@pytest.fixture
+def owner(django_user_model, cloud):
+    user = make_user(django_user_model, "owen", OPERATORS)
+    cloud.users.add(user)
+    return user
+
+
+@pytest.fixture
+def colleague(django_user_model, cloud, team):
+    user = make_user(django_user_model, "cora", OPERATORS, team.name)
+    cloud.groups.add(team)
+    return user
+
+
+@pytest.fixture
+def viewer(django_user_model, cloud, team):
+    user = make_user(django_user_model, "vera", VIEWERS, team.name)
+    cloud.groups.add(team)
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model, cloud):
+    return make_user(django_user_model, "otto", OPERATORS)
+
+
+@pytest.fixture
+def task(cloud, owner):
+    return make_task(cloud, owner)
+
+
+def client_for_user(client, user):
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -1,0 +1,243 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""The import and export forms against the live built-in cloud: validation, the
+checks through the client, refusals and a cloud that is down."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.localcloud import vhd_samples
+from imagetasks.localcloud.images.creation import create_image_from_file
+from tests.dashboard.test_views_factories import make_cloud
+from tests.tracking.conftest import (  # noqa: F401  (fixtures)
+    account,
+    local_cloud,
+    other_account,
+    store_dir,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def operator_client(client, django_user_model, local_cloud):
+    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
+    user.groups.add(Group.objects.get_or_create(name="operators")[0])
+    local_cloud.users.add(user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def disk(local_cloud):
+    objects = client_for(local_cloud).objects
+    objects.create_container("images")
+    objects.put_object("images", "web-01.vhd", vhd_samples.fixed_vhd())
+    return "images/web-01.vhd"
+
+
+def post_import(client, cloud, **fields):
+    data = {"cloud": cloud.name, "submission_id": str(uuid.uuid4()), "name": "web-01"}
+    data.update(fields)
+    return client.post(f"/tasks/new/import/?cloud={cloud.name}", data)
+
+
+def errors_of(response) -> dict:
+    return response.context["form"].errors
+
+
+def test_the_form_browses_containers_then_objects_with_real_links(
+    operator_client, local_cloud, disk
+):
+    html = operator_client.get(f"/tasks/new/import/?cloud={local_cloud.name}").content.decode()
+    assert 'href="/tasks/new/import/?cloud=local&amp;container=images"' in html
+    fragment = operator_client.get(
+        "/clouds/local/browse/?container=images", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert fragment.lstrip().startswith('<section id="browser"')
+    assert "web-01.vhd" in fragment and 'class="vhd"' in fragment
+    assert "container=images&amp;object=web-01.vhd" in fragment
+
+
+def test_the_browser_pages_with_a_marker_and_filters_by_prefix(operator_client, local_cloud):
+    objects = client_for(local_cloud).objects
+    objects.create_container("many")
+    for index in range(55):
+        objects.put_object("many", f"disk-{index:02}.vhd", b"x")
+    objects.put_object("many", "other.txt", b"x")
+    page = operator_client.get("/clouds/local/browse/?container=many").content.decode()
+    assert "disk-49.vhd" in page and "disk-50.vhd" not in page
+    assert "marker=disk-49.vhd" in page
+    second = operator_client.get(
+        "/clouds/local/browse/?container=many&marker=disk-49.vhd"
+    ).content.decode()
+    assert "disk-50.vhd" in second and "other.txt" in second and "Next page" not in second
+    filtered = operator_client.get("/clouds/local/browse/?container=many&prefix=oth").content
+    assert b"other.txt" in filtered and b"disk-01" not in filtered
+
+
+def test_choosing_an_object_prefills_the_form(operator_client, local_cloud, disk):
+    response = operator_client.get(
+        "/tasks/new/import/?cloud=local&container=images&object=web-01.vhd"
+    )
+    form = response.context["form"]
+    assert (form["container"].value(), form["object"].value(), form["name"].value()) == (
+        "images",
+        "web-01.vhd",
+        "web-01",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "text"),
+    [
+        ({"container": "a/b"}, "container", "cannot contain '/'"),
+        ({"container": "c" * 257}, "container", "at most 256 bytes"),
+        ({"container": "é" * 129}, "container", "at most 256 bytes"),
+        ({"object": "o" * 1025}, "object", "at most 1024 bytes"),
+        ({"name": "n" * 256}, "name", "at most 255 characters"),
+        ({"object": "missing.vhd"}, "object", "There is no object “missing.vhd”"),
+        ({"container": "nowhere"}, "container", "There is no container “nowhere”"),
+    ],
+)
+def test_an_import_with_a_bad_source_or_name_says_what_is_wrong(
+    operator_client, local_cloud, disk, fields, field, text
+):
+    data = {"container": "images", "object": "web-01.vhd", **fields}
+    response = post_import(operator_client, local_cloud, **data)
+    assert response.status_code == 200
+    assert any(text in error for error in errors_of(response)[field])
+    assert ImageTask.objects.count() == 0
+
+
+def test_a_good_import_goes_to_the_task_page_and_a_double_submit_makes_one_task(
+    operator_client, local_cloud, disk
+):
+    submission = str(uuid.uuid4())
+    fields = {"container": "images", "object": "web-01.vhd", "submission_id": submission}
+    first = post_import(operator_client, local_cloud, **fields)
+    second = post_import(operator_client, local_cloud, **fields)
+    task = ImageTask.objects.get()
+    assert first["Location"] == second["Location"] == f"/tasks/{task.pk}/"
+    assert task.input == {"import_from": disk, "image_properties": {"name": "web-01"}}
+    assert task.status in statuses.IN_FLIGHT
+
+
+def test_a_cloud_down_at_submit_time_keeps_the_input_and_loses_nothing(
+    operator_client, local_cloud
+):
+    down = make_cloud("down")
+    down.users.add(*local_cloud.users.all())
+    response = post_import(operator_client, down, container="images", object="web-01.vhd")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "could not be reached" in html and "your input is kept" in html
+    assert 'value="web-01.vhd"' in html and 'value="images"' in html
+    assert not ImageTask.objects.filter(status=statuses.PENDING).exists()
+
+
+def test_a_refused_submission_shows_the_cloud_s_message_escaped(
+    operator_client, local_cloud, disk, monkeypatch
+):
+    from imagetasks.dashboard.views import forms_views
+
+    def refuse(cloud, task_type, task_input, **kwargs):
+        task = ImageTask.objects.create(
+            id=kwargs["submission_id"], cloud=cloud, type=task_type, input=task_input,
+            status=statuses.REJECTED, message="Unsupported element <script>x</script>",
+        )  # fmt: skip
+        return task
+
+    monkeypatch.setattr(forms_views, "submit", refuse)
+    response = post_import(operator_client, local_cloud, container="images", object="web-01.vhd")
+    html = response.content.decode()
+    assert "The cloud refused it: Unsupported element &lt;script&gt;" in html
+    assert "<script>x</script>" not in html
+    # A new id, so the corrected form can be sent again.
+    old = ImageTask.objects.get().pk
+    assert response.context["form"]["submission_id"].value() != str(old)
+
+
+def image_of(account, tmp_path, name="disk", visibility="private"):
+    path = tmp_path / f"{name}.vhd"
+    path.write_bytes(vhd_samples.fixed_vhd())
+    image = create_image_from_file(account.project, name, path, "vhd")
+    image.visibility = visibility
+    image.save()
+    return image
+
+
+def post_export(client, cloud, **fields):
+    data = {"cloud": cloud.name, "submission_id": str(uuid.uuid4()), "create_container": "on"}
+    data.update(fields)
+    return client.post(f"/tasks/new/export/?cloud={cloud.name}", data)
+
+
+def test_the_export_form_lists_only_the_account_s_own_images(
+    operator_client, local_cloud, account, other_account, tmp_path
+):
+    mine = image_of(account, tmp_path, "mine")
+    theirs = image_of(other_account, tmp_path, "theirs", visibility="public")
+    html = operator_client.get("/tasks/new/export/?cloud=local").content.decode()
+    assert str(mine.id) in html and str(theirs.id) not in html
+    assert (
+        operator_client.get("/tasks/new/export/?cloud=local&q=zzz").content.count(
+            str(mine.id).encode()
+        )
+        == 0
+    )
+
+
+def test_exporting_an_image_owned_by_another_account_is_refused_on_the_form(
+    operator_client, local_cloud, other_account, tmp_path
+):
+    theirs = image_of(other_account, tmp_path, "theirs", visibility="public")
+    response = post_export(operator_client, local_cloud, image_id=str(theirs.id), container="ex")
+    assert "only the image owner may export it" in str(errors_of(response)["image_id"])
+    assert ImageTask.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("container", "text"),
+    [("my.exports", "cannot contain '?' or '.'"), ("a/b", "cannot contain '/'")],
+)
+def test_an_export_to_a_bad_container_name_is_refused(
+    operator_client, local_cloud, account, tmp_path, container, text
+):
+    mine = image_of(account, tmp_path)
+    response = post_export(operator_client, local_cloud, image_id=str(mine.id), container=container)
+    assert any(text in error for error in errors_of(response)["container"])
+
+
+def test_an_export_creates_the_container_and_goes_to_the_task_page(
+    operator_client, local_cloud, account, tmp_path
+):
+    mine = image_of(account, tmp_path)
+    response = post_export(operator_client, local_cloud, image_id=str(mine.id), container="out")
+    task = ImageTask.objects.get()
+    assert response["Location"] == f"/tasks/{task.pk}/"
+    assert task.input == {"image_uuid": str(mine.id), "receiving_swift_container": "out"}
+    client_for(local_cloud).objects.head_container("out")
+
+
+def test_an_export_to_a_missing_container_without_creating_it_is_refused(
+    operator_client, local_cloud, account, tmp_path
+):
+    mine = image_of(account, tmp_path)
+    response = post_export(
+        operator_client, local_cloud, image_id=str(mine.id), container="absent",
+        create_container="",
+    )  # fmt: skip
+    assert "There is no container “absent”" in str(errors_of(response)["container"])

@@ -1,0 +1,222 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""The live task table: filters, the empty answer to unchanged polls, constant queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db.models import F
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses, tables
+from imagetasks.dashboard.models import ImageTask
+from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
+    add_snapshot,
+    cloud,
+    colleague,
+    fast_hashing,
+    make_cloud,
+    make_task,
+    owner,
+    team,
+    viewer,
+)
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+@pytest.fixture(autouse=True)
+def fixed_minute(monkeypatch):
+    """The version includes the minute; a test must not straddle two."""
+    monkeypatch.setattr(tables, "time_bucket", lambda: 1)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def shown_version(html: str) -> str:
+    return re.search(r'data-version="([0-9a-f]+)"', html).group(1)
+
+
+def test_an_unchanged_poll_gets_an_empty_204(owner_client, cloud, owner):
+    make_task(cloud, owner)
+    version = shown_version(owner_client.get("/").content.decode())
+    response = owner_client.get(f"/tasks/rows/?v={version}", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_changed_task_makes_the_poll_return_the_rows(owner_client, cloud, owner):
+    task = make_task(cloud, owner)
+    version = shown_version(owner_client.get("/").content.decode())
+    ImageTask.objects.filter(pk=task.pk).update(status=statuses.SUCCESS, version=F("version") + 1)
+    response = owner_client.get(f"/tasks/rows/?v={version}", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="task-rows"' in html and "Success" in html
+    assert shown_version(html) != version
+
+
+def test_a_new_task_makes_the_poll_return_the_rows(owner_client, cloud, owner):
+    version = shown_version(owner_client.get("/").content.decode())
+    make_task(cloud, owner)
+    assert owner_client.get(f"/tasks/rows/?v={version}").status_code == 200
+
+
+def test_the_refresh_is_fast_while_a_task_is_in_flight_and_slow_otherwise(
+    owner_client, cloud, owner
+):
+    task = make_task(cloud, owner, status=statuses.PROCESSING)
+    html = owner_client.get("/").content.decode()
+    assert "every 2s [document.visibilityState === 'visible']" in html
+    assert "<title>(1) Tasks · imagetasks</title>" in html
+    ImageTask.objects.filter(pk=task.pk).update(status=statuses.SUCCESS)
+    html = owner_client.get("/").content.decode()
+    assert "every 30s [document.visibilityState === 'visible']" in html
+    assert "<title>Tasks · imagetasks</title>" in html
+
+
+def test_the_rows_fragment_updates_the_title_with_the_tasks_in_flight(owner_client, cloud, owner):
+    make_task(cloud, owner, status=statuses.PENDING)
+    make_task(cloud, owner, status=statuses.PROCESSING)
+    html = owner_client.get("/tasks/rows/", HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith("<title>(2) Tasks · imagetasks</title>")
+
+
+@pytest.mark.parametrize("size", [10, 50])
+def test_the_number_of_queries_does_not_grow_with_the_page(
+    owner_client, cloud, owner, size, django_assert_max_num_queries
+):
+    for index in range(size):
+        task = make_task(cloud, owner, status=statuses.FAILURE, message=f"failed {index}")
+        add_snapshot(task, "failure", f"failed {index}")
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(f"/?size={size}")
+    assert response.content.decode().count('data-status="failure"') == size
+    with django_assert_max_num_queries(8):
+        owner_client.get(f"/tasks/rows/?size={size}")
+
+
+def test_filters_combine_status_type_cloud_mine_and_search(client, cloud, owner, colleague):
+    other_cloud = make_cloud("globex")
+    other_cloud.users.add(owner)
+    mine = make_task(cloud, owner, status=statuses.PENDING, name="web-01")
+    failed = make_task(cloud, owner, status=statuses.FAILURE, name="db-02")
+    theirs = make_task(cloud, colleague, status=statuses.PENDING, name="web-03")
+    export = make_task(other_cloud, owner, type="export", status=statuses.SUCCESS)
+    client.force_login(owner)
+
+    def shown(query: str) -> set:
+        html = client.get(f"/?{query}").content.decode()
+        return {t for t in (mine, failed, theirs, export) if f"task-{t.pk}" in html}
+
+    assert shown("") == {mine, failed, theirs, export}
+    assert shown("status=pending&status=failure") == {mine, failed, theirs}
+    assert shown("type=export") == {export}
+    assert shown("cloud=globex") == {export}
+    assert shown("mine=1") == {mine, failed, export}
+    assert shown("q=web-0") == {mine, theirs}
+    assert shown(f"q={theirs.remote_id}") == {theirs}
+    assert shown("q=images/web.vhd") == {mine, failed, theirs}
+
+
+def test_pages_link_to_each_other_with_real_hrefs(owner_client, cloud, owner):
+    for _ in range(3):
+        make_task(cloud, owner)
+    html = owner_client.get("/?size=2").content.decode()
+    assert 'href="/?size=2&amp;page=2"' in html
+    html = owner_client.get("/?size=2&page=2").content.decode()
+    assert 'href="/?size=2"' in html and html.count('data-status="pending"') == 1
+
+
+def test_sorting_by_last_change(owner_client, cloud, owner):
+    old = make_task(cloud, owner, name="old")
+    new = make_task(cloud, owner, name="new")
+    ImageTask.objects.filter(pk=old.pk).update(changed_at=timezone.now() + timedelta(minutes=1))
+    html = owner_client.get("/?sort=-changed").content.decode()
+    assert html.index(f"task-{old.pk}") < html.index(f"task-{new.pk}")
+
+
+def test_without_javascript_the_table_has_a_filter_form_and_a_refresh_link(owner_client):
+    html = owner_client.get("/").content.decode()
+    assert '<form class="card filters" method="get" action="/"' in html
+    assert ">Refresh</a>" in html
+
+
+def test_a_row_shows_source_target_expiry_result_and_a_hint(owner_client, cloud, owner):
+    image_id = "11111111-2222-3333-4444-555555555555"
+    make_task(
+        cloud, owner, status=statuses.SUCCESS, result={"image_id": image_id},
+        expires_at=timezone.now() + timedelta(hours=47, minutes=30),
+    )  # fmt: skip
+    make_task(
+        cloud, owner, status=statuses.FAILURE,
+        message="Image cannot be imported. Error code: '396'",
+    )  # fmt: skip
+    make_task(
+        cloud, owner, status=statuses.SUCCESS, result={"image_id": "gone"},
+        expires_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    html = owner_client.get("/").content.decode()
+    assert "images/web.vhd</code> → web" in html
+    assert "expires in 47 h" in html
+    assert f'href="/clouds/acme/images/{image_id}/"' in html
+    assert "expired on the cloud — result kept" in html
+    assert "resubmitting the same import usually works" in html
+
+
+def test_a_cloud_message_with_a_script_is_escaped_in_the_table_and_on_the_task_page(
+    owner_client, cloud, owner
+):
+    task = make_task(cloud, owner, status=statuses.FAILURE, message=SCRIPT)
+    add_snapshot(task, "failure", SCRIPT)
+    for html in (
+        owner_client.get("/").content.decode(),
+        owner_client.get("/tasks/rows/").content.decode(),
+        owner_client.get(f"/tasks/{task.pk}/").content.decode(),
+    ):
+        assert SCRIPT not in html
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+
+
+def test_the_task_page_polls_its_status_while_in_flight_and_answers_204_when_unchanged(
+    owner_client, cloud, owner
+):
+    task = make_task(cloud, owner, status=statuses.PROCESSING)
+    add_snapshot(task, "pending")
+    add_snapshot(task, "processing")
+    html = owner_client.get(f"/tasks/{task.pk}/").content.decode()
+    assert f"?part=status&amp;v={task.version}" in html and 'aria-live="polite"' in html
+    assert "<details><summary>Raw JSON</summary>" in html
+    unchanged = owner_client.get(f"/tasks/{task.pk}/?part=status&v={task.version}")
+    assert unchanged.status_code == 204 and unchanged.content == b""
+    ImageTask.objects.filter(pk=task.pk).update(
+        status="success", result={"image_id": "img-7f3a"}, version=F("version") + 1
+    )
+    changed = owner_client.get(f"/tasks/{task.pk}/?part=status&v={task.version}")
+    assert changed.status_code == 200 and 'id="task-status"' in changed.content.decode()
+    assert "hx-trigger" not in changed.content.decode()
+    assert "img-7f3a" in changed.content.decode(), "the refreshed part carries the result"
+
+
+def test_staff_download_the_current_filter_as_csv_with_cells_escaped(client, cloud, owner):
+    owner.is_staff = True
+    owner.save()
+    task = make_task(cloud, owner, status=statuses.FAILURE, message='=HYPERLINK("x")' + SCRIPT)
+    add_snapshot(task, "failure", task.message)
+    client.force_login(owner)
+    response = client.get("/tasks/export.csv?status=failure")
+    body = b"".join(response.streaming_content).decode()
+    assert response["Content-Type"].startswith("text/csv")
+    assert str(task.pk) in body and "'=HYPERLINK" in body
+    assert "secret" not in body.lower()
+
+
+def test_people_who_are_not_staff_cannot_download_the_csv(client, owner):
+    client.force_login(owner)
+    assert client.get("/tasks/export.csv").status_code == 403
