@@ -102,7 +102,7 @@ def beat(workers):
     thread.join(timeout=5)
 
 
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
+def wait_for(predicate, timeout: float = 120.0, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()

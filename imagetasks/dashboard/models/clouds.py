@@ -56,7 +56,7 @@ class Cloud(models.Model):
     poll_min_interval = models.FloatField(default=2.0, validators=[MinValueValidator(0.2)])
     poll_max_interval = models.FloatField(default=60.0, validators=[MinValueValidator(1.0)])
     max_requests_per_second = models.FloatField(
-        default=10.0,
+        default=30.0,
         validators=[MinValueValidator(0.1)],
         help_text="Cap on the requests the poller sends to this cloud.",
     )

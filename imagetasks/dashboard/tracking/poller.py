@@ -45,8 +45,8 @@ GONE_AFTER_404S = 3
 LIST_TICK = timedelta(seconds=1)
 SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
-# cap; the rest wait for the next tick, so no job runs long and ends are fetched first.
-DETAIL_WINDOW = 2.0
+# cap: one tick's worth, so no job runs into the next tick; the rest wait for it.
+DETAIL_WINDOW = 1.0
 
 
 class CloudBackedOff(Exception):
