@@ -30,4 +30,4 @@ ENV STATIC_ROOT=/app/staticfiles
 
 EXPOSE 8000
 CMD ["gunicorn", "imagetasks.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", \
-     "--workers", "2", "--threads", "8", "--access-logfile", "-"]
+     "--workers", "2", "--threads", "8", "--access-logfile", "-", "--no-control-socket"]
