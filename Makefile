@@ -51,6 +51,12 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks print their figures as ratios against baselines measured in the same run;
+# the latest results are kept in docs/PERFORMANCE.md.
+bench: install-dev
+	$(BIN)/python bench/localcloud_transfer.py
+	$(BIN)/python bench/tracker_polling.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Benchmarks of imagetasks: standalone scripts, run as ``.venv/bin/python bench/NAME.py``."""

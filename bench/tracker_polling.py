@@ -1,0 +1,1305 @@
+"""How many requests the tracker sends, and how soon it sees a task end, with many tasks in flight.
+
+    .venv/bin/python bench/tracker_polling.py [--tasks 1000] [--min-seconds 20] [--max-seconds 120]
+    .venv/bin/python bench/tracker_polling.py --tasks 50 --min-seconds 5 --max-seconds 15  # smoke
+
+Real processes, as in production (see ``Procfile``): gunicorn serving the
+built-in cloud, its ``localcloud`` workers, the dashboard worker and beat, on a
+Redis of the run's own. An account of the built-in cloud is registered as a
+``Cloud`` (polling settings left at the model's defaults) and the imports are
+submitted through ``tracking.submission.submit``; the run ends when the tracker
+has recorded every task's end. Each import is a VHD object whose size, at the
+cloud's rate limit, makes it last a chosen time between the two bounds. The
+cloud's workers start once every task is submitted, so that all are in flight
+together (pending, then processing), with a thread slot each: an import holds
+its slot for its whole duration, mostly asleep in the rate limiter.
+
+A baseline poller follows the same tasks in the same run, the way openstacksdk's
+``wait_for_task`` does for each one: GET, sleep 2 s, again until it ends. It
+talks to a gunicorn of its own (same cloud database), so the two access logs
+count each side's requests exactly, and that server and the baseline run at a
+lower CPU priority, so that the baseline's load delays the tracker as little as
+the shared cores allow. Where the baseline cannot keep to its 2 s, the report
+also gives what an exactly-on-schedule poller would have sent. The cloud keeps
+a database of its own too: it stands in for a remote cloud, whose writes (a
+claim renewal per running task every 2 s) would otherwise contend with the
+tracker's on one SQLite file, a coupling that a remote cloud never has.
+
+The floor is one list request per tick (beat's dispatcher ticks, one a second,
+sent while any task was in flight) plus one detail GET per finished task. The
+report also gives it counting as ticks only the dispatcher runs that claimed
+tasks: when dispatch messages expire unrun, that count shrinks and would flatter
+a tracker that falls behind. Detection latency is the terminal snapshot's
+``observed_at`` minus the remote task's terminal ``updated_at``, read from the
+cloud's database at full precision (the API shows whole seconds). The
+baseline's is measured the same way, from the moment it sent the GET that saw
+the end (as ``observed_at`` is for a snapshot).
+
+Everything lives in a directory of its own under ``$IMAGETASKS_VAR_DIR``
+(default ``var/bench-tracker``), removed at the end with every process, also on
+Ctrl-C. With ``DATABASE_URL`` naming PostgreSQL, the tracker's database is a
+fresh one created beside it and dropped at the end. Only 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import json
+import math
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BASELINE_INTERVAL = 2.0  # openstacksdk's wait_for_task default
+BASELINE_THREADS = 16  # the client's connection pool holds 16
+SUBMIT_THREADS = 8
+DURATION_STEP = 0.5  # seconds: durations are rounded so that few distinct objects are needed
+TERMINAL = ("success", "failure")
+TASKS_PATH = "/localcloud/image/v2/tasks"
+ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(M)s "%(a)s"'
+LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=1000, help="imports in flight (1000)")
+    parser.add_argument("--min-seconds", type=float, default=20.0, help="shortest import (20)")
+    parser.add_argument("--max-seconds", type=float, default=120.0, help="longest import (120)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=4096,
+        help="LOCALCLOUD_RATE_LIMIT in bytes/s; a multiple of 512 (4096)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the durations (1)")
+    parser.add_argument(
+        "--poll-min-interval",
+        type=float,
+        help="the Cloud's poll_min_interval (default: the model's default)",
+    )
+    parser.add_argument(
+        "--max-requests-per-second",
+        type=float,
+        help="the Cloud's max_requests_per_second (default: the model's default)",
+    )
+    parser.add_argument(
+        "--broker",
+        choices=("redis", "filesystem"),
+        default="redis",
+        help="Celery broker: a private redis-server on 127.0.0.1 (default, as in "
+        "docker-compose), or the embedded filesystem broker of `make run`",
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="run the tracker alone")
+    parser.add_argument("--keep", action="store_true", help="keep the run's directory and logs")
+    parser.add_argument("--role", default="bench", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.role == "bench":
+        _check(parser, args)
+    return args
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.tasks < 1:
+        parser.error("--tasks must be at least 1")
+    if not 1 <= args.min_seconds <= args.max_seconds:
+        parser.error("need 1 <= --min-seconds <= --max-seconds")
+    if args.rate < 512 or args.rate % 512:
+        parser.error("--rate must be a positive multiple of 512 (VHD data is whole sectors)")
+
+
+# --- The run's directory, databases and environment ------------------------------------------
+
+
+@dataclass
+class Run:
+    """Where one run keeps its databases, broker, blobs and logs, and the environments of its
+    processes (the cloud's and the tracker's differ only in their database)."""
+
+    directory: Path
+    secret_key: str
+    dashboard_db: str
+    cloud_db: str
+    rate: int
+    broker_url: str = "filesystem://"
+    pg_database: str | None = None  # a PostgreSQL database this run created, to drop
+    pg_admin_url: str | None = None
+
+    @property
+    def logs(self) -> Path:
+        return self.directory / "logs"
+
+    def env(self, role: str, *, log_level: str = "INFO") -> dict[str, str]:
+        """The environment of a process: ``cloud`` (web, cloud workers) or ``dashboard``."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key != "DATABASE_URL" and not key.startswith("LOCALCLOUD_")
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="imagetasks.settings",
+            IMAGETASKS_VAR_DIR=str(self.directory),
+            SECRET_KEY=self.secret_key,
+            # Production settings (no query log kept per connection), over plain HTTP.
+            DEBUG="false",
+            SECURE_SSL_REDIRECT="false",
+            DATABASE_URL=self.cloud_db if role == "cloud" else self.dashboard_db,
+            LOCALCLOUD_RATE_LIMIT=str(self.rate),
+            LOG_LEVEL=log_level,
+            CELERY_BROKER_URL=self.broker_url,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+
+def var_dir() -> Path:
+    """Where runs make their directories: the var dir given, or one of the benchmark's own."""
+    configured = os.environ.get("IMAGETASKS_VAR_DIR")
+    return Path(configured) if configured else BASE_DIR / "var" / "bench-tracker"
+
+
+def make_run(args: argparse.Namespace) -> Run:
+    """A directory of this run's own, so nothing it writes mixes with another run's or with
+    `make run`'s; both databases start empty in it."""
+    directory = var_dir().resolve() / f"tracker-polling-{os.getpid()}-{secrets.token_hex(3)}"
+    (directory / "logs").mkdir(parents=True)
+    return Run(
+        directory=directory,
+        secret_key=secrets.token_urlsafe(50),
+        dashboard_db=f"sqlite:///{directory / 'dashboard.sqlite3'}",
+        cloud_db=f"sqlite:///{directory / 'cloud.sqlite3'}",
+        rate=args.rate,
+    )
+
+
+def prepare_pg_database(run: Run) -> None:
+    """With DATABASE_URL naming PostgreSQL, the tracker gets a fresh database on that server,
+    named after the configured one; the configured one, which may hold someone's data (or
+    not exist), is never touched."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured.split(":", 1)[0] not in ("postgres", "postgresql", "pgsql"):
+        return
+    from psycopg import sql
+
+    name = f"{urlsplit(configured).path.lstrip('/') or 'imagetasks'}_bench_{secrets.token_hex(4)}"
+    with _pg_connect(configured) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    run.pg_admin_url, run.pg_database = configured, name
+    run.dashboard_db = urlunsplit(urlsplit(configured)._replace(path="/" + name))
+
+
+def _pg_connect(url: str):
+    """An autocommit connection for CREATE/DROP DATABASE: to the server's ``postgres``
+    maintenance database, as Django's test runner does, else to the one ``url`` names."""
+    import psycopg
+
+    from imagetasks.env import parse_database_url
+
+    database = parse_database_url("DATABASE_URL", url, base_dir=BASE_DIR)
+    options = {
+        "user": database["USER"] or None,
+        "password": database["PASSWORD"] or None,
+        "host": database["HOST"] or None,
+        "port": database["PORT"] or None,
+        "autocommit": True,
+    }
+    try:
+        return psycopg.connect(dbname="postgres", **options)
+    except psycopg.OperationalError:
+        return psycopg.connect(dbname=database["NAME"], **options)
+
+
+def drop_pg_database(run: Run) -> None:
+    """Drop the database this run created (FORCE: a killed worker may still hold a session)."""
+    if not run.pg_database or not run.pg_admin_url:
+        return
+    from psycopg import sql
+
+    with _pg_connect(run.pg_admin_url) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(run.pg_database)
+            )
+        )
+
+
+def setup_django(run: Run) -> None:
+    """Django in this process: the tracker's database as ``default``, the cloud's as ``cloud``.
+
+    The cloud's database is read directly only for what the API rounds away
+    (``updated_at`` to the microsecond) and to create the account.
+    """
+    os.environ.update(run.env("dashboard", log_level="WARNING"))
+    import django
+    from django.conf import settings
+
+    from imagetasks.env import parse_database_url
+
+    settings.DATABASES["cloud"] = parse_database_url("cloud", run.cloud_db, base_dir=BASE_DIR)
+    django.setup()
+    from django.core.management import call_command
+
+    for alias in ("default", "cloud"):
+        call_command("migrate", database=alias, verbosity=0, interactive=False)
+
+
+# --- Processes -------------------------------------------------------------------------------
+
+
+class Fleet:
+    """The processes of one run. Each starts in a session of its own, so that it and its
+    children (gunicorn's and celery's workers) are stopped together, by its id."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.processes: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, argv: list[str], env: dict[str, str], *, nice: int = 0, **kw):
+        """Start a process logging to ``logs/<name>.log``, at a lower priority when ``nice``."""
+        if nice:
+            argv = ["nice", "-n", str(nice), *argv]
+        with open(self.run.logs / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                argv,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=kw.pop("stdout", log),
+                stderr=log,
+                start_new_session=True,
+                **kw,
+            )
+        self.processes.append((name, process))
+        return process
+
+    def check_alive(self) -> None:
+        """Fail the run with the log's tail as soon as a process it needs has exited."""
+        for name, process in self.processes:
+            if process.poll() is not None and name != "baseline":
+                tail = (self.run.logs / f"{name}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+    def stop_all(self) -> None:
+        """Ask every process to stop (SIGTERM to it: gunicorn and celery then stop their own
+        workers), then kill the whole group of any that is still there."""
+        for _, process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 15
+        for _, process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                with _quiet():
+                    process.wait(timeout=5)
+
+
+class _quiet:
+    """Ignore errors of best-effort clean-up steps."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return exc[0] is not None and issubclass(exc[0], Exception)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal the process's group, only while the process is not reaped: once it is, its id
+    may belong to someone else's process."""
+    if process.poll() is None:
+        with _quiet():
+            os.killpg(process.pid, signum)
+
+
+def _stop_group(process: subprocess.Popen, timeout: float) -> None:
+    """Stop one process as ``Fleet.stop_all`` stops them all."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(process, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on, so runs (and other servers) never collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(fleet: Fleet) -> str:
+    """A Redis of this run's own (no persistence), so no other instance shares its queues.
+
+    The embedded filesystem broker is no option at this scale: kombu creates a message
+    file before writing it, and a consumer that moves it in between reads it empty and
+    its worker stops (celery/kombu#1551).
+    """
+    import redis
+
+    port = free_port()
+    fleet.start(
+        "redis",
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(fleet.run.directory)],
+        dict(os.environ),
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping()
+            return f"redis://127.0.0.1:{port}/0"
+        except redis.exceptions.ConnectionError:
+            fleet.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.2)
+
+
+def start_web(fleet: Fleet, name: str, *, nice: int = 0) -> str:
+    """gunicorn as in the Procfile, serving the built-in cloud; returns its base URL."""
+    port = free_port()
+    fleet.start(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "imagetasks.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            str(fleet.run.logs / f"{name}.access"),
+            "--access-logformat",
+            ACCESS_FORMAT,
+        ],
+        fleet.run.env("cloud", log_level="WARNING"),
+        nice=nice,
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def wait_for_web(fleet: Fleet, url: str, timeout: float = 60.0) -> None:
+    """Until gunicorn answers anything at all (its workers import Django first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/localcloud/identity/v3", timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            fleet.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.3)
+
+
+def celery(*args: str) -> list[str]:
+    """A ``celery`` command line of this interpreter, as the Procfile's."""
+    return [sys.executable, "-m", "celery", "-A", "imagetasks", *args]
+
+
+def start_cloud_workers(fleet: Fleet, tasks: int) -> None:
+    """Enough thread slots that every import runs at once: an import holds its slot for its
+    whole duration, mostly asleep in the rate limiter. Two processes share the GIL load."""
+    processes = 1 if tasks <= 200 else 2
+    per_process = math.ceil(tasks / processes) + 8  # spare slots for recovery and purge jobs
+    for index in range(processes):
+        fleet.start(
+            f"cloudworker-{index}",
+            celery(
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(per_process),
+                "--queues",
+                "localcloud",
+                "--hostname",
+                f"localcloud-{index}-{os.getpid()}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ),
+            fleet.run.env("cloud", log_level="WARNING"),
+        )
+
+
+def start_tracker(fleet: Fleet) -> None:
+    """The dashboard worker and beat exactly as the Procfile starts them."""
+    env = fleet.run.env("dashboard")
+    fleet.start(
+        "worker",
+        celery(
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--queues",
+            "dashboard",
+            "--hostname",
+            f"dashboard-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ),
+        env,
+    )
+    fleet.start(
+        "beat",
+        celery(
+            "beat", "--loglevel", "INFO", "--schedule", str(fleet.run.directory / "beat-schedule")
+        ),
+        env,
+    )
+
+
+# --- The cloud account, the Cloud row and the objects to import ------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """The built-in cloud's credentials, known in clear only to this run."""
+
+    username: str
+    password: str
+    project_name: str
+
+
+def create_account() -> Account:
+    """A project and user of the built-in cloud, written straight into its database (the
+    cloud is the benchmark's fixture, not the code under test)."""
+    from imagetasks.localcloud.models import CloudUser, Project
+
+    project = Project.objects.using("cloud").create(name="bench")
+    user = CloudUser(project=project, name="bench-user")
+    password = secrets.token_urlsafe(16)
+    user.set_password(password)
+    user.save(using="cloud")
+    return Account(username=user.name, password=password, project_name=project.name)
+
+
+def register_cloud(args: argparse.Namespace, account: Account, web_url: str):
+    """The ``Cloud`` row the tracker polls, with the model's polling defaults unless asked."""
+    from django.conf import settings
+
+    from imagetasks.dashboard.models import Cloud
+
+    cloud = Cloud(
+        name="bench",
+        auth_type=Cloud.AuthType.V3_PASSWORD,
+        auth_url=f"{web_url}/localcloud/identity/v3",
+        username=account.username,
+        project_name=account.project_name,
+        region=settings.LOCALCLOUD_REGION,
+    )
+    if args.poll_min_interval is not None:
+        cloud.poll_min_interval = args.poll_min_interval
+    if args.max_requests_per_second is not None:
+        cloud.max_requests_per_second = args.max_requests_per_second
+    cloud.set_secret(account.password)
+    cloud.save()
+    return cloud
+
+
+def plan_durations(args: argparse.Namespace) -> list[float]:
+    """Each task's import time, uniform between the bounds, in steps of DURATION_STEP."""
+    rng = random.Random(args.seed)
+    steps = round((args.max_seconds - args.min_seconds) / DURATION_STEP)
+    return [args.min_seconds + rng.randint(0, steps) * DURATION_STEP for _ in range(args.tasks)]
+
+
+def object_name(seconds: float) -> str:
+    """The object whose import lasts ``seconds``."""
+    return f"d{seconds:07.2f}.vhd"
+
+
+def upload_objects(cloud, durations: list[float], rate: int) -> None:
+    """One fixed VHD per distinct duration, sized so the cloud's paced checksum pass (the
+    whole file at ``rate`` bytes/s) lasts that long. Imports of one object share it."""
+    from imagetasks.dashboard.tracking.clients import client_for
+    from imagetasks.localcloud import vhd_samples
+
+    objects = client_for(cloud).objects
+    objects.create_container("bench")
+
+    def upload(seconds: float) -> None:
+        size = max(2, round(seconds * rate / 512)) * 512
+        objects.put_object("bench", object_name(seconds), vhd_samples.fixed_vhd(size - 512))
+
+    with ThreadPoolExecutor(SUBMIT_THREADS) as pool:
+        list(pool.map(upload, sorted(set(durations))))
+
+
+# --- Submitting, and waiting for the ends ----------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    """When the submissions ran, and the dashboard ids of the tasks they made."""
+
+    started: float = 0.0
+    finished: float = 0.0
+    imports_started: float = 0.0  # when the cloud's workers were started
+    task_ids: list[str] = field(default_factory=list)
+    not_accepted: Counter = field(default_factory=Counter)
+
+
+def submit_all(cloud, durations: list[float], baseline: subprocess.Popen | None) -> Submitted:
+    """Submit every import through the tracker's own ``submit``, a few at a time as several
+    people would; hand each remote id to the baseline as soon as the cloud returns it."""
+    from django.db import connection
+
+    from imagetasks.dashboard.tracking.submission import submit
+
+    lock = threading.Lock()
+    result = Submitted(started=time.time())
+
+    def one(index: int) -> None:
+        seconds = durations[index]
+        try:
+            task = submit(
+                cloud,
+                "import",
+                {
+                    "import_from": f"bench/{object_name(seconds)}",
+                    "image_properties": {"name": f"bench-{index:04d}"},
+                },
+            )
+        finally:
+            connection.close()
+        with lock:
+            result.task_ids.append(str(task.pk))
+            if not task.remote_id:
+                result.not_accepted[task.status] += 1
+                return
+            if baseline is not None:
+                baseline.stdin.write(f"{task.remote_id}\n")
+                baseline.stdin.flush()
+
+    with ThreadPoolExecutor(SUBMIT_THREADS) as pool:
+        list(pool.map(one, range(len(durations))))
+    result.finished = time.time()
+    return result
+
+
+def wait_for_ends(fleet: Fleet, submitted: Submitted, deadline: float) -> bool:
+    """Until the tracker has recorded an end for every task (or the deadline); progress every
+    10 s. Returns whether all ended."""
+    from imagetasks.dashboard import statuses
+    from imagetasks.dashboard.models import ImageTask
+    from imagetasks.localcloud.models import CloudTask
+
+    total = len(submitted.task_ids)
+    last_report = 0.0
+    while True:
+        fleet.check_alive()
+        recorded = ImageTask.objects.filter(
+            pk__in=submitted.task_ids, status__in=statuses.TERMINAL
+        ).count()
+        now = time.time()
+        if now - last_report >= 10 or recorded == total:
+            remote = Counter(CloudTask.objects.using("cloud").values_list("status", flat=True))
+            print(
+                f"  t={now - submitted.started:6.1f} s  cloud: {_counts(remote)}  "
+                f"tracker recorded {recorded}/{total} ends",
+                flush=True,
+            )
+            last_report = now
+        if recorded == total:
+            return True
+        if now > deadline:
+            return False
+        time.sleep(1.0)
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{key} {counter[key]}" for key in ("pending", "processing", *TERMINAL))
+
+
+def finish_baseline(baseline: subprocess.Popen, timeout: float) -> None:
+    """No more tasks: the baseline exits once it has seen every end."""
+    baseline.stdin.close()
+    try:
+        baseline.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  the baseline had not finished after {timeout:.0f} s more; stopping it")
+        _stop_group(baseline, 10)
+
+
+# --- The baseline poller (a process of its own, no Django) -----------------------------------
+
+
+class BaselinePoller:
+    """Each task on its own schedule: GET; if not ended, GET again BASELINE_INTERVAL after
+    the answer (openstacksdk's ``wait_for_task`` sleeps between GETs). A few threads serve
+    all schedules, as many as the client's connection pool."""
+
+    def __init__(self, client, interval: float, threads: int):
+        self.client = client
+        self.interval = interval
+        self.cond = threading.Condition()
+        self.heap: list[tuple[float, str]] = []
+        self.open = 0
+        self.closed = False
+        self.requests = 0
+        self.errors = 0
+        self.observed: dict[str, float] = {}
+        self.first_get: dict[str, float] = {}
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def add(self, remote_id: str) -> None:
+        with self.cond:
+            heapq.heappush(self.heap, (time.monotonic(), remote_id))
+            self.open += 1
+            self.cond.notify()
+
+    def close(self) -> None:
+        """No more tasks will come; the threads end once every task has."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        for thread in self.threads:
+            thread.join()
+
+    def _next(self) -> str | None:
+        with self.cond:
+            while True:
+                if not self.heap:
+                    if self.closed and self.open == 0:
+                        return None
+                    self.cond.wait()
+                    continue
+                delay = self.heap[0][0] - time.monotonic()
+                if delay > 0:
+                    self.cond.wait(delay)
+                    continue
+                return heapq.heappop(self.heap)[1]
+
+    def _work(self) -> None:
+        while (remote_id := self._next()) is not None:
+            self._poll(remote_id)
+
+    def _poll(self, remote_id: str) -> None:
+        from imagetasks.openstack import CloudError
+
+        sent_at = time.time()
+        try:
+            status = self.client.images.get_task(remote_id).status
+        except CloudError:
+            status = None
+        with self.cond:
+            self.requests += 1
+            self.first_get.setdefault(remote_id, sent_at)
+            if status in TERMINAL:
+                self.observed[remote_id] = sent_at
+                self.open -= 1
+                self.cond.notify_all()
+                return
+            self.errors += status is None
+            heapq.heappush(self.heap, (time.monotonic() + self.interval, remote_id))
+            self.cond.notify()
+
+
+def baseline_main() -> int:
+    """Read remote ids from stdin, follow each to its end, write what was seen to a file."""
+    from imagetasks.openstack import CloudClient, CloudConfig
+
+    settings = json.loads(os.environ["BENCH_BASELINE"])
+    client = CloudClient(
+        CloudConfig(
+            auth_url=settings["auth_url"],
+            username=settings["username"],
+            secret=settings["password"],
+            project_name=settings["project_name"],
+            region=settings["region"],
+            timeout=(5.0, 30.0),
+        )
+    )
+    client.session.authenticate()
+    poller = BaselinePoller(client, BASELINE_INTERVAL, BASELINE_THREADS)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip():
+            poller.add(line.strip())
+    poller.close()
+    result = {
+        "requests": poller.requests,
+        "errors": poller.errors,
+        "observed": poller.observed,
+        "first_get": poller.first_get,
+    }
+    Path(settings["result"]).write_text(json.dumps(result))
+    return 0
+
+
+def start_baseline(fleet: Fleet, account: Account, web_url: str) -> subprocess.Popen:
+    """The baseline process, at the same low priority as its server; waits until it has a
+    token, so its first GETs are not delayed by authentication."""
+    from django.conf import settings
+
+    env = fleet.run.env("dashboard", log_level="WARNING")
+    env["BENCH_BASELINE"] = json.dumps(
+        {
+            "auth_url": f"{web_url}/localcloud/identity/v3",
+            "username": account.username,
+            "password": account.password,
+            "project_name": account.project_name,
+            "region": settings.LOCALCLOUD_REGION,
+            "result": str(fleet.run.directory / "baseline.json"),
+        }
+    )
+    process = fleet.start(
+        "baseline",
+        [sys.executable, str(Path(__file__).resolve()), "--role", "baseline"],
+        env,
+        nice=10,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    ready = process.stdout.readline().strip()
+    if ready != "ready":
+        tail = (fleet.run.logs / "baseline.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"the baseline did not start:\n{tail}")
+    return process
+
+
+# --- Measuring -------------------------------------------------------------------------------
+
+
+def read_access_log(access_log: Path) -> list[tuple[str, str, int]]:
+    """(kind, status, milliseconds) of every request a gunicorn access log holds. Kinds: the
+    tasks ``list``, a task's ``detail``, ``POST`` (a submission), ``token``, ``other``."""
+    requests = []
+    if not access_log.exists():
+        return requests
+    for line in access_log.read_text(errors="replace").splitlines():
+        method, path, status, elapsed, *_ = [*line.split(" ", 4), "", "", "", ""]
+        if path in (TASKS_PATH, TASKS_PATH + "/"):
+            kind = "list" if method == "GET" else method
+        elif path.startswith(TASKS_PATH + "/"):
+            kind = "detail" if method == "GET" else f"{method} detail"
+        elif path.startswith("/localcloud/identity/"):
+            kind = "token"
+        else:
+            kind = "other"
+        requests.append((kind, status, int(elapsed) if elapsed.isdigit() else 0))
+    return requests
+
+
+def count_requests(access_log: Path) -> Counter:
+    """Requests by kind, and ``"<kind> <status>"`` for every answer that was not a 2xx."""
+    counts: Counter = Counter()
+    for kind, status, _ in read_access_log(access_log):
+        counts[kind] += 1
+        if not status.startswith("2"):
+            counts[f"{kind} {status}"] += 1
+    return counts
+
+
+def server_times(access_log: Path) -> dict[str, list[float]]:
+    """Seconds the server took per request, by kind."""
+    times: dict[str, list[float]] = {}
+    for kind, _, elapsed in read_access_log(access_log):
+        times.setdefault(kind, []).append(elapsed / 1000)
+    return times
+
+
+@dataclass
+class Job:
+    name: str
+    started: float  # epoch seconds
+    runtime: float
+    value: str
+
+
+_SUCCEEDED = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*"
+    r"Task (\S+)\[[^\]]+\] succeeded in ([0-9.e-]+)s: (.*)$"
+)
+
+
+def read_jobs(worker_log: Path) -> list[Job]:
+    """The dashboard worker's finished jobs (celery logs each with its runtime and result)."""
+    jobs = []
+    for line in worker_log.read_text(errors="replace").splitlines():
+        match = _SUCCEEDED.match(line)
+        if match:
+            ended = datetime.strptime(match[1], LOG_TIME).astimezone().timestamp()
+            runtime = float(match[3])
+            jobs.append(Job(match[2], ended - runtime, runtime, match[4].strip()))
+    return sorted(jobs, key=lambda job: job.started)
+
+
+def beats_between(beat_log: Path, first: float, last: float) -> int:
+    """Dispatcher ticks beat sent while at least one task was in flight."""
+    pattern = re.compile(r"^(\S+ \S+) .*Sending due task dispatch-polls")
+    sent = 0
+    for line in beat_log.read_text(errors="replace").splitlines():
+        match = pattern.match(line)
+        if match:
+            moment = datetime.strptime(match[1], LOG_TIME).astimezone().timestamp()
+            sent += first <= moment <= last
+    return sent
+
+
+def count_discarded(worker_log: Path) -> Counter:
+    """Dispatch (or other) messages dropped unrun because their ``expires`` had passed."""
+    found = re.findall(r"Discarding revoked task: (\S+)\[", worker_log.read_text(errors="replace"))
+    return Counter(found)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: every value reported was measured)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return (
+        f"p50 {percentile(values, 0.5):.2f}, p95 {percentile(values, 0.95):.2f}, "
+        f"max {max(values):.2f}"
+    )
+
+
+@dataclass
+class Remote:
+    """What the cloud's database says about one task, at full precision."""
+
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def remote_tasks() -> dict[str, Remote]:
+    from imagetasks.localcloud.models import CloudTask
+
+    rows = CloudTask.objects.using("cloud").values_list("id", "status", "created_at", "updated_at")
+    return {str(pk): Remote(status, created, updated) for pk, status, created, updated in rows}
+
+
+def tracker_observations(task_ids: list[str]) -> dict[str, tuple[str, str, datetime | None]]:
+    """remote id → (status recorded, terminal status of the first terminal snapshot, its time)."""
+    from imagetasks.dashboard import statuses
+    from imagetasks.dashboard.models import ImageTask, TaskSnapshot
+
+    first_end: dict[str, tuple[str, datetime]] = {}
+    snapshots = TaskSnapshot.objects.filter(
+        task_id__in=task_ids, status__in=statuses.TERMINAL
+    ).order_by("observed_at")
+    for task_id, status, observed_at in snapshots.values_list("task_id", "status", "observed_at"):
+        first_end.setdefault(str(task_id), (status, observed_at))
+    result = {}
+    for pk, remote_id, status in ImageTask.objects.filter(pk__in=task_ids).values_list(
+        "pk", "remote_id", "status"
+    ):
+        if remote_id:
+            end_status, observed_at = first_end.get(str(pk), ("", None))
+            result[remote_id] = (status, end_status, observed_at)
+    return result
+
+
+def snapshot_statuses(task_ids: list[str]) -> Counter:
+    from imagetasks.dashboard.models import TaskSnapshot
+
+    return Counter(
+        TaskSnapshot.objects.filter(task_id__in=task_ids).values_list("status", flat=True)
+    )
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals open at one moment (the tasks in flight at once)."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    current = best = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+@dataclass
+class Report:
+    """The printed lines, and which targets were met."""
+
+    lines: list[str] = field(default_factory=list)
+    verdicts: list[tuple[str, bool]] = field(default_factory=list)
+
+    def add(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def target(self, name: str, met: bool) -> str:
+        self.verdicts.append((name, met))
+        return "met" if met else "MISSED"
+
+
+@dataclass
+class Outcome:
+    """What happened to the submitted tasks, joined across both databases by remote id."""
+
+    remote: dict[str, Remote]  # the submitted tasks the cloud accepted
+    ended: dict[str, Remote]  # those that ended on the cloud
+    seen: dict[str, tuple[str, str, datetime | None]]  # what the tracker recorded of each
+
+    @property
+    def in_flight(self) -> tuple[float, float]:
+        """From the first task's creation to the last end (epoch seconds)."""
+        if not self.ended:
+            return (math.nan, math.nan)
+        first = min(task.created_at for task in self.ended.values())
+        last = max(task.updated_at for task in self.ended.values())
+        return (first.timestamp(), last.timestamp())
+
+
+def outcome(submitted: Submitted) -> Outcome:
+    everything = remote_tasks()
+    seen = tracker_observations(submitted.task_ids)
+    remote = {rid: everything[rid] for rid in seen if rid in everything}
+    ended = {rid: task for rid, task in remote.items() if task.status in TERMINAL}
+    return Outcome(remote=remote, ended=ended, seen=seen)
+
+
+def measure(run: Run, args, submitted: Submitted, ended_all: bool, baseline_ran: bool) -> Report:
+    """Everything the report says, from the access logs, the worker's log and both databases."""
+    from django.db import connections
+
+    report = Report()
+    tasks = outcome(submitted)
+    setup_section(report, run, args, submitted, tasks)
+    tracker_total = tracker_section(report, run, args, submitted, tasks, ended_all)
+    report.add()
+    if baseline_ran:
+        baseline_section(report, run, tasks.ended, tracker_total)
+    else:
+        report.add("Baseline: not run (--no-baseline)")
+    connections.close_all()
+    return report
+
+
+def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: Outcome) -> None:
+    ended = tasks.ended.values()
+    first = min((task.created_at for task in ended), default=None)
+    last = max((task.updated_at for task in ended), default=None)
+    window = seconds(last - first) if first and last else math.nan
+    lifetimes = [seconds(task.updated_at - task.created_at) for task in ended]
+    at_once = max_overlap([(t.created_at.timestamp(), t.updated_at.timestamp()) for t in ended])
+    database = "PostgreSQL" if run.pg_database else "SQLite"
+    broker = run.broker_url.split(":")[0]
+    report.add(
+        f"Tracker polling benchmark: {args.tasks} imports on the built-in cloud "
+        f"(tracker database: {database}; cloud database: SQLite; broker: {broker})"
+    )
+    report.add(
+        f"  planned import times {args.min_seconds:g}–{args.max_seconds:g} s "
+        f"(LOCALCLOUD_RATE_LIMIT={run.rate} B/s, seed {args.seed})"
+    )
+    refused = f"; not accepted: {dict(submitted.not_accepted)}" if submitted.not_accepted else ""
+    report.add(
+        f"  submitted {len(submitted.task_ids)} in {submitted.finished - submitted.started:.1f} s"
+        f"; accepted by the cloud {len(tasks.remote)}{refused}"
+    )
+    since_start = [task.updated_at.timestamp() - submitted.imports_started for task in ended]
+    report.add(f"  remote lifetimes (created → end, s): {spread(lifetimes)}")
+    report.add(f"  ends after the cloud's workers were started (s): {spread(since_start)}")
+    report.add(
+        f"  most tasks in flight at once: {at_once}; first submission → last end {window:.1f} s"
+    )
+
+
+def tracker_section(report: Report, run: Run, args, submitted, tasks: Outcome, ended_all) -> int:
+    """Requests against the floor, detection latency and where it goes; returns the requests."""
+    counted = count_requests(run.logs / "web.access")
+    jobs = read_jobs(run.logs / "worker.log")
+    expired = count_discarded(run.logs / "worker.log")["imagetasks.dashboard.dispatch_polls"]
+    dispatches = [job for job in jobs if job.name == "imagetasks.dashboard.dispatch_polls"]
+    polls = [job for job in jobs if job.name == "imagetasks.dashboard.poll_cloud"]
+    ticks = [job for job in dispatches if job.value not in ("0", "None")]
+    beats = beats_between(run.logs / "beat.log", *tasks.in_flight)
+    total = counted["list"] + counted["detail"]
+    floor = beats + len(tasks.ended)
+    ratio = total / floor if floor else math.nan
+    by_runs = len(ticks) + len(tasks.ended)
+    snapshots = snapshot_statuses(submitted.task_ids)
+    # Every snapshot but the one from the POST's answer is a change the poller saw, in a
+    # list entry (still in flight) or through a detail GET (an end, which needs its result).
+    useful = sum(snapshots.values()) - len(tasks.remote)
+    ends = len(tasks.ended)
+
+    report.add()
+    report.add("Tracker (dashboard worker + beat, as in the Procfile; Cloud polling defaults)")
+    report.add(
+        f"  requests: list {counted['list']}, detail {counted['detail']}, total {total}"
+        f"  (besides: {counted['POST']} submission POSTs, {counted['token']} token requests)"
+    )
+    failed = {kind: n for kind, n in counted.items() if kind[-3:].isdigit() and " " in kind}
+    if failed:
+        report.add(f"  answers that were not 2xx: {failed}")
+    report.add(
+        f"    changes recorded after submission: {useful} ({_by_status(snapshots)}); "
+        f"detail GETs per task end: {counted['detail'] / ends if ends else math.nan:.2f}"
+    )
+    report.add(
+        f"  ticks: beat sent {beats} dispatcher ticks while tasks were in flight; "
+        f"{len(dispatches)} dispatcher runs ran, {len(ticks)} of them claimed tasks; "
+        f"{expired} expired unrun"
+    )
+    report.add(
+        f"  poll jobs: {len(polls)} (their own request count: "
+        f"{sum(_int(job.value) for job in polls)})"
+    )
+    times = server_times(run.logs / "web.access")
+    report.add(
+        "  server time per request (s): "
+        + "; ".join(f"{kind} {spread(times.get(kind, []))}" for kind in ("list", "detail", "token"))
+    )
+    report.add(f"  floor: {beats} ticks + {len(tasks.ended)} finished tasks = {floor}")
+    verdict = report.target("requests ≤ 1.5× floor", ratio <= 1.5)
+    report.add(
+        f"  requests / floor = {ratio:.2f}  (target ≤ 1.5: {verdict}); counting as ticks only "
+        f"the dispatcher runs that claimed tasks: floor {by_runs}, ratio {total / by_runs:.2f}"
+    )
+    _latency_lines(report, tasks, polls)
+    if polls:
+        gaps = [b.started - a.started for a, b in itertools.pairwise(polls)]
+        report.add(f"  poll job runtime (s): {spread([job.runtime for job in polls])}")
+        report.add(f"  gap between poll job starts (s): {spread(gaps)}")
+    recorded = sum(1 for rid in tasks.ended if _recorded(tasks, rid))
+    complete = recorded == len(tasks.remote) == args.tasks and ended_all
+    verdict = report.target("every terminal status recorded", complete)
+    report.add(f"  terminal statuses recorded: {recorded} / {args.tasks}  ({verdict})")
+    return total
+
+
+def _recorded(tasks: Outcome, rid: str) -> bool:
+    """The tracker holds the cloud's end status, with a terminal snapshot of that status."""
+    status, end_status, observed_at = tasks.seen[rid]
+    return observed_at is not None and status == end_status == tasks.ended[rid].status
+
+
+def _latency_lines(report: Report, tasks: Outcome, polls: list[Job]) -> None:
+    latency, waits, insides = [], [], []
+    starts = [job.started for job in polls]
+    for rid, task in tasks.ended.items():
+        if not _recorded(tasks, rid):
+            continue
+        observed_at = tasks.seen[rid][2]
+        latency.append(seconds(observed_at - task.updated_at))
+        wait, inside = _split_latency(
+            polls, starts, observed_at.timestamp(), task.updated_at.timestamp()
+        )
+        waits.append(wait)
+        insides.append(inside)
+    p95 = percentile(latency, 0.95)
+    verdict = report.target("p95 detection latency ≤ 3 s", p95 <= 3.0)
+    report.add(f"  detection latency (s): {spread(latency)}  (target p95 ≤ 3 s: {verdict})")
+    report.add(f"    until the poll job that saw the end started: {spread(waits)}")
+    report.add(f"    from that job's start to its detail GET: {spread(insides)}")
+
+
+def _by_status(snapshots: Counter) -> str:
+    """Snapshots by status, but the submissions' own ('pending', from the POST's answer)."""
+    shown = {status: n for status, n in snapshots.items() if status != "pending"}
+    return ", ".join(f"{status} {n}" for status, n in sorted(shown.items()))
+
+
+def _int(value: str) -> int:
+    """A job's logged return value as a number (None and the like count 0)."""
+    return int(value) if value.isdigit() else 0
+
+
+def _split_latency(polls: list[Job], starts: list[float], observed: float, ended: float):
+    """How long the end waited for the poll job that saw it to start, and how long that job
+    took to reach the detail GET. The job is one running at the moment of the observation:
+    the earliest that started after the end, else the last that started before it (it
+    listed after the end, e.g. once a token request was done: the wait is then negative)."""
+    import bisect
+
+    last = bisect.bisect_right(starts, observed) - 1
+    if last < 0:
+        return (observed - ended, 0.0)
+    running = [job for job in polls[: last + 1] if job.started + job.runtime >= observed]
+    after = [job for job in running if job.started >= ended]
+    job = after[0] if after else (running[-1] if running else polls[last])
+    return (job.started - ended, observed - job.started)
+
+
+def baseline_section(report: Report, run: Run, ended: dict[str, Remote], tracker_total: int):
+    """The baseline's requests (its server's access log) and latency, measured like the
+    tracker's; and what a poller keeping to its 2 s exactly would have sent."""
+    result_file = run.directory / "baseline.json"
+    if not result_file.exists():
+        report.add("Baseline: no result (it did not finish)")
+        return
+    result = json.loads(result_file.read_text())
+    counted = count_requests(run.logs / "baseline-web.access")
+    observed, first_get = result["observed"], result["first_get"]
+    latency = [
+        observed[rid] - task.updated_at.timestamp()
+        for rid, task in ended.items()
+        if rid in observed
+    ]
+    followed = [rid for rid in ended if rid in observed and rid in first_get]
+    # GETs at 0, 2, 4…: the first at or after the end sees it.
+    on_schedule = sum(
+        math.ceil(max(0.0, ended[rid].updated_at.timestamp() - first_get[rid]) / BASELINE_INTERVAL)
+        + 1
+        for rid in followed
+    )
+    spans = sum(observed[rid] - first_get[rid] for rid in followed)
+    period = spans / max(1, result["requests"] - len(followed))
+    report.add(
+        f"Baseline (per task: GET, sleep {BASELINE_INTERVAL:g} s, repeat until it ends; "
+        "own gunicorn; both at nice 10)"
+    )
+    report.add(
+        f"  requests: detail {counted['detail']} (its own count {result['requests']}, "
+        f"errors {result['errors']}); mean period achieved {period:.2f} s"
+    )
+    report.add(f"  a poller keeping exactly to {BASELINE_INTERVAL:g} s would send {on_schedule}")
+    report.add(f"  detection latency (s): {spread(latency)}")
+    report.add(f"  terminal statuses seen: {len(observed)} / {len(ended)}")
+    if tracker_total:
+        report.add()
+        report.add(
+            f"Baseline / tracker requests: {counted['detail'] / tracker_total:.1f}×  "
+            f"(exactly-on-schedule baseline: {on_schedule / tracker_total:.1f}×)"
+        )
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+def _raise_on_term(signum, frame) -> None:
+    """SIGTERM cleans up like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or, with the internal ``--role baseline``, the baseline poller).
+
+    It measures and never asserts: targets are reported met or missed and the exit status
+    is 0 once the report is printed; only a run that fails or is interrupted exits otherwise.
+    """
+    args = parse_args(argv)
+    if args.role == "baseline":
+        return baseline_main()
+    # Explicitly: a process started in the background by a script inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_on_term)
+    run = make_run(args)
+    fleet = Fleet(run)
+    report = None
+    try:
+        report = bench(args, run, fleet)
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping everything", file=sys.stderr)
+        return 130
+    finally:
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        fleet.stop_all()
+        _clean_up(run, args.keep)
+    print()
+    print("\n".join(report.lines))
+    missed = [name for name, met in report.verdicts if not met]
+    print()
+    print("Targets: " + ("all met" if not missed else "missed: " + "; ".join(missed)))
+    return 0
+
+
+def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
+    """Set up, run, stop the processes, measure."""
+    print(f"run directory: {run.directory}", flush=True)
+    prepare_pg_database(run)
+    if args.broker == "redis":
+        run.broker_url = start_redis(fleet)
+    setup_django(run)
+    web = start_web(fleet, "web")
+    baseline_web = None if args.no_baseline else start_web(fleet, "baseline-web", nice=10)
+    for url in filter(None, (web, baseline_web)):
+        wait_for_web(fleet, url)
+    account = create_account()
+    cloud = register_cloud(args, account, web)
+    durations = plan_durations(args)
+    print(f"uploading {len(set(durations))} VHD objects…", flush=True)
+    upload_objects(cloud, durations, run.rate)
+    start_tracker(fleet)
+    baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
+    print(f"submitting {args.tasks} imports…", flush=True)
+    submitted = submit_all(cloud, durations, baseline)
+    # Only now do the imports start, all at once: submitting takes longer than the shortest
+    # import, so otherwise the first would end before the last was submitted. Meanwhile the
+    # tasks wait "pending", in flight like the rest.
+    print("starting the cloud's workers…", flush=True)
+    submitted.imports_started = time.time()
+    start_cloud_workers(fleet, args.tasks)
+    deadline = submitted.imports_started + args.max_seconds + 300
+    ended_all = wait_for_ends(fleet, submitted, deadline)
+    if baseline is not None:
+        finish_baseline(baseline, timeout=30)
+    # Stop before reading the logs, so that every request and job is in them.
+    fleet.stop_all()
+    return measure(run, args, submitted, ended_all, baseline is not None)
+
+
+def _clean_up(run: Run, keep: bool) -> None:
+    """Drop what the run made: its PostgreSQL database, its directory (unless kept)."""
+    from django.db import connections
+
+    with _quiet():
+        connections.close_all()
+    with _quiet():
+        drop_pg_database(run)
+    if keep:
+        print(f"kept {run.directory}", file=sys.stderr)
+    else:
+        shutil.rmtree(run.directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
