@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
-from kombu import Queue
 
-from imagetasks.celery import app as celery_app
 from imagetasks.localcloud import blobstore, vhd_samples
 from imagetasks.localcloud.executors import lifecycle
 from imagetasks.localcloud.models import CloudTask, Image
 from tests.support.workers import WorkerProcess, wait_until
-
-from .conftest import route_jobs
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -32,25 +27,12 @@ LEASE = timedelta(seconds=3)
 PACED = {"LOCALCLOUD_RATE_LIMIT": str(RATE)}
 
 
-@pytest.fixture
-def worker_queue(transactional_db, store_dir):
-    queue = f"localcloud-killed-{uuid.uuid4().hex[:12]}"
-    previous = celery_app.conf.task_routes
-    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
-    try:
-        yield queue
-    finally:
-        route_jobs(previous)
-        with celery_app.connection_for_write() as connection:
-            Queue(queue, channel=connection.default_channel).purge()
-
-
 def test_an_import_survives_its_worker_being_killed(
-    cloud, account, put_object, worker_queue, tmp_path
+    cloud, account, put_object, parked_jobs, tmp_path
 ):
     data = vhd_samples.fixed_vhd()
     stored = put_object(account, "imports/fixed.vhd", data)
-    first = WorkerProcess(worker_queue, tmp_path / "worker-a.log", **PACED)
+    first = WorkerProcess(parked_jobs, tmp_path / "worker-a.log", **PACED)
     second = None
     try:
         created = cloud.post(
@@ -62,7 +44,7 @@ def test_an_import_survives_its_worker_being_killed(
         time.sleep(1.0)  # well inside the 4 s hashing pass
 
         first.kill()
-        second = WorkerProcess(worker_queue, tmp_path / "worker-b.log", **PACED)
+        second = WorkerProcess(parked_jobs, tmp_path / "worker-b.log", **PACED)
 
         assert task.get().status == "processing"
         wait_until(
