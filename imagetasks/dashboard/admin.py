@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 
 from imagetasks.dashboard import access, audit
 from imagetasks.dashboard.models import Cloud, Heartbeat, ImageTask, TaskSnapshot
-from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.tracking.resubmission import resubmit
 
 
 class CloudForm(forms.ModelForm):
@@ -170,17 +170,7 @@ class ImageTaskAdmin(ReadOnlyAdmin):
         if not access.can_submit(request.user):
             self.message_user(request, "Only operators may resubmit.", messages.ERROR)
             return None
-        made = [
-            submit(
-                task.cloud,
-                task.type,
-                task.input,
-                user=request.user,
-                origin=ImageTask.Origin.RESUBMITTED,
-                resubmitted_from=task,
-            )
-            for task in queryset.select_related("cloud")
-        ]
+        made = [resubmit(task, user=request.user) for task in queryset.select_related("cloud")]
         refused = sum(1 for task in made if task.status_info.terminal)
         self.message_user(
             request,

@@ -6,12 +6,15 @@ export jobs; a beat thread sends the dispatcher job through the broker.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.tracking.resubmission import MAX_AUTOMATIC, TRANSIENT_FAILURE
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import Token
@@ -160,3 +163,32 @@ def test_a_task_that_expires_before_its_end_is_seen_is_marked_vanished(local_clo
     assert task.remote_gone_at is not None and task.next_poll_at is None
     assert timeline(task)[0] == "pending"
     assert not {"success", "failure"} & set(timeline(task)), "its end was never seen"
+
+
+def all_ended(cloud, count: int):
+    tasks = list(ImageTask.objects.filter(cloud=cloud))
+    return len(tasks) == count and all(t.status in statuses.TERMINAL for t in tasks)
+
+
+def test_a_396_failure_is_resubmitted_automatically_when_the_cloud_opts_in(local_cloud, beat):
+    local_cloud.auto_resubmit_396 = True
+    local_cloud.save()
+    first = import_disk(local_cloud, name="flaky", data=vhd_samples.raw_disk_image())
+
+    # A raw disk is no VHD: it fails with 396 every time, so the chain must stop.
+    wait_for(lambda: all_ended(local_cloud, 1 + MAX_AUTOMATIC), what="the resubmissions")
+    time.sleep(3)  # a few more polls: nothing more may be submitted
+    chain = [ImageTask.objects.get(pk=first.pk)]
+    while chain[-1].resubmissions.exists():
+        chain.append(chain[-1].resubmissions.get())
+    assert len(chain) == 1 + MAX_AUTOMATIC == ImageTask.objects.count()
+    assert {t.message for t in chain} == {TRANSIENT_FAILURE}
+    assert [t.origin for t in chain[1:]] == [ImageTask.Origin.RESUBMITTED] * MAX_AUTOMATIC
+
+
+def test_a_396_failure_stays_as_it_is_without_the_opt_in(local_cloud, beat):
+    task = import_disk(local_cloud, name="flaky", data=vhd_samples.raw_disk_image())
+    wait_for(lambda: finished(task), what="the import to fail")
+    time.sleep(2)
+    assert task.message == TRANSIENT_FAILURE
+    assert ImageTask.objects.count() == 1

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import observations, pollstate, reconcile
+from imagetasks.dashboard.tracking import observations, pollstate, reconcile, resubmission
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.ratelimit import Pacer
 from imagetasks.openstack import (
@@ -135,7 +135,11 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
         raise
     if observations.is_new(task, remote):
-        if not observations.record(task, remote, now):
+        if observations.record(task, remote, now):
+            if remote.status == statuses.FAILURE:
+                task.refresh_from_db()
+                resubmission.after_failure(task)
+        else:
             task.refresh_from_db()
             pollstate.unchanged(task, now)
     else:

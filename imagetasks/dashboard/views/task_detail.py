@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from imagetasks.dashboard import access, hints
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 
 
 def _timeline(task: ImageTask) -> list[dict]:
@@ -52,14 +52,7 @@ def resubmit(request, task_id):
     """A new task with the same input, linked both ways; the old one stays as it was."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
-    new = submit(
-        task.cloud,
-        task.type,
-        task.input,
-        user=request.user,
-        origin=ImageTask.Origin.RESUBMITTED,
-        resubmitted_from=task,
-    )
+    new = resubmit_task(task, user=request.user)
     messages.info(request, f"Resubmitted as a new task ({new.status_info.label}).")
     return redirect("dashboard:task", task_id=new.pk)
 
