@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,17 +85,22 @@ def md5_of(blob_id: str) -> str:
     return digest.hexdigest()
 
 
-def link_or_copy(blob_id: str) -> str:
-    """A new blob with the same bytes: a hard link when the store allows it (no copy at all)."""
-    source = path_of(blob_id)
-    new_id = new_blob_id()
-    target = create_path(new_id)
+def link_as(source_blob_id: str, target_blob_id: str) -> None:
+    """Make ``target`` hold the bytes of ``source``: a hard link (no copy at all) where the
+    store allows it, else a kernel-side copy. Blobs are immutable, so sharing an inode is safe."""
+    source = path_of(source_blob_id)
+    target = create_path(target_blob_id)
+    target.unlink(missing_ok=True)
     try:
         os.link(source, target)
     except OSError:
-        with open(source, "rb") as src, open(target, "wb") as dst:
-            while chunk := src.read(CHUNK_SIZE):
-                dst.write(chunk)
+        shutil.copyfile(source, target)
+
+
+def link_or_copy(blob_id: str) -> str:
+    """A new blob with the same bytes (see ``link_as``); returns its id."""
+    new_id = new_blob_id()
+    link_as(blob_id, new_id)
     return new_id
 
 

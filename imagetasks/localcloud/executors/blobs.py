@@ -6,8 +6,6 @@ left half-made, and two runs of one task never write the same file.
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 
 from imagetasks.localcloud import blobstore
@@ -21,15 +19,3 @@ def discard_earlier_attempts(task_id: uuid.UUID, purpose: str, attempt: int) -> 
     """Remove what earlier, dead attempts of this task may have left behind."""
     for earlier in range(1, attempt):
         blobstore.delete(attempt_blob_id(task_id, purpose, earlier))
-
-
-def link_as(source_blob_id: str, target_blob_id: str) -> None:
-    """Make ``target`` hold the bytes of ``source``: a hard link (no copy at all) where the
-    store allows it, else a kernel-side copy. Blobs are immutable, so sharing an inode is safe."""
-    source = blobstore.path_of(source_blob_id)
-    target = blobstore.create_path(target_blob_id)
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)

@@ -26,8 +26,9 @@ from django.conf import settings
 from django.db import transaction
 
 from imagetasks.localcloud import blobstore, vhd
+from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
-from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts, link_as
+from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
 from imagetasks.localcloud.executors.blocking import call_keeping_alive, run_keeping_alive
 from imagetasks.localcloud.executors.dispatch import dispatch_fill_etag
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded

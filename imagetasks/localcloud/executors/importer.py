@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import transaction
 
 from imagetasks.localcloud import blobstore, vhd
+from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
-from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts, link_as
+from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project, StoredObject
