@@ -43,6 +43,13 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 600.0,
             "options": {"expires": 600},
         },
+        # Every two seconds: send the notifications that are due, and those a dead
+        # worker left claimed. They are rows in the database, so a dropped tick loses none.
+        "dispatch-notifications": {
+            "task": "imagetasks.dashboard.dispatch_notifications",
+            "schedule": 2.0,
+            "options": {"expires": 10},
+        },
         "discover-tasks": {
             "task": "imagetasks.dashboard.discover_tasks",
             "schedule": 60.0,

@@ -168,6 +168,14 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "imagetasks@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds each step of talking to the mail server may take; a notification's
+# delivery lease is derived from it, so a hung server cannot hold one for ever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", 30.0, minimum=1.0)
+
+# Where people reach this site: links in notification emails and webhooks.
+IMAGETASKS_BASE_URL = env.url(
+    "IMAGETASKS_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+).rstrip("/")
 
 # Production switches. They default to safe values whenever DEBUG is off, so
 # that `manage.py check --deploy` is clean without further configuration.

@@ -20,6 +20,13 @@ class CloudForm(forms.ModelForm):
         help_text="Password, API key, application credential secret or token. "
         "Leave empty to keep the stored one; it is never shown.",
     )
+    webhook_secret = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Key of the HMAC-SHA256 signature sent with every webhook. "
+        "Leave empty to keep the stored one; it is never shown.",
+    )
 
     class Meta:
         model = Cloud
@@ -29,13 +36,22 @@ class CloudForm(forms.ModelForm):
             "application_credential_id", "verify_tls", "timeout", "image_endpoint",
             "object_store_endpoint", "poll_min_interval", "poll_max_interval",
             "max_requests_per_second", "stale_after", "discover_tasks", "auto_resubmit_396",
-            "users", "groups",
+            "users", "groups", "webhook_url",
         ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        has_secret = bool(cleaned.get("webhook_secret")) or self.instance.has_webhook_secret
+        if cleaned.get("webhook_url") and not has_secret:
+            self.add_error("webhook_secret", "A webhook needs a secret: nothing is sent unsigned.")
+        return cleaned
 
     def save(self, commit=True):
         cloud = super().save(commit=False)
         if self.cleaned_data.get("secret"):
             cloud.set_secret(self.cleaned_data["secret"])
+        if self.cleaned_data.get("webhook_secret"):
+            cloud.set_webhook_secret(self.cleaned_data["webhook_secret"])
         if commit:
             cloud.save()
             self.save_m2m()
@@ -86,6 +102,7 @@ class CloudAdmin(admin.ModelAdmin):
             },
         ),
         ("Access", {"fields": ["users", "groups"]}),
+        ("Notifications", {"fields": ["webhook_url", "webhook_secret"]}),
     ]
 
     @admin.display(boolean=True, description="secret")

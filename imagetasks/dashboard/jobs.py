@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard.heartbeat import heartbeat
 from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller
 
 log = logging.getLogger("imagetasks.tracking")
@@ -46,3 +47,25 @@ def discover_tasks() -> int:
             # One unreachable cloud must not stop discovery on the others.
             log.exception("discovery failed cloud=%s", cloud.name)
     return adopted
+
+
+# Notifications (email and webhooks) ---------------------------------------------------
+
+
+@shared_task(name="imagetasks.dashboard.dispatch_notifications", ignore_result=True)
+def dispatch_notifications() -> int:
+    """Claim the notifications due for an attempt and send one delivery job each.
+
+    Due includes rows whose holder's lease ran out: a worker that died while
+    sending leaves its row to the next sweep.
+    """
+    claimed = outbox.claim_due(timezone.now())
+    for notification_id, claim in claimed:
+        deliver_notification.delay(notification_id, claim)
+    return len(claimed)
+
+
+@shared_task(name="imagetasks.dashboard.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id: int, claim: int) -> bool:
+    """One attempt at one notification (an email or a webhook POST), never inside a poll."""
+    return outbox.deliver(notification_id, claim)

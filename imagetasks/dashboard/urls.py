@@ -25,4 +25,5 @@ urlpatterns = [
         views.object_detail,
         name="object",
     ),
+    path("profile/", views.profile, name="profile"),
 ]

@@ -1,6 +1,14 @@
 from imagetasks.dashboard.models.clouds import Cloud
 from imagetasks.dashboard.models.heartbeat import Heartbeat
+from imagetasks.dashboard.models.notifications import Notification, Profile
 from imagetasks.dashboard.models.snapshots import TaskSnapshot
 from imagetasks.dashboard.models.tasks import ImageTask
 
-__all__ = ["Cloud", "Heartbeat", "ImageTask", "TaskSnapshot"]
+__all__ = [
+    "Cloud",
+    "Heartbeat",
+    "ImageTask",
+    "Notification",
+    "Profile",
+    "TaskSnapshot",
+]

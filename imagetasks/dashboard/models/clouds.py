@@ -85,6 +85,13 @@ class Cloud(models.Model):
         "auth.Group", blank=True, related_name="clouds",
         help_text="Groups whose members may see and use this cloud.",
     )  # fmt: skip
+    # Notifications: finished and stale tasks are POSTed here as signed JSON.
+    webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Receives a signed JSON POST when a task of this cloud finishes or goes stale.",
+    )
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -105,3 +112,14 @@ class Cloud(models.Model):
     def reveal_secret(self) -> str:
         """The clear secret, for building a client only. Never render or log it."""
         return secretbox.decrypt(self.secret_encrypted)
+
+    @property
+    def has_webhook_secret(self) -> bool:
+        return bool(self.webhook_secret_encrypted)
+
+    def set_webhook_secret(self, clear: str) -> None:
+        self.webhook_secret_encrypted = secretbox.encrypt(clear)
+
+    def reveal_webhook_secret(self) -> str:
+        """The clear signing key, for signing a webhook only. Never render or log it."""
+        return secretbox.decrypt(self.webhook_secret_encrypted)

@@ -16,6 +16,7 @@ from django.db.models import F
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
+from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import scheduling
 from imagetasks.openstack.types import Task as RemoteTask
 
@@ -77,7 +78,7 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
             )
             if not updated:
                 return False
-            TaskSnapshot.objects.create(
+            snapshot = TaskSnapshot.objects.create(
                 task_id=task.pk,
                 observed_at=observed_at,
                 status=remote.status,
@@ -88,6 +89,8 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
                 body=remote.raw,
                 fingerprint=fingerprint_of(remote),
             )
+            # In this transaction: a recorded ending is always notified, and only once.
+            outbox.after_observation(task, snapshot)
     except IntegrityError:
         # The same body was recorded already (a duplicated delivery): nothing changed.
         return False

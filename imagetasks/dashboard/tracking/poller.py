@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import observations, pollstate, reconcile, resubmission
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.ratelimit import Pacer
@@ -262,12 +264,20 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
     if not tasks:
         return
     ids = [t.pk for t in tasks]
-    ImageTask.objects.filter(
-        pk__in=ids,
-        status=statuses.PROCESSING,
-        stale_since__isnull=True,
-        changed_at__lt=now - cloud.stale_after,
-    ).update(stale_since=now, version=F("version") + 1)
+    with transaction.atomic():  # the stale flags and their notices are stored together
+        stale = list(
+            ImageTask.objects.select_for_update()
+            .filter(
+                pk__in=ids,
+                status=statuses.PROCESSING,
+                stale_since__isnull=True,
+                changed_at__lt=now - cloud.stale_after,
+            )
+            .values_list("pk", flat=True)
+        )
+        if stale:
+            ImageTask.objects.filter(pk__in=stale).update(stale_since=now, version=F("version") + 1)
+            outbox.after_stale(stale, now)
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None,
         last_polled_at=now,

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import scheduling
 
 log = logging.getLogger("imagetasks.tracking")
@@ -50,7 +52,12 @@ def unchanged(task: ImageTask, now: datetime) -> bool:
     if becomes_stale:
         fields["stale_since"] = now
         log.warning("task stale task=%s cloud=%s since=%s", task.pk, task.cloud.name, now)
-    return _apply(task, bump=becomes_stale or task.poll_errors > 0, **fields)
+        with transaction.atomic():  # the flag and its notices are stored together
+            flagged = _apply(task, bump=True, **fields)
+            if flagged:
+                outbox.after_stale([task.pk], now)
+        return flagged
+    return _apply(task, bump=task.poll_errors > 0, **fields)
 
 
 def failed_poll(task: ImageTask, now: datetime, error: str, retry_after: float | None) -> bool:

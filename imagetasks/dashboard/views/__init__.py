@@ -2,6 +2,7 @@
 
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.forms_views import export_task, import_task
+from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
 from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
@@ -14,6 +15,7 @@ __all__ = [
     "import_task",
     "object_detail",
     "object_download",
+    "profile",
     "resubmit",
     "rows",
     "stop_watching",

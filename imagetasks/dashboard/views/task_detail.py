@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from imagetasks.dashboard import access, hints
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 
 
@@ -30,6 +31,7 @@ def _context(request, task: ImageTask) -> dict:
         "resubmissions": list(task.resubmissions.only("id", "status", "submitted_at")),
         "can_submit": access.can_submit(request.user),
         "refresh": "2s" if task.status_info.in_flight else "",
+        "notifications": notifications.for_task(task),
     }
 
 
