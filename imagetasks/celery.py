@@ -43,6 +43,13 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 600.0,
             "options": {"expires": 600},
         },
+        # Copies to another cloud: move on those with a step due, and take back those
+        # whose job died with its worker (their lease ran out).
+        "advance-copies": {
+            "task": "imagetasks.dashboard.advance_copies",
+            "schedule": 2.0,
+            "options": {"expires": 10},
+        },
         # Every two seconds: send the notifications that are due, and those a dead
         # worker left claimed. They are rows in the database, so a dropped tick loses none.
         "dispatch-notifications": {

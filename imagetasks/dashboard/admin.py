@@ -6,7 +6,14 @@ from django import forms
 from django.contrib import admin, messages
 
 from imagetasks.dashboard import access, audit
-from imagetasks.dashboard.models import Cloud, Heartbeat, ImageTask, TaskSnapshot
+from imagetasks.dashboard.models import (
+    Cloud,
+    Copy,
+    CopyEvent,
+    Heartbeat,
+    ImageTask,
+    TaskSnapshot,
+)
 from imagetasks.dashboard.tracking.resubmission import resubmit
 
 
@@ -209,3 +216,51 @@ class TaskSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["part", "last_seen", "detail"]
+
+
+# Copies to another cloud ---------------------------------------------------------------
+
+
+class CopyEventInline(admin.TabularInline):
+    model = CopyEvent
+    fields = ["at", "step", "status", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Copy)
+class CopyAdmin(ReadOnlyAdmin):
+    """Copies to another cloud: a read-only audit of each with its timeline."""
+
+    list_display = [
+        "source_image_name", "source_cloud", "target_cloud", "target_name", "status",
+        "created_by", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "source_cloud", "target_cloud", "created_by"]
+    list_select_related = ["source_cloud", "target_cloud", "created_by"]
+    search_fields = ["=id", "=source_image_id", "source_image_name", "target_name", "error"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [CopyEventInline]
+    fieldsets = [
+        (None, {"fields": ["id", "status", "error", "created_by"]}),
+        ("Input", {"fields": [
+            "source_cloud", "source_image_id", "source_image_name", "source_checksum",
+            "target_cloud", "target_name", "disk_format",
+        ]}),
+        ("Result", {"fields": [
+            "export_task", "staging_container", "staging_object", "object_etag",
+            "bytes_total", "bytes_done", "import_task", "target_image_id",
+        ]}),
+        ("Timing", {"fields": [
+            "created_at", "updated_at", "finished_at", "next_step_at", "claimed_until",
+            "attempts",
+        ]}),
+    ]  # fmt: skip

@@ -12,6 +12,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from imagetasks.dashboard.copies import machine, sweep
 from imagetasks.dashboard.heartbeat import heartbeat
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
@@ -47,6 +48,24 @@ def discover_tasks() -> int:
             # One unreachable cloud must not stop discovery on the others.
             log.exception("discovery failed cloud=%s", cloud.name)
     return adopted
+
+
+# Copies to another cloud or region ----------------------------------------------------
+
+
+@shared_task(name="imagetasks.dashboard.advance_copies", ignore_result=True)
+def advance_copies() -> int:
+    """Claim every copy with a step due and send one job for each."""
+    claimed = sweep.claim_due(timezone.now())
+    for copy_id, token in claimed:
+        advance_copy.delay(copy_id, token)
+    return len(claimed)
+
+
+@shared_task(name="imagetasks.dashboard.advance_copy", ignore_result=True)
+def advance_copy(copy_id: str, token: str) -> str:
+    """Run a copy's steps under the lease the sweep took; a stale token does nothing."""
+    return machine.advance(copy_id, token)
 
 
 # Notifications (email and webhooks) ---------------------------------------------------

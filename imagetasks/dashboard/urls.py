@@ -25,5 +25,8 @@ urlpatterns = [
         views.object_detail,
         name="object",
     ),
+    path("copies/new/", views.copy_image, name="copy_new"),
+    path("copies/rows/", views.copies_rows, name="copies_rows"),
+    path("copies/<uuid:copy_id>/", views.copy_detail, name="copy"),
     path("profile/", views.profile, name="profile"),
 ]

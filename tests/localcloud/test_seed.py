@@ -11,7 +11,7 @@ import requests
 from django.core.management import CommandError, call_command
 
 from imagetasks.localcloud import vhd_samples
-from imagetasks.localcloud.models import CloudUser, Container, Project, StoredObject
+from imagetasks.localcloud.models import CloudUser, Container, Image, Project, StoredObject
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -28,6 +28,8 @@ SEEDED_FILES = {
 def no_demo_secrets(monkeypatch):
     monkeypatch.delenv("LOCALCLOUD_DEMO_PASSWORD", raising=False)
     monkeypatch.delenv("LOCALCLOUD_DEMO_API_KEY", raising=False)
+    monkeypatch.delenv("LOCALCLOUD_DEMO2_PASSWORD", raising=False)
+    monkeypatch.delenv("LOCALCLOUD_DEMO2_API_KEY", raising=False)
 
 
 def run(*args: str) -> str:
@@ -71,14 +73,35 @@ def test_seeding_twice_creates_everything_once_and_keeps_the_secrets(db, store_d
 def test_secrets_from_the_environment_are_used_and_never_printed(db, store_dir, monkeypatch):
     monkeypatch.setenv("LOCALCLOUD_DEMO_PASSWORD", "demo-password-from-env")
     monkeypatch.setenv("LOCALCLOUD_DEMO_API_KEY", "demo-key-from-env")
+    monkeypatch.setenv("LOCALCLOUD_DEMO2_PASSWORD", "demo2-password-from-env")
+    monkeypatch.setenv("LOCALCLOUD_DEMO2_API_KEY", "demo2-key-from-env")
 
     output = run("localcloud_seed")
 
     user = CloudUser.objects.get(name="demo")
     assert user.check_password("demo-password-from-env")
     assert user.check_api_key("demo-key-from-env")
+    second = CloudUser.objects.get(name="demo2")
+    assert second.check_password("demo2-password-from-env")
+    assert second.check_api_key("demo2-key-from-env")
     assert "from-env" not in output
-    assert "Password:" not in output
+    assert "Password" not in output
+
+
+def test_seeding_makes_a_second_project_and_an_image_to_copy_to_it(db, store_dir):
+    first = run("localcloud_seed")
+    second = run("localcloud_seed")
+
+    demo2 = CloudUser.objects.get(name="demo2")
+    assert demo2.project.name == "demo2"
+    assert demo2.check_password(printed("Password of demo2", first))
+    assert printed("Password of demo2", first) != printed("Password", first)
+    assert "Password of demo2" not in second
+    (image,) = Image.objects.filter(project__name="demo")
+    assert (image.name, image.status, image.disk_format) == ("demo-web", "active", "vhd")
+    assert image.checksum == hashlib.md5(vhd_samples.fixed_vhd(), usedforsecurity=False).hexdigest()
+    assert str(image.id) in first and str(image.id) in second
+    assert not Image.objects.filter(project__name="demo2").exists()
 
 
 def test_a_missing_sample_is_put_back_and_a_present_one_left_alone(db, store_dir):
@@ -224,3 +247,29 @@ def test_the_seed_writes_a_clouds_yaml_entry_the_dashboard_can_import(db, store_
     again = yaml_module.safe_load(path.read_text())["clouds"]["localcloud-demo"]
     assert again["auth"]["auth_url"] == "http://127.0.0.1:9000/localcloud/identity/v3"
     assert again["auth"]["password"] == entry["auth"]["password"]
+
+
+def test_the_seed_writes_two_clouds_the_admin_can_use_to_copy_between(
+    live_server, store_dir, tmp_path, django_user_model
+):
+    """What `make run` does: seed, import the file, log in as the admin it creates."""
+    from imagetasks.dashboard import access
+    from imagetasks.dashboard.tracking.clients import client_for, forget_clients
+
+    path = tmp_path / "clouds.yaml"
+    call_command("localcloud_seed", clouds_yaml=path, public_url=live_server.url, stdout=StringIO())
+    call_command("import_clouds", str(path), stdout=StringIO())
+    admin = django_user_model.objects.create_superuser("admin", password="pw-admin-seed")
+
+    usable = {cloud.name: cloud for cloud in access.visible_clouds(admin)}
+    assert set(usable) == {"localcloud-demo", "localcloud-demo2"}
+    assert access.can_submit(admin)
+    forget_clients()
+    try:
+        demo = client_for(usable["localcloud-demo"])
+        demo2 = client_for(usable["localcloud-demo2"])
+        (image,) = demo.images.list_images(name="demo-web")
+        assert image.owner == demo.project_id != demo2.project_id
+        assert demo2.tasks_flavour().import_style == "rackspace"
+    finally:
+        forget_clients()

@@ -1,4 +1,5 @@
 from imagetasks.dashboard.models.clouds import Cloud
+from imagetasks.dashboard.models.copies import Copy, CopyEvent
 from imagetasks.dashboard.models.heartbeat import Heartbeat
 from imagetasks.dashboard.models.notifications import Notification, Profile
 from imagetasks.dashboard.models.snapshots import TaskSnapshot
@@ -6,6 +7,8 @@ from imagetasks.dashboard.models.tasks import ImageTask
 
 __all__ = [
     "Cloud",
+    "Copy",
+    "CopyEvent",
     "Heartbeat",
     "ImageTask",
     "Notification",

@@ -1,6 +1,7 @@
 """The dashboard's pages and fragments, one module per feature."""
 
 from imagetasks.dashboard.views.browse import browse
+from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
 from imagetasks.dashboard.views.forms_views import export_task, import_task
 from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
@@ -9,6 +10,9 @@ from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
 
 __all__ = [
     "browse",
+    "copies_rows",
+    "copy_detail",
+    "copy_image",
     "export_task",
     "home",
     "image_detail",

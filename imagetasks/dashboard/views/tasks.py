@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access, audit, statuses, tables
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.views.copies import copies_context
 
 
 def _context(request, page: tables.Page) -> dict:
@@ -28,7 +29,8 @@ def home(request):
     """The task table. Until the person can see any task it explains how to start one."""
     query = tables.TableQuery.from_request(request)
     page = tables.page_of(request.user, query)
-    return render(request, "dashboard/tasks.html", _context(request, page))
+    context = {**_context(request, page), **copies_context(request.user)}
+    return render(request, "dashboard/tasks.html", context)
 
 
 @require_GET

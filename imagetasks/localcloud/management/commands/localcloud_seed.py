@@ -1,18 +1,23 @@
-"""Seed the built-in cloud for a demo: project and user ``demo``, containers, sample files.
+"""Seed the built-in cloud for a demo: project and user ``demo``, containers, sample files,
+an image to export or copy; and a second project and user ``demo2`` to copy it to.
 
-The user's password comes from LOCALCLOUD_DEMO_PASSWORD and its API key from
-LOCALCLOUD_DEMO_API_KEY; an unset one is generated and printed this one time.
+The demo user's password comes from LOCALCLOUD_DEMO_PASSWORD and its API key from
+LOCALCLOUD_DEMO_API_KEY (``demo2``: LOCALCLOUD_DEMO2_PASSWORD and
+LOCALCLOUD_DEMO2_API_KEY); an unset one is generated and printed this one time.
 Running the command again keeps everything that exists (secrets included) and
 prints no secret, so ``make run`` can call it every time.
 
 With ``--clouds-yaml`` it also writes an OpenStack ``clouds.yaml`` entry for
-the demo account (file mode 0600), which is how the dashboard learns of the
-built-in cloud: through the same import as any other cloud, over HTTP.
+each demo account (file mode 0600), which is how the dashboard learns of the
+built-in cloud: through the same import as any other cloud, over HTTP. Two
+entries are two clouds to the dashboard, so an image can be copied between them.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -23,10 +28,12 @@ from django.db import transaction
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.catalog import account_name
 from imagetasks.localcloud.identity.accounts import WrongProject, ensure_user, generate_secret
-from imagetasks.localcloud.models import CloudUser
+from imagetasks.localcloud.images.creation import create_image_from_file
+from imagetasks.localcloud.models import CloudUser, Image
 from imagetasks.localcloud.objectstore import service
 
 DEMO = "demo"
+DEMO_IMAGE = "demo-web"
 CONTAINERS = ("images", "exports")
 # One sample of each kind an import meets: good fixed and dynamic disks, a
 # differencing disk (refused, 721), a damaged footer (111), and a raw image (396).
@@ -34,11 +41,11 @@ SAMPLE_NAMES = ("fixed", "dynamic", "differencing", "bad-checksum", "raw-disk")
 
 
 class Command(BaseCommand):
-    help = "Create the demo project, user, containers and sample images (once)."
+    help = "Create the demo projects, users, containers, sample files and image (once)."
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--clouds-yaml", type=Path, help="Write a clouds.yaml entry for the demo account."
+            "--clouds-yaml", type=Path, help="Write clouds.yaml entries for the demo accounts."
         )
         parser.add_argument(
             "--public-url",
@@ -47,28 +54,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, clouds_yaml: Path | None, public_url: str, **options):
-        generated: list[tuple[str, str]] = []
-        try:
-            # One transaction, so an interrupted run cannot leave a user without secrets.
-            with transaction.atomic():
-                user, created = ensure_user(DEMO, DEMO)
-                if created:
-                    generated = _set_secrets(user)
-        except WrongProject as error:
-            raise CommandError(str(error)) from None
-        if created:
-            self.stdout.write(self.style.SUCCESS(f"Created user {DEMO!r} in project {DEMO!r}."))
-            for label, value in generated:
-                self.stdout.write(f"{label}: {value}")
-            if generated:
-                self.stdout.write("Shown only this once; only a hash is stored.")
-        else:
-            self.stdout.write(f"User {DEMO!r} exists; its password and API key are unchanged.")
+        passwords = {}
+        users = {}
+        for account in ACCOUNTS:
+            users[account.name], passwords[account.name] = self._ensure_account(account)
 
         if clouds_yaml:
-            password = dict(generated).get("Password") or os.environ.get("LOCALCLOUD_DEMO_PASSWORD")
-            self.stdout.write(_write_clouds_yaml(clouds_yaml, public_url, password))
+            for account in ACCOUNTS:
+                password = passwords[account.name] or os.environ.get(account.env + "_PASSWORD")
+                self.stdout.write(_write_clouds_yaml(clouds_yaml, public_url, account, password))
 
+        user = users[DEMO]
         containers = {name: service.create_container(user.project, name)[0] for name in CONTAINERS}
         added = []
         for sample in _samples():
@@ -81,22 +77,86 @@ class Command(BaseCommand):
                     replace=False,
                 )
                 added.append(sample.filename)
+        image = _ensure_demo_image(user)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Project {DEMO!r} (object-store account {account_name(user.project)}): "
                 f"containers {', '.join(CONTAINERS)}; "
                 f"{len(added)} sample(s) added to 'images'"
                 + (f" ({', '.join(added)})." if added else ".")
+                + f" Image {DEMO_IMAGE!r}: {image.id}."
+            )
+        )
+        second = users[SECOND.name]
+        service.create_container(second.project, "images")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Project {SECOND.name!r} (object-store account {account_name(second.project)}): "
+                "a second account to copy images to."
             )
         )
 
+    def _ensure_account(self, account: DemoAccount) -> tuple[CloudUser, str | None]:
+        """The account's user, created once; its password when it was just generated."""
+        generated: list[tuple[str, str]] = []
+        try:
+            # One transaction, so an interrupted run cannot leave a user without secrets.
+            with transaction.atomic():
+                user, created = ensure_user(account.name, account.name)
+                if created:
+                    generated = _set_secrets(user, account.env)
+        except WrongProject as error:
+            raise CommandError(str(error)) from None
+        name = account.name
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created user {name!r} in project {name!r}."))
+            for label, value in generated:
+                self.stdout.write(f"{account.label(label)}: {value}")
+            if generated:
+                self.stdout.write("Shown only this once; only a hash is stored.")
+        else:
+            self.stdout.write(f"User {name!r} exists; its password and API key are unchanged.")
+        return user, dict(generated).get("Password")
 
-def _set_secrets(user: CloudUser) -> list[tuple[str, str]]:
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo project with a user of the same name, and its clouds.yaml entry."""
+
+    name: str
+    cloud_name: str
+    env: str  # prefix of the variables holding its secrets
+
+    def label(self, secret: str) -> str:
+        """How a generated secret is printed: the first account's as ever, others named."""
+        return secret if self.name == DEMO else f"{secret} of {self.name}"
+
+
+ACCOUNTS = (
+    DemoAccount(DEMO, "localcloud-demo", "LOCALCLOUD_DEMO"),
+    DemoAccount("demo2", "localcloud-demo2", "LOCALCLOUD_DEMO2"),
+)
+SECOND = ACCOUNTS[1]
+
+
+def _ensure_demo_image(user: CloudUser) -> Image:
+    """An active VHD image of the demo project (the images API has no upload), made once."""
+    image = Image.objects.filter(project=user.project, name=DEMO_IMAGE).first()
+    if image is not None:
+        return image
+    sample = next(s for s in vhd_samples.SAMPLES if s.name == "fixed")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / sample.filename
+        path.write_bytes(sample.build())
+        return create_image_from_file(user.project, DEMO_IMAGE, path, "vhd")
+
+
+def _set_secrets(user: CloudUser, env: str) -> list[tuple[str, str]]:
     """Set the password and API key from the environment; returns the generated ones."""
     generated = []
     for label, variable, setter in (
-        ("Password", "LOCALCLOUD_DEMO_PASSWORD", user.set_password),
-        ("API key", "LOCALCLOUD_DEMO_API_KEY", user.set_api_key),
+        ("Password", f"{env}_PASSWORD", user.set_password),
+        ("API key", f"{env}_API_KEY", user.set_api_key),
     ):
         value = os.environ.get(variable, "")
         if not value:
@@ -115,11 +175,13 @@ def _samples() -> list[vhd_samples.Sample]:
     return [by_name[name] for name in SAMPLE_NAMES]
 
 
-CLOUD_NAME = "localcloud-demo"
+CLOUD_NAME = ACCOUNTS[0].cloud_name
 
 
-def _write_clouds_yaml(path: Path, public_url: str, password: str | None) -> str:
-    """Write or refresh the demo account's clouds.yaml entry; say what happened.
+def _write_clouds_yaml(
+    path: Path, public_url: str, account: DemoAccount, password: str | None
+) -> str:
+    """Write or refresh a demo account's clouds.yaml entry; say what happened.
 
     The password is only known when it was just generated or comes from the
     environment; otherwise an existing entry keeps its own and only the URL
@@ -128,26 +190,27 @@ def _write_clouds_yaml(path: Path, public_url: str, password: str | None) -> str
     document = {}
     if path.exists():
         document = yaml.safe_load(path.read_text()) or {}
-    entry = document.setdefault("clouds", {}).get(CLOUD_NAME)
+    entry = document.setdefault("clouds", {}).get(account.cloud_name)
     if entry is None and not password:
         return (
-            f"Not writing {path}: the demo password is not known any more. "
-            "Set LOCALCLOUD_DEMO_PASSWORD to the demo user's password and run again."
+            f"Not writing the {account.cloud_name!r} entry of {path}: the {account.name} "
+            f"password is not known any more. Set {account.env}_PASSWORD to the "
+            f"{account.name} user's password and run again."
         )
     entry = entry or {}
     auth = entry.setdefault("auth", {})
     auth.update(
         auth_url=f"{public_url.rstrip('/')}/localcloud/identity/v3",
-        username=DEMO,
-        project_name=DEMO,
+        username=account.name,
+        project_name=account.name,
         user_domain_name="Default",
         project_domain_name="Default",
     )
     if password:
         auth["password"] = password
     entry.update(auth_type="password", region_name=settings.LOCALCLOUD_REGION)
-    document["clouds"][CLOUD_NAME] = entry
+    document["clouds"][account.cloud_name] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return f"Wrote the {CLOUD_NAME!r} entry of {path}."
+    return f"Wrote the {account.cloud_name!r} entry of {path}."

@@ -1,0 +1,182 @@
+"""Copies to another cloud or region: the form that starts one, its page, the home list.
+
+Starting a copy checks what only the clouds can tell (the image is the
+account's own and active, the source exports, the target imports from object
+storage) and then submits the export at once; the rest is done by jobs, and
+the copy's page follows it live.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from imagetasks.dashboard import access
+from imagetasks.dashboard.copies.forms import NO_TARGETS, CopyForm
+from imagetasks.dashboard.copies.service import start_copy
+from imagetasks.dashboard.copies.visibility import get_copy_for_user, recent_copies
+from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.openstack import CloudError, NotFound
+
+REFRESH = "2s"
+IMAGE_LIMIT = 200
+
+
+def _source(request, clouds: list[Cloud]) -> Cloud | None:
+    name = request.POST.get("cloud") or request.GET.get("cloud")
+    if name:
+        return access.get_cloud_for_user(request, name)
+    return clouds[0] if len(clouds) == 1 else None
+
+
+def _unreachable(cloud: Cloud, error: CloudError) -> str:
+    return f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was started."
+
+
+def _image(source: Cloud, image_id: str):
+    """The image, and an error for the image field ("" when it may be copied)."""
+    client = client_for(source)
+    if not client.tasks_flavour().offers_export:
+        return None, f"The cloud {source.name} offers no export task: its images cannot be copied."
+    try:
+        image = client.images.get_image(image_id)
+    except NotFound:
+        return None, f"There is no image {image_id} in {source.name}."
+    if image.owner != client.project_id:
+        return image, "This image belongs to another account: only the image owner may export it."
+    if image.status != "active":
+        return image, f"The image is {image.status}; only an active image can be copied."
+    return image, ""
+
+
+def _own_images(source: Cloud) -> tuple[list, str]:
+    """The account's own images to pick from (only those can be exported), or why not."""
+    client = client_for(source)
+    try:
+        images = client.images.list_images(owner=client.project_id, limit=IMAGE_LIMIT)
+        return [image for image in images if image.status == "active"], ""
+    except CloudError as error:
+        return [], _unreachable(source, error)
+
+
+def _check_target(form: CopyForm, target: Cloud) -> None:
+    try:
+        style = client_for(target).tasks_flavour().import_style
+    except CloudError as error:
+        form.add_error("target", _unreachable(target, error))
+        return
+    if style != "rackspace":
+        form.add_error(
+            "target",
+            f"{target.name} imports only from URLs; a copy needs a cloud that imports "
+            "from its object storage.",
+        )
+
+
+def copy_image(request):
+    """Pick the target cloud and the name; one submit starts export, transfer and import."""
+    access.require_operator(request)
+    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
+    source = _source(request, clouds)
+    if source is None:
+        return render(request, "dashboard/copy_form.html", {"clouds": clouds, "cloud": None})
+    targets = [cloud for cloud in clouds if cloud.pk != source.pk]
+    image, image_error = None, ""
+    if request.method == "POST":
+        form = CopyForm(request.POST, source=source, targets=targets)
+        if form.is_valid():
+            response = _start(request, form, source)
+            if response:
+                return response
+        image_id = form.data.get("image_id", "")
+    else:
+        image_id = request.GET.get("image", "")
+        form = CopyForm(
+            source=source,
+            targets=targets,
+            initial={"cloud": source.name, "copy_id": uuid.uuid4(), "image_id": image_id},
+        )
+    images = []
+    if image_id and not form.errors:
+        try:
+            image, image_error = _image(source, image_id)
+        except CloudError as error:
+            image_error = _unreachable(source, error)
+        if image and request.method == "GET":
+            form.initial["name"] = image.name or ""
+    elif not image_id:
+        images, image_error = _own_images(source)
+    context = {
+        "clouds": clouds, "cloud": source, "form": form, "image": image, "images": images,
+        "image_error": image_error, "no_targets": NO_TARGETS if not targets else "",
+    }  # fmt: skip
+    return render(request, "dashboard/copy_form.html", context)
+
+
+def _start(request, form: CopyForm, source: Cloud):
+    data = form.cleaned_data
+    try:
+        image, image_error = _image(source, data["image_id"])
+    except CloudError as error:
+        form.add_error(None, _unreachable(source, error))
+        return None
+    if image_error:
+        form.add_error("image_id", image_error)
+        return None
+    _check_target(form, data["target"])
+    if form.errors:
+        return None
+    copy = start_copy(
+        source=source,
+        image=image,
+        target=data["target"],
+        name=data["name"],
+        user=request.user,
+        copy_id=data["copy_id"],
+    )
+    return redirect("dashboard:copy", copy_id=copy.pk)
+
+
+def _timeline(copy) -> list[dict]:
+    entries, previous = [], copy.created_at
+    for entry in copy.events.all():
+        entries.append({"event": entry, "after": entry.at - previous})
+        previous = entry.at
+    return entries
+
+
+@require_GET
+def copy_detail(request, copy_id):
+    """The copy's page; its status part polls itself while the copy is in flight."""
+    copy = get_copy_for_user(request, copy_id)
+    if request.GET.get("part") == "status" and request.GET.get("v") == str(copy.version):
+        return HttpResponse(status=204)
+    context = {
+        "copy": copy,
+        "timeline": _timeline(copy),
+        "refresh": "" if copy.state.final else REFRESH,
+    }
+    if request.GET.get("part") == "status":
+        return render(request, "dashboard/copy.html#status", context)
+    return render(request, "dashboard/copy.html", context)
+
+
+def copies_context(user) -> dict:
+    """What the home page's list of recent copies needs."""
+    copies = recent_copies(user)
+    in_flight = any(not copy.state.final for copy in copies)
+    version = ",".join(f"{copy.pk}:{copy.version}" for copy in copies)
+    return {"copies": copies, "copies_refresh": REFRESH if in_flight else "", "copies_v": version}
+
+
+@require_GET
+def copies_rows(request):
+    """The home page's list of recent copies; an empty 204 when nothing in it changed."""
+    context = copies_context(request.user)
+    if request.GET.get("v") == context["copies_v"]:
+        return HttpResponse(status=204)
+    return render(request, "dashboard/_copies.html", context)

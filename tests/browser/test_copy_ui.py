@@ -1,0 +1,63 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""Copying an image to another cloud from a real chromium, against the live built-in cloud."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from imagetasks.dashboard.models import Copy
+from imagetasks.dashboard.tracking.clients import client_for
+from tests.browser.test_tasks_ui import log_in, make_person
+from tests.copies.conftest import (  # noqa: F401  (fixtures)
+    account,
+    copy_beat,
+    other_account,
+    source_cloud,
+    source_image,
+    store_dir,
+    target_cloud,
+    workers,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_operator_copies_an_image_from_its_page_and_watches_the_copy_finish(
+    page, screenshot, django_user_model, source_cloud, target_cloud, source_image, copy_beat
+):
+    image = source_image(source_cloud, "web-01")
+    olga = make_person(django_user_model, source_cloud, "olga", "operators")
+    target_cloud.users.add(olga)
+    log_in(page, "olga")
+
+    page.goto(f"/clouds/{source_cloud.name}/images/{image.id}/")
+    page.get_by_role("link", name="Copy to another cloud").click()
+    expect(page.get_by_role("heading", name="Copy an image to another cloud")).to_be_visible()
+    page.get_by_label("Target cloud").select_option(target_cloud.name)
+    page.get_by_label("Name in the target").fill("web-01-ord")
+    page.get_by_role("button", name="Copy").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Copy web-01"))).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+    status = page.locator("#copy-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    assert page.evaluate("window.notReloaded") is True
+    timeline = page.locator("#copy-timeline")
+    for step in ("export", "transfer", "import", "cleanup"):
+        expect(timeline.locator(f'li[data-step="{step}"][data-outcome="succeeded"]')).to_have_count(
+            1
+        )
+    expect(status).to_contain_text("Copied")
+    screenshot("copy-page")
+
+    copy = Copy.objects.get()
+    status.get_by_role("link", name="web-01-ord").click()
+    expect(page.get_by_role("heading", name="Image web-01-ord")).to_be_visible()
+    copied = client_for(target_cloud).images.get_image(copy.target_image_id)
+    assert copied.checksum == image.checksum
+    page.get_by_role("link", name="Tasks", exact=True).click()
+    expect(page.locator(f"#copy-{copy.pk}")).to_have_attribute("data-status", "succeeded")

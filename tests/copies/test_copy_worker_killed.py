@@ -1,0 +1,134 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""A worker process killed with SIGKILL in the middle of a copy's transfer: the copy ends.
+
+Real processes: a ``celery worker`` subprocess runs the dashboard's jobs and
+the built-in cloud's; it is killed while it streams the object between the
+two projects, so the half-sent upload is cut off and its job is lost. What
+finishes the copy is state in the database: the copy's lease runs out, the
+sweep claims it again, and a second worker runs the transfer again from the
+start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from imagetasks.dashboard.copies import lease, sweep
+from imagetasks.dashboard.copies.service import start_copy
+from imagetasks.dashboard.jobs import advance_copy, poll_cloud
+from imagetasks.dashboard.models import Copy, CopyEvent
+from imagetasks.dashboard.tracking import dispatcher
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.localcloud import vhd
+from imagetasks.localcloud.images.creation import create_image_from_file
+from tests.copies.conftest import (  # noqa: F401  (fixtures)
+    account,
+    other_account,
+    source_cloud,
+    store_dir,
+    target_cloud,
+)
+from tests.localcloud.conftest import route_jobs
+from tests.support.workers import WorkerProcess, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=3)
+DISK_SIZE = 192 * 1024 * 1024  # big enough that streaming it takes a moment
+
+
+@pytest.fixture
+def queues(transactional_db, store_dir):
+    suffix = uuid.uuid4().hex[:10]
+    names = {"dashboard": f"dashboard-{suffix}", "cloud": f"localcloud-{suffix}"}
+    previous = settings.CELERY_TASK_ROUTES
+    route_jobs({"imagetasks.localcloud.*": {"queue": names["cloud"]}})
+    yield names
+    route_jobs(previous)
+
+
+@pytest.fixture
+def copies_beat(queues, monkeypatch):
+    """What beat drives, from this process: due polls and due copies, with short claims."""
+    monkeypatch.setattr(lease, "LEASE", LEASE)
+    monkeypatch.setattr(dispatcher, "LEASE", LEASE)
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            try:
+                now = timezone.now()
+                for cloud_id, ids in dispatcher.claim_due(now).items():
+                    poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+                for copy_id, token in sweep.claim_due(now):
+                    advance_copy.apply_async((copy_id, token), queue=queues["dashboard"])
+            except Exception as error:  # the next tick tries again
+                log.warning("test beat tick failed: %s", error)
+            stop.wait(0.3)
+
+    thread = threading.Thread(target=tick, name="test-copies-beat", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def big_image(account, source_cloud, tmp_path):
+    """A fixed VHD of zeros (a sparse file), as an active image of the source project."""
+    path = tmp_path / "big.vhd"
+    with open(path, "wb") as disk:
+        disk.truncate(DISK_SIZE)
+        disk.seek(DISK_SIZE)
+        disk.write(vhd.make_footer(DISK_SIZE, unique_id=uuid.uuid4()))
+    image = create_image_from_file(account.project, "big", path, "vhd")
+    path.unlink()
+    return client_for(source_cloud).images.get_image(str(image.id))
+
+
+def transfers_started(copy: Copy) -> int:
+    return CopyEvent.objects.filter(copy=copy, step="transfer", status="started").count()
+
+
+def test_a_copy_whose_worker_is_killed_mid_transfer_is_finished_by_another(
+    source_cloud, target_cloud, big_image, queues, copies_beat, tmp_path
+):
+    first = WorkerProcess(list(queues.values()), tmp_path / "worker-a.log")
+    second = None
+    try:
+        copy = start_copy(source=source_cloud, image=big_image, target=target_cloud, name="big")
+        wait_until(lambda: transfers_started(copy) == 1, 60, "the transfer to start", [first])
+        time.sleep(0.2)
+        first.kill()
+        copy.refresh_from_db()
+        assert copy.status == Copy.Status.TRANSFERRING, "killed before the transfer ended"
+
+        second = WorkerProcess(list(queues.values()), tmp_path / "worker-b.log")
+        wait_until(
+            lambda: Copy.objects.get(pk=copy.pk).status in (Copy.Status.SUCCEEDED, "failed"),
+            120,
+            "the copy to end",
+            [first, second],
+        )
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+    copy.refresh_from_db()
+    assert copy.status == Copy.Status.SUCCEEDED, copy.error
+    assert transfers_started(copy) == 2, "the transfer ran again from the start"
+    copied = client_for(target_cloud).images.get_image(copy.target_image_id)
+    assert (copied.checksum, copied.size) == (big_image.checksum, big_image.size)
+    assert copy.import_task.cloud == target_cloud
+    assert Copy.objects.get(pk=copy.pk).events.filter(step="import", status="started").count() == 1
