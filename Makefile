@@ -56,6 +56,7 @@ format: install-dev
 bench: install-dev
 	$(BIN)/python bench/localcloud_transfer.py
 	$(BIN)/python bench/tracker_polling.py
+	$(BIN)/python bench/table_views.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache build *.egg-info

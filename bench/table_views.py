@@ -281,6 +281,13 @@ class Case:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def _timed_inner(call, args: argparse.Namespace) -> list[float]:
+    """Like ``_timed`` for a call that times itself (returns milliseconds)."""
+    for _ in range(args.warmup):
+        call()
+    return [call() for _ in range(args.requests)]
+
+
 def _timed(call, args: argparse.Namespace) -> list[float]:
     for _ in range(args.warmup):
         call()
@@ -292,7 +299,8 @@ def _timed(call, args: argparse.Namespace) -> list[float]:
     return times
 
 
-def measure_request(client, label: str, path: str, args) -> Case:
+def measure_request(client, label: str, path: str, args, before=None) -> Case:
+    """Time GETs of ``path``; ``before`` (untimed) runs ahead of each one."""
     from django.core.signals import request_started
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
@@ -307,7 +315,15 @@ def measure_request(client, label: str, path: str, args) -> Case:
     finally:
         request_started.connect(reset_queries)
     status = response.status_code
-    times = _timed(lambda: client.get(path), args)
+
+    def get():
+        if before:
+            before()
+        started = time.perf_counter()
+        client.get(path)
+        return (time.perf_counter() - started) * 1000
+
+    times = _timed_inner(get, args)
     return Case(label, path, status, times, len(captured.captured_queries))
 
 
@@ -335,10 +351,17 @@ def bench(args: argparse.Namespace, run: Run) -> list[Case]:
     from django.test import Client
 
     print(f"{run.engine}: {run.pg_database or run.directory / 'db.sqlite3'}", flush=True)
+    from django.core.cache import cache
+
+    from imagetasks.dashboard import planner_stats
+
     looker = populate(args)
+    # Planner statistics, as the periodic job (SQLite) or autovacuum (PostgreSQL) soon has.
     if run.pg_database:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    else:
+        planner_stats.refresh()
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(looker)
     rows = f"/tasks/rows/?size={PAGE}"
@@ -356,6 +379,8 @@ def bench(args: argparse.Namespace, run: Run) -> list[Case]:
     print(f"  timing {args.requests} requests per case…", flush=True)
     for label, path in paths:
         cases.append(measure_request(client, label, path, args))
+    # A first look at a page: no row of it rendered before (the row cache emptied).
+    cases.append(measure_request(client, "rows, no filter, cold", rows, args, cache.clear))
     for label, path in [
         ("unchanged refresh (no filter)", rows),
         ("unchanged refresh (status)", paths[2][1]),

@@ -50,6 +50,12 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 2.0,
             "options": {"expires": 10},
         },
+        # SQLite's planner statistics, as the tables grow (see dashboard/planner_stats.py).
+        "refresh-planner-statistics": {
+            "task": "imagetasks.dashboard.refresh_planner_statistics",
+            "schedule": 600.0,
+            "options": {"expires": 600},
+        },
         # Every two seconds: send the notifications that are due, and those a dead
         # worker left claimed. They are rows in the database, so a dropped tick loses none.
         "dispatch-notifications": {

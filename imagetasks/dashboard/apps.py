@@ -7,4 +7,11 @@ class DashboardConfig(AppConfig):
     verbose_name = "Image tasks"
 
     def ready(self) -> None:
-        from imagetasks.dashboard import heartbeat  # noqa: F401  (connects Celery signals)
+        from django.db.models.signals import post_migrate
+
+        from imagetasks.dashboard import (
+            heartbeat,  # noqa: F401  (connects Celery signals)
+            planner_stats,
+        )
+
+        post_migrate.connect(planner_stats.refresh_after_migrate, sender=self)

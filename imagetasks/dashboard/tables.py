@@ -146,6 +146,9 @@ class Page:
     query: TableQuery
     has_next: bool
     version: str
+    # The minute the page was drawn in: rendered rows are cached per minute (see
+    # templates/dashboard/tasks.html), as their ages and expiry texts change by it.
+    minute: int = 0
 
     @property
     def in_flight(self) -> int:
@@ -170,10 +173,10 @@ def time_bucket() -> int:
     return int(time.time() // 60)
 
 
-def version_of(query: TableQuery, keys) -> str:
+def version_of(query: TableQuery, keys, minute: int | None = None) -> str:
     """A digest of what a page shows: the filter, each row's (id, version), and the minute."""
     digest = hashlib.sha256(query.querystring().encode())
-    digest.update(str(time_bucket()).encode())
+    digest.update(str(time_bucket() if minute is None else minute).encode())
     for pk, version in keys:
         digest.update(f"|{pk}:{version}".encode())
     return digest.hexdigest()[:16]
@@ -191,5 +194,8 @@ def page_of(user, query: TableQuery) -> Page:
     start, end = _bounds(query)
     rows = list(filter_tasks(user, query).select_related("cloud", "submitted_by")[start:end])
     tasks = rows[: query.size]
-    version = version_of(query, ((t.pk, t.version) for t in tasks))
-    return Page(tasks=tasks, query=query, has_next=len(rows) > query.size, version=version)
+    minute = time_bucket()
+    version = version_of(query, ((t.pk, t.version) for t in tasks), minute)
+    return Page(
+        tasks=tasks, query=query, has_next=len(rows) > query.size, version=version, minute=minute
+    )

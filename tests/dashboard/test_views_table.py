@@ -220,3 +220,26 @@ def test_staff_download_the_current_filter_as_csv_with_cells_escaped(client, clo
 def test_people_who_are_not_staff_cannot_download_the_csv(client, owner):
     client.force_login(owner)
     assert client.get("/tasks/export.csv").status_code == 403
+
+
+def test_a_row_drawn_before_shows_the_tasks_new_state_after_a_change(owner_client, cloud, owner):
+    task = make_task(cloud, owner, status=statuses.PROCESSING)
+    assert 'data-status="processing"' in owner_client.get("/tasks/rows/").content.decode()
+
+    ImageTask.objects.filter(pk=task.pk).update(
+        status=statuses.FAILURE, message="396: image corrupt", version=F("version") + 1
+    )
+    html = owner_client.get("/tasks/rows/").content.decode()
+
+    assert 'data-status="failure"' in html
+    assert "396: image corrupt" in html
+
+
+def test_renaming_a_cloud_shows_in_rows_drawn_before(owner_client, cloud, owner):
+    make_task(cloud, owner)
+    owner_client.get("/tasks/rows/")
+
+    cloud.region = "SYD"
+    cloud.save()
+
+    assert "SYD" in owner_client.get("/tasks/rows/").content.decode()

@@ -1,0 +1,51 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""The task table's default page is read off its index once planner statistics exist."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+
+from imagetasks.dashboard import planner_stats, tables
+from imagetasks.dashboard.models import ImageTask
+from tests.dashboard.test_views_factories import cloud, fast_hashing, make_cloud, owner  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+
+def _plan_of_the_default_page(user) -> str:
+    query = tables.filter_tasks(user, tables.TableQuery(size=50)).values_list("pk", "version")
+    sql, params = query[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return " ".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_newest_first_page_walks_the_task_recent_index_after_a_statistics_refresh(owner):
+    clouds = [make_cloud(name) for name in ("dfw", "iad", "ord", "lon")]
+    for granted in clouds[:3]:
+        granted.users.add(owner)
+    ImageTask.objects.bulk_create(
+        ImageTask(cloud=clouds[n % 4], type="import", name=f"web-{n}", remote_id=str(uuid.uuid4()))
+        for n in range(4000)
+    )
+
+    refreshed = planner_stats.refresh()
+    if connection.vendor == "postgresql":
+        # PostgreSQL keeps its own statistics; the job leaves it alone.
+        assert refreshed is False
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE dashboard_imagetask")
+    else:
+        assert refreshed is True
+
+    plan = _plan_of_the_default_page(owner)
+    assert "task_recent" in plan, plan
+    # Read in order off the index and stopped after the page: no sort of every visible task.
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
