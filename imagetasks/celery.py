@@ -50,6 +50,11 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 2.0,
             "options": {"expires": 10},
         },
+        "delete-imported-sources": {
+            "task": "imagetasks.dashboard.delete_imported_sources",
+            "schedule": 10.0,
+            "options": {"expires": 10},
+        },
         # SQLite's planner statistics, as the tables grow (see dashboard/planner_stats.py).
         "refresh-planner-statistics": {
             "task": "imagetasks.dashboard.refresh_planner_statistics",

@@ -56,6 +56,10 @@ class RackspaceImportForm(SubmissionForm):
         label="Image name", max_length=IMAGE_NAME_MAX, required=False,
         help_text=f"At most {IMAGE_NAME_MAX} characters; empty keeps the cloud's default.",
     )  # fmt: skip
+    delete_source = forms.BooleanField(
+        label="Delete the source object once the import succeeds", required=False,
+        help_text="The image keeps the bytes; nothing is deleted if the import fails.",
+    )  # fmt: skip
 
     def clean_container(self) -> str:
         name = self.cleaned_data["container"]

@@ -16,7 +16,7 @@ from imagetasks.dashboard.copies import machine, sweep
 from imagetasks.dashboard.heartbeat import heartbeat
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
-from imagetasks.dashboard.tracking import discovery, dispatcher, poller
+from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_cleanup
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -88,3 +88,9 @@ def dispatch_notifications() -> int:
 def deliver_notification(notification_id: int, claim: int) -> bool:
     """One attempt at one notification (an email or a webhook POST), never inside a poll."""
     return outbox.deliver(notification_id, claim)
+
+
+@shared_task(name="imagetasks.dashboard.delete_imported_sources", ignore_result=True)
+def delete_imported_sources() -> int:
+    """Delete the source objects of successful imports whose submitter asked for it."""
+    return source_cleanup.delete_sources(timezone.now())

@@ -16,6 +16,11 @@ urlpatterns = [
     path("clouds/<slug:cloud_name>/browse/", views.browse, name="browse"),
     path("clouds/<slug:cloud_name>/images/<str:image_id>/", views.image_detail, name="image"),
     path(
+        "clouds/<slug:cloud_name>/upload/<str:container>/<path:name>",
+        views.upload_object,
+        name="upload",
+    ),
+    path(
         "clouds/<slug:cloud_name>/download/<str:container>/<path:name>",
         views.object_download,
         name="object_download",

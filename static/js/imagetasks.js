@@ -30,4 +30,73 @@
   document.addEventListener("input", function (event) {
     if (event.target.name === "name") event.target.dataset.touched = "1";
   });
+
+  // Upload from this computer: the file is PUT as the request body, with a progress
+  // bar, then the import form above is filled in with the stored object.
+  function mebibytes(bytes) { return (bytes / 1048576).toFixed(1) + " MiB"; }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-upload-base]");
+    if (!form) return;
+    event.preventDefault();
+    var file = form.elements.file.files[0];
+    var status = form.querySelector(".upload-status");
+    var progress = form.querySelector("progress");
+    var cancel = form.querySelector("[data-upload-cancel]");
+    var submit = form.querySelector("button[type=submit]");
+    var container = form.elements.container.value.trim();
+    var name = form.elements.object.value.trim() || (file && file.name) || "";
+    status.classList.remove("error");
+    if (!file) { status.textContent = "Choose a file first."; status.classList.add("error"); return; }
+    if (!container) { status.textContent = "Name the container."; status.classList.add("error"); return; }
+    var url = form.dataset.uploadBase + encodeURIComponent(container) + "/" +
+      name.split("/").map(encodeURIComponent).join("/");
+    var xhr = new XMLHttpRequest();
+    var warnOnLeave = function (e) { e.preventDefault(); e.returnValue = ""; };
+    var finish = function (message, failed) {
+      window.removeEventListener("beforeunload", warnOnLeave);
+      submit.disabled = false;
+      cancel.hidden = true;
+      status.textContent = message;
+      status.classList.toggle("error", !!failed);
+    };
+    xhr.open("PUT", url);
+    xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      progress.max = e.total;
+      progress.value = e.loaded;
+      status.textContent = "Uploading " + Math.floor(100 * e.loaded / e.total) + " % (" +
+        mebibytes(e.loaded) + " of " + mebibytes(e.total) + ")";
+    });
+    xhr.addEventListener("load", function () {
+      var answer = {};
+      try { answer = JSON.parse(xhr.responseText); } catch (ignored) { /* not JSON */ }
+      if (xhr.status !== 201) {
+        finish(answer.error || "The upload failed (HTTP " + xhr.status + "); nothing was stored.", true);
+        return;
+      }
+      var importForm = document.getElementById("import-form");
+      importForm.elements.container.value = answer.container;
+      importForm.elements.object.value = answer.object;
+      if (importForm.elements.name && !importForm.elements.name.dataset.touched) {
+        importForm.elements.name.value = answer.object.split("/").pop().replace(/\.vhd$/i, "");
+      }
+      progress.value = progress.max;
+      finish("Uploaded " + answer.container + "/" + answer.object + " (" + mebibytes(answer.bytes) +
+        "). Check the image name above and press Import.");
+      importForm.elements.name.focus();
+    });
+    xhr.addEventListener("error", function () { finish("The upload failed: the network dropped. Nothing was stored.", true); });
+    xhr.addEventListener("abort", function () { finish("Upload cancelled. Nothing was stored.", true); });
+    cancel.onclick = function () { xhr.abort(); };
+    window.addEventListener("beforeunload", warnOnLeave);
+    submit.disabled = true;
+    cancel.hidden = false;
+    progress.hidden = false;
+    progress.value = 0;
+    status.textContent = "Uploading…";
+    xhr.send(file);
+  });
 })();

@@ -71,6 +71,11 @@ class ImageTask(models.Model):
     stale_since = models.DateTimeField(null=True, blank=True)
     watching = models.BooleanField(default=True)
     version = models.PositiveBigIntegerField(default=1)
+    # An import's source object, deleted once the import succeeded (when asked for):
+    # the image then holds the bytes, and a second copy in object storage costs money.
+    delete_source_after_import = models.BooleanField(default=False)
+    source_deleted_at = models.DateTimeField(null=True, blank=True)
+    source_cleanup_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]

@@ -29,6 +29,7 @@ def resubmit(task: ImageTask, *, user=None) -> ImageTask:
         user=user,
         origin=ImageTask.Origin.RESUBMITTED,
         resubmitted_from=task,
+        delete_source=task.delete_source_after_import,
     )
 
 

@@ -51,8 +51,12 @@ def submit(
     submission_id: uuid.UUID | None = None,
     origin: str = ImageTask.Origin.SUBMITTED,
     resubmitted_from: ImageTask | None = None,
+    delete_source: bool = False,
 ) -> ImageTask:
-    """Create the task row, POST it once, and return the row in its resulting state."""
+    """Create the task row, POST it once, and return the row in its resulting state.
+
+    ``delete_source`` (imports): delete the source object once the import succeeded.
+    """
     try:
         task = ImageTask.objects.create(
             id=submission_id or uuid.uuid4(),
@@ -64,6 +68,7 @@ def submit(
             submitted_by=user,
             origin=origin,
             resubmitted_from=resubmitted_from,
+            delete_source_after_import=delete_source and task_type == ImageTask.Type.IMPORT,
             poll_interval=cloud.poll_min_interval,
             # Should this process die before the POST's outcome is stored, the
             # poller finds the row due and reconciles it like an unconfirmed one.

@@ -7,6 +7,7 @@ from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
 from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
+from imagetasks.dashboard.views.upload import upload_object
 
 __all__ = [
     "browse",
@@ -25,4 +26,5 @@ __all__ = [
     "stop_watching",
     "task_detail",
     "tasks_csv",
+    "upload_object",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from imagetasks.dashboard import access, forms, statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
@@ -59,6 +60,7 @@ def _submit_and_route(request, form, cloud, task_type, task_input, field_for_mes
         task_input,
         user=request.user,
         submission_id=form.cleaned_data["submission_id"],
+        delete_source=form.cleaned_data.get("delete_source", False),
     )
     if task.status == statuses.REJECTED:
         form = _fresh_copy(form, submission_id=str(uuid.uuid4()))
@@ -143,9 +145,14 @@ def import_task(request):
     listing = listing_for(request, cloud) if style == "rackspace" and not cloud_error else None
     context = _common(
         request, clouds, cloud, form=form, style=style, cloud_error=cloud_error,
-        listing=listing, task=task,
+        listing=listing, task=task, upload_base=_upload_base(cloud) if listing else "",
     )  # fmt: skip
     return render(request, "dashboard/import.html", context)
+
+
+def _upload_base(cloud) -> str:
+    """Where the upload form PUTs a file: this prefix, then ``<container>/<object>``."""
+    return reverse("dashboard:upload", args=[cloud.name, "c", "o"]).removesuffix("c/o")
 
 
 def _post_import(request, form, cloud, style):

@@ -1,0 +1,110 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""Deleting an import's source object once the import succeeded, when asked in the form."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.jobs import delete_imported_sources
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.localcloud import vhd_samples
+from imagetasks.openstack import NotFound
+from tests.tracking.conftest import (  # noqa: F401  (fixtures)
+    account,
+    beat,
+    local_cloud,
+    store_dir,
+    wait_for,
+    workers,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def operator_client(client, django_user_model, local_cloud):
+    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
+    user.groups.add(Group.objects.get_or_create(name="operators")[0])
+    local_cloud.users.add(user)
+    client.force_login(user)
+    return client
+
+
+def import_through_the_form(client, name: str, data: bytes, delete_source: bool) -> ImageTask:
+    objects = client_for(Cloud.objects.get(name="local")).objects
+    objects.create_container("images")
+    objects.put_object("images", f"{name}.vhd", data)
+    fields = {"cloud": "local", "submission_id": str(uuid.uuid4()), "container": "images",
+              "object": f"{name}.vhd", "name": name}  # fmt: skip
+    if delete_source:
+        fields["delete_source"] = "on"
+    response = client.post("/tasks/new/import/?cloud=local", fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task = ImageTask.objects.get(pk=fields["submission_id"])
+    return wait_for(
+        lambda: ImageTask.objects.filter(pk=task.pk, status__in=statuses.TERMINAL).first(),
+        what=f"the import of {name} to end",
+    )
+
+
+def test_the_source_is_deleted_after_a_successful_import_and_the_task_page_says_so(
+    operator_client, local_cloud, beat
+):
+    task = import_through_the_form(operator_client, "web-01", vhd_samples.fixed_vhd(), True)
+    assert task.status == statuses.SUCCESS
+    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "being deleted now that the import succeeded" in page
+
+    assert delete_imported_sources() == 1
+
+    with pytest.raises(NotFound):
+        client_for(local_cloud).objects.head_object("images", "web-01.vhd")
+    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "deleted after the import succeeded" in page
+    assert delete_imported_sources() == 0  # once only
+    image_id = ImageTask.objects.get(pk=task.pk).result["image_id"]
+    assert client_for(local_cloud).images.get_image(image_id).status == "active"
+
+
+def test_a_failed_import_keeps_its_source(operator_client, local_cloud, beat):
+    task = import_through_the_form(operator_client, "broken", b"not a disk at all" * 64, True)
+    assert task.status == statuses.FAILURE
+
+    assert delete_imported_sources() == 0
+
+    assert client_for(local_cloud).objects.head_object("images", "broken.vhd").content_length > 0
+    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "kept: the import did not succeed" in page
+
+
+def test_without_the_option_the_source_stays(operator_client, local_cloud, beat):
+    task = import_through_the_form(operator_client, "web-02", vhd_samples.fixed_vhd(), False)
+    assert task.status == statuses.SUCCESS
+
+    assert delete_imported_sources() == 0
+
+    assert client_for(local_cloud).objects.head_object("images", "web-02.vhd").content_length > 0
+
+
+def test_a_source_already_gone_counts_as_deleted(operator_client, local_cloud, beat):
+    task = import_through_the_form(operator_client, "web-03", vhd_samples.fixed_vhd(), True)
+    client_for(local_cloud).objects.delete_object("images", "web-03.vhd")
+
+    assert delete_imported_sources() == 1
+
+    assert ImageTask.objects.get(pk=task.pk).source_deleted_at is not None
+
+
+def test_a_resubmission_keeps_the_choice(operator_client, local_cloud, beat):
+    task = import_through_the_form(operator_client, "broken-2", b"not a disk" * 64, True)
+
+    operator_client.post(f"/tasks/{task.pk}/resubmit/")
+
+    again = ImageTask.objects.get(resubmitted_from=task)
+    assert again.delete_source_after_import is True

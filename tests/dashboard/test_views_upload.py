@@ -1,0 +1,130 @@
+# Fixtures imported from shared modules are used as parameters of the same name.
+# ruff: noqa: F811
+"""Uploading a file from the import page into the live built-in cloud's object storage."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import Group
+
+from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.localcloud import vhd_samples
+from imagetasks.openstack import NotFound
+from tests.tracking.conftest import account, local_cloud, store_dir  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _login(client, django_user_model, cloud, name: str, group: str):
+    user = django_user_model.objects.create_user(name, password=f"pw-{name}-123")
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    cloud.users.add(user)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def operator_client(client, django_user_model, local_cloud):
+    return _login(client, django_user_model, local_cloud, "owen", "operators")
+
+
+def test_an_uploaded_file_is_stored_whole_and_the_import_form_is_filled_with_it(
+    operator_client, local_cloud
+):
+    disk = vhd_samples.fixed_vhd()
+
+    response = operator_client.put(
+        "/clouds/local/upload/uploads/team/web-01.vhd",
+        data=disk,
+        content_type="application/octet-stream",
+    )
+
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["container"] == "uploads" and answer["object"] == "team/web-01.vhd"
+    assert answer["bytes"] == len(disk)
+    assert answer["md5"] == hashlib.md5(disk, usedforsecurity=False).hexdigest()
+    with client_for(local_cloud).objects.get_object("uploads", "team/web-01.vhd") as stored:
+        assert b"".join(stored.iter_content()) == disk
+    form = operator_client.get(answer["import_url"]).content.decode()
+    assert 'value="uploads"' in form and 'value="team/web-01.vhd"' in form
+    assert 'value="web-01"' in form  # the image name, from the object's name
+
+
+def test_the_import_page_offers_the_upload_form_with_a_progress_bar(operator_client, local_cloud):
+    html = operator_client.get("/tasks/new/import/?cloud=local").content.decode()
+
+    assert 'id="upload-form"' in html
+    assert 'data-upload-base="/clouds/local/upload/"' in html
+    assert "<progress" in html
+
+
+def test_an_empty_file_or_a_too_long_name_is_refused_with_a_message(operator_client, local_cloud):
+    empty = operator_client.put(
+        "/clouds/local/upload/uploads/empty.vhd",
+        data=b"",
+        content_type="application/octet-stream",
+        CONTENT_LENGTH="0",
+    )
+    long_name = operator_client.put(
+        f"/clouds/local/upload/uploads/{'n' * 1100}.vhd",
+        data=b"x" * 10,
+        content_type="application/octet-stream",
+    )
+
+    assert empty.status_code == 400
+    assert "empty" in empty.json()["error"]
+    assert long_name.status_code == 400
+    assert "at most 1024 bytes" in long_name.json()["error"]
+    with pytest.raises(NotFound):
+        client_for(local_cloud).objects.head_container("uploads")
+
+
+def test_viewers_cannot_upload_and_other_peoples_clouds_are_not_found(
+    client, django_user_model, local_cloud
+):
+    viewer = _login(client, django_user_model, local_cloud, "vera", "viewers")
+    assert viewer.put("/clouds/local/upload/c/o.vhd", data=b"x").status_code == 403
+
+    outsider = django_user_model.objects.create_user("otto", password="pw-otto-123")
+    outsider.groups.add(Group.objects.get_or_create(name="operators")[0])
+    client.force_login(outsider)
+    assert client.put("/clouds/local/upload/c/o.vhd", data=b"x").status_code == 404
+
+
+def test_only_put_is_accepted(operator_client, local_cloud):
+    assert operator_client.get("/clouds/local/upload/c/o.vhd").status_code == 405
+
+
+def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_server):
+    """A real socket that announces 4 MiB, sends 1 MiB and closes, like a closed tab."""
+    session_cookie = operator_client.cookies["sessionid"].value
+    csrf = "a" * 32
+    host = urlsplit(live_server.url)
+    with socket.create_connection((host.hostname, host.port), timeout=10) as connection:
+        connection.sendall(
+            (
+                "PUT /clouds/local/upload/uploads/cut.vhd HTTP/1.1\r\n"
+                f"Host: {host.netloc}\r\n"
+                "Content-Type: application/octet-stream\r\n"
+                f"Content-Length: {4 * 1024 * 1024}\r\n"
+                f"Cookie: sessionid={session_cookie}; csrftoken={csrf}\r\n"
+                f"X-CSRFToken: {csrf}\r\n\r\n"
+            ).encode()
+        )
+        connection.sendall(b"\0" * (1024 * 1024))
+    objects = client_for(local_cloud).objects
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        # The container may appear (it is created first); the object never does.
+        try:
+            objects.head_object("uploads", "cut.vhd")
+        except NotFound:
+            time.sleep(0.2)
+            continue
+        pytest.fail("a truncated upload was stored")
