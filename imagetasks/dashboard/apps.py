@@ -12,6 +12,9 @@ class DashboardConfig(AppConfig):
         from imagetasks.dashboard import (
             heartbeat,  # noqa: F401  (connects Celery signals)
             planner_stats,
+            search_index,
         )
 
+        # The search index first: ANALYZE then counts its rows too.
+        post_migrate.connect(search_index.ensure_after_migrate, sender=self)
         post_migrate.connect(planner_stats.refresh_after_migrate, sender=self)

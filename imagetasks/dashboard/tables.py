@@ -8,14 +8,16 @@ fetch the page's rows with their cloud and submitter in one query.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 
-from imagetasks.dashboard import access, statuses
+from imagetasks.dashboard import access, search_index, statuses
 from imagetasks.dashboard.models import ImageTask
 
 PAGE_SIZE = 25
@@ -121,22 +123,13 @@ def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
 
 
 def _search(text: str) -> Q:
-    """Name, ids, and the container/object of the input or the result."""
-    condition = (
-        Q(name__icontains=text)
-        | Q(remote_id=text)
-        | Q(input__import_from__icontains=text)
-        | Q(input__image_uuid=text)
-        | Q(input__receiving_swift_container=text)
-        | Q(result__image_id=text)
-        | Q(result__export_location__icontains=text)
-    )
-    try:
-        import uuid
+    """Name, ids, and the container/object of the input or the result (any case).
 
+    Served by a trigram index (search_index.py); a local task id matches exactly.
+    """
+    condition = search_index.matching(text)
+    with contextlib.suppress(ValueError):
         condition |= Q(pk=uuid.UUID(text))
-    except ValueError:
-        pass
     return condition
 
 

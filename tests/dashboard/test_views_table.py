@@ -243,3 +243,38 @@ def test_renaming_a_cloud_shows_in_rows_drawn_before(owner_client, cloud, owner)
     cloud.save()
 
     assert "SYD" in owner_client.get("/tasks/rows/").content.decode()
+
+
+def test_search_ignores_case_and_finds_a_result_recorded_after_submission(
+    owner_client, cloud, owner
+):
+    task = make_task(cloud, owner, name="Web-Frontend", status=statuses.PROCESSING)
+    other = make_task(cloud, owner, name="db")
+
+    def shown(q: str) -> set:
+        html = owner_client.get("/tasks/rows/", {"q": q}).content.decode()
+        return {t for t in (task, other) if f"task-{t.pk}" in html}
+
+    assert shown("WEB-front") == {task}
+    assert shown("image-7f3a") == set()
+    # The poller records the result with an UPDATE; the search sees it at once.
+    ImageTask.objects.filter(pk=task.pk).update(
+        status=statuses.SUCCESS, result={"image_id": "Image-7F3A"}, version=F("version") + 1
+    )
+    assert shown("image-7f3a") == {task}
+    assert shown(str(task.pk)) == {task}
+
+
+def test_search_takes_short_terms_and_quotes_without_an_error(owner_client, cloud, owner):
+    quoted = make_task(cloud, owner, name='say "hi"')
+    plain = make_task(cloud, owner, name="db")
+
+    def shown(q: str) -> set:
+        response = owner_client.get("/tasks/rows/", {"q": q})
+        assert response.status_code == 200
+        return {t for t in (quoted, plain) if f"task-{t.pk}" in response.content.decode()}
+
+    assert shown("db") == {plain}  # shorter than a trigram: scanned
+    assert shown('"hi"') == {quoted}
+    assert shown('y "h') == {quoted}
+    assert shown("*") == set()

@@ -4,10 +4,23 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Concat, Lower
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models.clouds import Cloud
+
+TEXT = models.TextField()
+# Besides the name, the fields the task table's search matches (ids, container/object).
+SEARCHED_FIELDS = (
+    "remote_id",
+    KT("input__import_from"),
+    KT("input__image_uuid"),
+    KT("input__receiving_swift_container"),
+    KT("result__image_id"),
+    KT("result__export_location"),
+)
 
 
 class ImageTask(models.Model):
@@ -76,6 +89,23 @@ class ImageTask(models.Model):
     delete_source_after_import = models.BooleanField(default=False)
     source_deleted_at = models.DateTimeField(null=True, blank=True)
     source_cleanup_error = models.TextField(blank=True)
+    # What the table's free-text search looks in, kept by the database itself (every
+    # write path included), lowercased, with a trigram index (see search_index.py).
+    search_text = models.GeneratedField(
+        expression=Lower(
+            Concat(
+                "name",
+                *(
+                    part
+                    for field in SEARCHED_FIELDS
+                    for part in (Value(" "), Coalesce(field, Value(""), output_field=TEXT))
+                ),
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
