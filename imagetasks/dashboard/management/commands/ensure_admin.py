@@ -3,6 +3,9 @@
 The password comes from IMAGETASKS_ADMIN_PASSWORD; without it one is
 generated and printed this one time (it is stored only as a hash). Running
 the command again changes nothing, so ``make run`` can call it every time.
+
+The login gets an email address on this host, so that with the console email
+backend of the embedded default its completion emails show in the log.
 """
 
 import os
@@ -17,17 +20,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--email", default="admin@localhost")
 
-    def handle(self, *args, username: str, **options):
+    def handle(self, *args, username: str, email: str, **options):
         users = get_user_model()
         if users.objects.filter(username=username).exists():
+            # A login made before it had an address gets one; a chosen one is kept.
+            users.objects.filter(username=username, email="").update(email=email)
             self.stdout.write(f"Login '{username}' exists; its password is unchanged.")
             return
         password = os.environ.get("IMAGETASKS_ADMIN_PASSWORD", "").strip()
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
-        users.objects.create_superuser(username=username, email="", password=password)
+        users.objects.create_superuser(username=username, email=email, password=password)
         if generated:
             self.stdout.write(
                 self.style.SUCCESS(
