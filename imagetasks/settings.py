@@ -237,6 +237,8 @@ CELERY_TASK_DEFAULT_QUEUE = "dashboard"
 CELERY_TASK_ROUTES = {"imagetasks.localcloud.*": {"queue": "localcloud"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# What jobs print (the console email backend's messages) is logged as INFO, not WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 
 # Cloud secrets are encrypted at rest with these Fernet keys (newest first);
 # without them a key is derived from SECRET_KEY.

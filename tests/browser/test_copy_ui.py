@@ -33,6 +33,7 @@ def test_an_operator_copies_an_image_from_its_page_and_watches_the_copy_finish(
     olga = make_person(django_user_model, source_cloud, "olga", "operators")
     target_cloud.users.add(olga)
     log_in(page, "olga")
+    expect(page.get_by_role("link", name="Copy", exact=True)).to_be_visible()  # in the nav
 
     page.goto(f"/clouds/{source_cloud.name}/images/{image.id}/")
     page.get_by_role("link", name="Copy to another cloud").click()

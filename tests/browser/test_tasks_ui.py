@@ -98,6 +98,7 @@ def test_a_viewer_sees_the_tasks_but_no_submit_buttons(page, django_user_model, 
     expect(page.get_by_text("The VHD depends on a parent disk")).to_be_visible()
     expect(page.get_by_role("link", name="New import")).to_have_count(0)
     expect(page.get_by_role("link", name="Import", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Copy", exact=True)).to_have_count(0)
     page.get_by_role("link", name="images/web.vhd").click()
     expect(page.get_by_role("heading", name=re.compile("Status"))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Resubmit"))).to_have_count(0)
