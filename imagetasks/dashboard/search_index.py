@@ -64,6 +64,11 @@ def ensure(using: str = "default") -> bool:
                 cursor.execute(statement)
         return True
     if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Look first: even CREATE INDEX IF NOT EXISTS takes a lock on the table.
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [PG_INDEX])
+            if cursor.fetchone():
+                return True
         try:
             with transaction.atomic(using=using), connection.cursor() as cursor:
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
