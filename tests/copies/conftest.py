@@ -10,7 +10,6 @@ goes over HTTP through the client.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from imagetasks.dashboard.models import Cloud, Copy
 from imagetasks.dashboard.tracking.clients import client_for, forget_clients
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
+from tests.support.beat import ticking
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)
     account,
     other_account,
@@ -46,19 +46,8 @@ def target_cloud(live_server, other_account, source_cloud) -> Cloud:
 @pytest.fixture
 def copy_beat(workers):
     """What beat sends, every half second through the broker: polls and the copies' sweep."""
-    stop = threading.Event()
-
-    def tick():
-        while not stop.is_set():
-            dispatch_polls.delay()
-            advance_copies.delay()
-            stop.wait(0.5)
-
-    thread = threading.Thread(target=tick, name="test-copy-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
+    with ticking(dispatch_polls.delay, advance_copies.delay):
+        yield
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ start.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from imagetasks.dashboard.copies import lease, sweep
@@ -37,8 +35,9 @@ from tests.copies.conftest import (  # noqa: F401  (fixtures)
     store_dir,
     target_cloud,
 )
-from tests.localcloud.conftest import route_jobs
+from tests.support.beat import ticking
 from tests.support.workers import WorkerProcess, wait_until
+from tests.tracking.test_worker_killed import queues  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,39 +47,20 @@ DISK_SIZE = 192 * 1024 * 1024  # big enough that streaming it takes a moment
 
 
 @pytest.fixture
-def queues(transactional_db, store_dir):
-    suffix = uuid.uuid4().hex[:10]
-    names = {"dashboard": f"dashboard-{suffix}", "cloud": f"localcloud-{suffix}"}
-    previous = settings.CELERY_TASK_ROUTES
-    route_jobs({"imagetasks.localcloud.*": {"queue": names["cloud"]}})
-    yield names
-    route_jobs(previous)
-
-
-@pytest.fixture
 def copies_beat(queues, monkeypatch):
     """What beat drives, from this process: due polls and due copies, with short claims."""
     monkeypatch.setattr(lease, "LEASE", LEASE)
     monkeypatch.setattr(dispatcher, "LEASE", LEASE)
-    stop = threading.Event()
 
-    def tick():
-        while not stop.is_set():
-            try:
-                now = timezone.now()
-                for cloud_id, ids in dispatcher.claim_due(now).items():
-                    poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
-                for copy_id, token in sweep.claim_due(now):
-                    advance_copy.apply_async((copy_id, token), queue=queues["dashboard"])
-            except Exception as error:  # the next tick tries again
-                log.warning("test beat tick failed: %s", error)
-            stop.wait(0.3)
+    def send_due_work():
+        now = timezone.now()
+        for cloud_id, ids in dispatcher.claim_due(now).items():
+            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+        for copy_id, token in sweep.claim_due(now):
+            advance_copy.apply_async((copy_id, token), queue=queues["dashboard"])
 
-    thread = threading.Thread(target=tick, name="test-copies-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with ticking(send_due_work, interval=0.3):
+        yield
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from imagetasks.dashboard.jobs import dispatch_notifications, dispatch_polls
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.openstack.types import Task as RemoteTask
+from tests.support.beat import ticking
 from tests.tracking.conftest import (  # noqa: F401  (fixtures shared with the tracker's tests)
     account,
     local_cloud,
@@ -78,19 +79,8 @@ def finished(task: ImageTask):
 @pytest.fixture
 def beat(workers):
     """Sends the poll and notification dispatchers every half second, as beat does."""
-    stop = threading.Event()
-
-    def tick():
-        while not stop.is_set():
-            dispatch_polls.delay()
-            dispatch_notifications.delay()
-            stop.wait(0.5)
-
-    thread = threading.Thread(target=tick, name="test-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
+    with ticking(dispatch_polls.delay, dispatch_notifications.delay):
+        yield
 
 
 @dataclass

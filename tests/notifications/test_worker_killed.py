@@ -13,7 +13,6 @@ another process cannot reach the test's in-memory outbox).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 import pytest
@@ -25,6 +24,7 @@ from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import dispatcher
 from tests.notifications.mailserver import MailServer
 from tests.notifications.test_delivery_live import import_as
+from tests.support.beat import ticking
 from tests.support.workers import WorkerProcess, wait_until
 from tests.tracking.test_worker_killed import queues  # noqa: F401  (fixture)
 
@@ -45,27 +45,16 @@ def mail_server():
 @pytest.fixture
 def test_beat(queues):
     """What beat drives, from this process, onto the test's own queue."""
-    stop = threading.Event()
 
-    def tick():
-        while not stop.is_set():
-            try:
-                now = timezone.now()
-                for cloud_id, ids in dispatcher.claim_due(now).items():
-                    poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
-                for notification_id, claim in outbox.claim_due(now):
-                    deliver_notification.apply_async(
-                        (notification_id, claim), queue=queues["dashboard"]
-                    )
-            except Exception as error:  # a database busy for a moment: the next tick retries
-                log.warning("test beat tick failed: %s", error)
-            stop.wait(0.5)
+    def send_due_work():
+        now = timezone.now()
+        for cloud_id, ids in dispatcher.claim_due(now).items():
+            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+        for notification_id, claim in outbox.claim_due(now):
+            deliver_notification.apply_async((notification_id, claim), queue=queues["dashboard"])
 
-    thread = threading.Thread(target=tick, name="test-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with ticking(send_due_work, interval=0.5):
+        yield
 
 
 def test_a_worker_killed_while_sending_leaves_the_email_to_be_sent_once_after_restart(

@@ -7,7 +7,6 @@ because it is the peer under test's control, not the code under test.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -27,6 +26,7 @@ from tests.localcloud.conftest import (  # noqa: F401  (fixtures shared with the
     route_jobs,
     store_dir,
 )
+from tests.support.beat import ticking
 
 
 def register_cloud(live_server, owner: Account, name: str = "local", **fields) -> Cloud:
@@ -88,18 +88,8 @@ def workers(transactional_db, store_dir):  # noqa: F811
 @pytest.fixture
 def beat(workers):
     """Sends the dispatcher job every half second through the broker, as beat does."""
-    stop = threading.Event()
-
-    def tick():
-        while not stop.is_set():
-            dispatch_polls.delay()
-            stop.wait(0.5)
-
-    thread = threading.Thread(target=tick, name="test-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=5)
+    with ticking(dispatch_polls.delay):
+        yield
 
 
 def wait_for(predicate, timeout: float = 120.0, interval: float = 0.2, what: str = "condition"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -29,6 +28,7 @@ from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.executors import lifecycle
 from imagetasks.localcloud.models import CloudTask
 from tests.localcloud.conftest import route_jobs
+from tests.support.beat import ticking
 from tests.support.workers import WorkerProcess, wait_until
 from tests.tracking.test_tracking import import_disk
 
@@ -57,23 +57,13 @@ def recovering_beat(queues, monkeypatch):
     are fenced, so sending one again early is harmless.
     """
     monkeypatch.setattr(dispatcher, "LEASE", LEASE)
-    stop = threading.Event()
 
-    def tick():
-        while not stop.is_set():
-            try:
-                for cloud_id, ids in dispatcher.claim_due(timezone.now()).items():
-                    poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
-                lifecycle.recover_stuck(lease=LEASE, pending_grace=LEASE)
-            except Exception as error:  # the broker may be restarting; the next tick retries
-                log.warning("test beat tick failed: %s", error)
-            stop.wait(0.5)
+    def send_due_polls():
+        for cloud_id, ids in dispatcher.claim_due(timezone.now()).items():
+            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
 
-    thread = threading.Thread(target=tick, name="test-beat", daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with ticking(send_due_polls, lambda: lifecycle.recover_stuck(lease=LEASE, pending_grace=LEASE)):
+        yield
 
 
 def restart_redis_if_it_is_the_broker() -> bool:
