@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.jobs import delete_imported_sources
@@ -15,6 +14,7 @@ from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
+from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)
     account,
     beat,
@@ -25,15 +25,6 @@ from tests.tracking.conftest import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def operator_client(client, django_user_model, local_cloud):
-    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    local_cloud.users.add(user)
-    client.force_login(user)
-    return client
 
 
 def import_through_the_form(client, name: str, data: bytes, delete_source: bool) -> ImageTask:

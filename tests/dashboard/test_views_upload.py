@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
+from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)
 from tests.tracking.conftest import account, local_cloud, store_dir  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,11 +27,6 @@ def _login(client, django_user_model, cloud, name: str, group: str):
     cloud.users.add(user)
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def operator_client(client, django_user_model, local_cloud):
-    return _login(client, django_user_model, local_cloud, "owen", "operators")
 
 
 def test_an_uploaded_file_is_stored_whole_and_the_import_form_is_filled_with_it(
@@ -102,7 +98,7 @@ def test_only_put_is_accepted(operator_client, local_cloud):
 
 
 def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_server):
-    """A real socket that announces 4 MiB, sends 1 MiB and closes, like a closed tab."""
+    """A real socket that announces 4 MiB, sends 1 MiB and stops sending, like a lost network."""
     session_cookie = operator_client.cookies["sessionid"].value
     csrf = "a" * 32
     host = urlsplit(live_server.url)
@@ -118,6 +114,12 @@ def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_s
             ).encode()
         )
         connection.sendall(b"\0" * (1024 * 1024))
+        connection.shutdown(socket.SHUT_WR)  # the body ends 3 MiB early
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"The upload was interrupted" in answer and b"nothing was stored" in answer
     objects = client_for(local_cloud).objects
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
