@@ -46,7 +46,9 @@ class Channel(filesystem.Channel):
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
                 continue
-            claimed = os.path.join(self._claim_folder, name)
+            # The processed folder sits next to the queue on the same file system, so
+            # claiming is a rename even when processed messages are not kept.
+            claimed = os.path.join(self.processed_folder, name)
             try:
                 # Only one consumer's rename succeeds; the others move on.
                 os.replace(os.path.join(self.data_folder_in, name), claimed)
@@ -94,12 +96,6 @@ class Channel(filesystem.Channel):
                     table_file.truncate()
             finally:
                 filesystem.unlock(table_file)
-
-    @property
-    def _claim_folder(self):
-        # The processed folder sits next to the queue on the same file system, so
-        # claiming is a rename even when processed messages are not kept.
-        return self.processed_folder
 
     def _set_aside(self, claimed, name, size):
         rejected = Path(self.processed_folder).parent / "rejected"
