@@ -91,7 +91,9 @@ class GlanceImportForm(SubmissionForm):
 
 
 class ExportForm(SubmissionForm):
-    image_id = forms.CharField(label="Image", max_length=64)
+    image_id = forms.CharField(
+        label="Image", max_length=64, error_messages={"required": "Pick the image to export."}
+    )
     container = forms.CharField(
         label="Receiving container", max_length=1000,
         widget=forms.TextInput(attrs={"list": "containers"}),

@@ -1,6 +1,15 @@
 // Small progressive enhancements: every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+
+  // Phones: the task filters fold behind a button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".filters-toggle");
+    if (!toggle) return;
+    var open = toggle.closest(".filters").classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 
   // Copy buttons: <button data-copy="text">.
   document.addEventListener("click", function (event) {
@@ -29,6 +38,13 @@
   });
   document.addEventListener("input", function (event) {
     if (event.target.name === "name") event.target.dataset.touched = "1";
+  });
+
+  // Picking an image in the copy form names the copy after it, until the name is typed.
+  document.addEventListener("change", function (event) {
+    var radio = event.target.closest("input[type=radio][data-image-name]");
+    var name = radio && radio.form && radio.form.elements.name;
+    if (name && !name.dataset.touched) name.value = radio.dataset.imageName;
   });
 
   // Upload from this computer: the file is PUT as the request body, with a progress

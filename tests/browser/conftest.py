@@ -47,7 +47,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}, color_scheme="light"
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from imagetasks.dashboard.models import Copy
 from imagetasks.dashboard.tracking.clients import client_for
-from tests.browser.test_tasks_ui import log_in, make_person
+from tests.browser.people import log_in, make_person
 from tests.copies.conftest import (  # noqa: F401  (fixtures)
     account,
     copy_beat,

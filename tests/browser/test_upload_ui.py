@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
-from tests.browser.test_tasks_ui import log_in, make_person
+from tests.browser.people import log_in, make_person
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)
     account,
     beat,
@@ -33,7 +33,7 @@ def test_an_operator_uploads_a_vhd_with_a_progress_bar_and_imports_it(
     make_person(django_user_model, local_cloud, "ursula", "operators")
     log_in(page, "ursula")
 
-    page.get_by_role("link", name="New import").click()
+    page.get_by_role("link", name="New import").first.click()
     upload = page.locator("#upload-form")
     upload.get_by_label("File").set_input_files(str(path))
     upload.get_by_label("Container").fill("uploads")

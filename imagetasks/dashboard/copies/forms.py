@@ -31,7 +31,9 @@ def same_place(a: Cloud, b: Cloud) -> bool:
 class CopyForm(forms.Form):
     cloud = forms.CharField(widget=forms.HiddenInput)
     copy_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
-    image_id = forms.CharField(label="Image id", max_length=64)
+    image_id = forms.CharField(
+        label="Image", max_length=64, error_messages={"required": "Pick the image to copy."}
+    )
     target = forms.CharField(
         label="Target cloud",
         help_text="Another cloud, or another region of the same account.",
@@ -40,7 +42,8 @@ class CopyForm(forms.Form):
     name = forms.CharField(
         label="Name in the target",
         max_length=IMAGE_NAME_MAX,
-        help_text=f"The imported image's name, at most {IMAGE_NAME_MAX} characters.",
+        required=False,
+        help_text=f"At most {IMAGE_NAME_MAX} characters; empty keeps the image's name.",
     )
 
     def __init__(self, *args, source: Cloud, targets: list[Cloud], **kwargs):

@@ -61,6 +61,7 @@ def submit_export(copy: Copy) -> ImageTask:
         task_input,
         user=copy.created_by,
         submission_id=submission_id(copy, "export"),
+        name=copy.source_image_name or None,
     )
     _attach(copy, "export_task", task, f"Export submitted to {copy.source_cloud.name}.")
     return task

@@ -30,6 +30,7 @@ def resubmit(task: ImageTask, *, user=None) -> ImageTask:
         origin=ImageTask.Origin.RESUBMITTED,
         resubmitted_from=task,
         delete_source=task.delete_source_after_import,
+        name=task.name,
     )
 
 

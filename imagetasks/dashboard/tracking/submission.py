@@ -52,10 +52,13 @@ def submit(
     origin: str = ImageTask.Origin.SUBMITTED,
     resubmitted_from: ImageTask | None = None,
     delete_source: bool = False,
+    name: str | None = None,
 ) -> ImageTask:
     """Create the task row, POST it once, and return the row in its resulting state.
 
     ``delete_source`` (imports): delete the source object once the import succeeded.
+    ``name``: what the table calls the task (an export's image name), when the caller
+    knows better than the input does.
     """
     try:
         task = ImageTask.objects.create(
@@ -63,7 +66,7 @@ def submit(
             cloud=cloud,
             type=task_type,
             input=task_input,
-            name=describe(task_type, task_input),
+            name=(name or describe(task_type, task_input))[:255],
             status=statuses.SUBMITTING,
             submitted_by=user,
             origin=origin,

@@ -3,6 +3,7 @@
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
 from imagetasks.dashboard.views.forms_views import export_task, import_task
+from imagetasks.dashboard.views.image_picker import image_picker
 from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
@@ -17,6 +18,7 @@ __all__ = [
     "export_task",
     "home",
     "image_detail",
+    "image_picker",
     "import_task",
     "object_detail",
     "object_download",

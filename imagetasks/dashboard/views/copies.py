@@ -12,7 +12,7 @@ import uuid
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from imagetasks.dashboard import access
 from imagetasks.dashboard.copies.forms import NO_TARGETS, CopyForm
@@ -20,10 +20,10 @@ from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.copies.visibility import get_copy_for_user, recent_copies
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.views import image_picker
 from imagetasks.openstack import CloudError, NotFound
 
 REFRESH = "2s"
-IMAGE_LIMIT = 200
 
 
 def _source(request, clouds: list[Cloud]) -> Cloud | None:
@@ -53,16 +53,6 @@ def _image(source: Cloud, image_id: str):
     return image, ""
 
 
-def _own_images(source: Cloud) -> tuple[list, str]:
-    """The account's own images to pick from (only those can be exported), or why not."""
-    client = client_for(source)
-    try:
-        images = client.images.list_images(owner=client.project_id, limit=IMAGE_LIMIT)
-        return [image for image in images if image.status == "active"], ""
-    except CloudError as error:
-        return [], _unreachable(source, error)
-
-
 def _check_target(form: CopyForm, target: Cloud) -> None:
     try:
         style = client_for(target).tasks_flavour().import_style
@@ -77,42 +67,49 @@ def _check_target(form: CopyForm, target: Cloud) -> None:
         )
 
 
+def _picker(request, source: Cloud, form: CopyForm) -> tuple[image_picker.ImageChoices | None, str]:
+    """The image picker of the source, or why its images cannot be copied."""
+    try:
+        offers_export = client_for(source).tasks_flavour().offers_export
+    except CloudError as error:
+        return None, _unreachable(source, error)
+    if not offers_export:
+        return None, f"The cloud {source.name} offers no export task: its images cannot be copied."
+    chosen = str(form["image_id"].value() or "")
+    return image_picker.choices_from(request, source, "copy", chosen), ""
+
+
+@require_http_methods(["GET", "POST"])
 def copy_image(request):
-    """Pick the target cloud and the name; one submit starts export, transfer and import."""
+    """Pick the image, the target cloud and the name; one submit starts the whole copy."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
     source = _source(request, clouds)
     if source is None:
         return render(request, "dashboard/copy_form.html", {"clouds": clouds, "cloud": None})
     targets = [cloud for cloud in clouds if cloud.pk != source.pk]
-    image, image_error = None, ""
     if request.method == "POST":
         form = CopyForm(request.POST, source=source, targets=targets)
         if form.is_valid():
             response = _start(request, form, source)
             if response:
                 return response
-        image_id = form.data.get("image_id", "")
     else:
-        image_id = request.GET.get("image", "")
         form = CopyForm(
             source=source,
             targets=targets,
-            initial={"cloud": source.name, "copy_id": uuid.uuid4(), "image_id": image_id},
+            initial={
+                "cloud": source.name,
+                "copy_id": uuid.uuid4(),
+                "image_id": request.GET.get("image", ""),
+            },
         )
-    images = []
-    if image_id and not form.errors:
-        try:
-            image, image_error = _image(source, image_id)
-        except CloudError as error:
-            image_error = _unreachable(source, error)
-        if image and request.method == "GET":
-            form.initial["name"] = image.name or ""
-    elif not image_id:
-        images, image_error = _own_images(source)
+    choices, source_error = _picker(request, source, form)
+    if request.method == "GET" and choices and choices.selected:
+        form.initial["name"] = choices.selected.name or ""
     context = {
-        "clouds": clouds, "cloud": source, "form": form, "image": image, "images": images,
-        "image_error": image_error, "no_targets": NO_TARGETS if not targets else "",
+        "clouds": clouds, "cloud": source, "form": form, "choices": choices,
+        "source_error": source_error, "no_targets": NO_TARGETS if not targets else "",
     }  # fmt: skip
     return render(request, "dashboard/copy_form.html", context)
 
@@ -134,7 +131,7 @@ def _start(request, form: CopyForm, source: Cloud):
         source=source,
         image=image,
         target=data["target"],
-        name=data["name"],
+        name=data["name"] or image.name or image.id,
         user=request.user,
         copy_id=data["copy_id"],
     )

@@ -13,15 +13,15 @@ import uuid
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from imagetasks.dashboard import access, forms, statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.views import image_picker
 from imagetasks.dashboard.views.browse import listing_for
 from imagetasks.openstack import CloudError, NotFound
-
-IMAGE_LIMIT = 200
 
 
 def _chosen_cloud(request, clouds) -> Cloud | None:
@@ -52,12 +52,13 @@ def _fresh_copy(form, **changes):
     return fresh
 
 
-def _submit_and_route(request, form, cloud, task_type, task_input, field_for_message):
+def _submit_and_route(request, form, cloud, task_type, task_input, field_for_message, name=None):
     """Submit once; go to the task page, or show the form again with the reason."""
     task = submit(
         cloud,
         task_type,
         task_input,
+        name=name,
         user=request.user,
         submission_id=form.cleaned_data["submission_id"],
         delete_source=form.cleaned_data.get("delete_source", False),
@@ -116,6 +117,7 @@ def _check_source(client, form) -> None:
         form.add_error("object", f"There is no object “{name}” in “{container}”.")
 
 
+@require_http_methods(["GET", "POST"])
 def import_task(request):
     """Pick a cloud, then the source (the object browser or a URL) and the image name."""
     access.require_operator(request)
@@ -185,13 +187,6 @@ def _post_import(request, form, cloud, style):
 # Export ------------------------------------------------------------------------------
 
 
-def _owned_images(client, search: str) -> list:
-    """The account's own images (only those can be exported), filtered by name or id."""
-    images = client.images.list_images(owner=client.project_id, limit=IMAGE_LIMIT)
-    needle = search.lower()
-    return [i for i in images if not needle or needle in (i.name or "").lower() or needle == i.id]
-
-
 def _export_message_field(message: str) -> str | None:
     lowered = message.lower()
     if "container" in lowered:
@@ -201,18 +196,25 @@ def _export_message_field(message: str) -> str | None:
     return None
 
 
-def _check_export(client, form) -> None:
-    """The image exists and is the account's own; the container exists or may be created."""
+def _check_export(client, form) -> str:
+    """The image exists, is the account's own and active; the container exists or may be
+    created. Returns the image's name, to show it in the table instead of its id."""
     image_id, container = form.cleaned_data["image_id"], form.cleaned_data["container"]
+    name = ""
     try:
         image = client.images.get_image(image_id)
     except NotFound:
         form.add_error("image_id", f"There is no image {image_id} in this account.")
     else:
+        name = image.name or ""
         if image.owner != client.project_id:
             form.add_error(
                 "image_id",
                 "This image belongs to another account: only the image owner may export it.",
+            )
+        elif image.status != "active":
+            form.add_error(
+                "image_id", f"The image is {image.status}; only an active image can be exported."
             )
     try:
         client.objects.head_container(container)
@@ -221,8 +223,10 @@ def _check_export(client, form) -> None:
             client.objects.create_container(container)
         elif not form.cleaned_data["create_container"]:
             form.add_error("container", f"There is no container “{container}” in this account.")
+    return name
 
 
+@require_http_methods(["GET", "POST"])
 def export_task(request):
     """Pick one of the account's images and the container to receive <image id>.vhd."""
     access.require_operator(request)
@@ -230,7 +234,7 @@ def export_task(request):
     cloud = _chosen_cloud(request, clouds)
     if cloud is None:
         return render(request, "dashboard/export.html", _common(request, clouds, None))
-    client, search, task = client_for(cloud), request.GET.get("q", "")[:255], None
+    client, task = client_for(cloud), None
     form = (
         forms.ExportForm(request.POST)
         if request.method == "POST"
@@ -243,11 +247,10 @@ def export_task(request):
             }
         )
     )
-    images, containers, cloud_error, offers_export = [], [], "", True
+    containers, cloud_error, offers_export = [], "", True
     try:
         offers_export = client.tasks_flavour().offers_export
         if offers_export:
-            images = _owned_images(client, search)
             containers = [c.name for c in client.objects.list_containers(limit=500)]
     except CloudError as error:
         cloud_error = _unreachable(cloud, error)
@@ -258,16 +261,20 @@ def export_task(request):
             response, form, task = _post_export(request, form, cloud, client)
             if response:
                 return response
+    choices = None
+    if offers_export and not cloud_error:
+        chosen = str(form["image_id"].value() or "")
+        choices = image_picker.choices_from(request, cloud, "export", chosen)
     context = _common(
-        request, clouds, cloud, form=form, images=images, containers=containers,
-        search=search, cloud_error=cloud_error, offers_export=offers_export, task=task,
+        request, clouds, cloud, form=form, choices=choices, containers=containers,
+        cloud_error=cloud_error, offers_export=offers_export, task=task,
     )  # fmt: skip
     return render(request, "dashboard/export.html", context)
 
 
 def _post_export(request, form, cloud, client):
     try:
-        _check_export(client, form)
+        image_name = _check_export(client, form)
         if form.errors:
             return None, form, None
         task_input = client.export_input(
@@ -277,5 +284,6 @@ def _post_export(request, form, cloud, client):
         form.add_error(None, _unreachable(cloud, error))
         return None, form, None
     return _submit_and_route(
-        request, form, cloud, ImageTask.Type.EXPORT, task_input, _export_message_field
-    )
+        request, form, cloud, ImageTask.Type.EXPORT, task_input, _export_message_field,
+        name=image_name,
+    )  # fmt: skip
