@@ -17,6 +17,7 @@ class Hint:
     title: str
     advice: str
     resubmit: bool = False  # a new attempt with the same input may well succeed
+    repeats: bool = False  # the same input fails the same way: fix it before trying again
 
 
 VHD_CODES: dict[str, Hint] = {
@@ -24,6 +25,7 @@ VHD_CODES: dict[str, Hint] = {
         "The VHD did not pass validation",
         "The file is not a usable VHD for an unspecified reason. Re-create it with a "
         "tool that writes standard VHDs (qemu-img convert -O vpc, Hyper-V) and upload again.",
+        repeats=True,
     ),
     "396": Hint(
         "The VHD could not be read (often a passing problem)",
@@ -35,25 +37,30 @@ VHD_CODES: dict[str, Hint] = {
         "The disk is too large",
         "Its virtual size is over the 40 GB limit. Shrink the disk inside the guest, "
         "then convert and upload it again.",
+        repeats=True,
     ),
     "523": Hint(
         "Wrong kind of VHD",
         "Only fixed or dynamic disks can be imported. Convert the differencing or other "
         "disk to a fixed or dynamic VHD first.",
+        repeats=True,
     ),
     "609": Hint(
         "The file is too large",
         "Its physical size is over 40 GB. Use a dynamic VHD or a smaller disk.",
+        repeats=True,
     ),
     "614": Hint(
         "The VHD has no identity",
         "Its internal unique id is all zeros. Re-create it with a tool that sets the id "
         "(for example qemu-img convert) and upload again.",
+        repeats=True,
     ),
     "721": Hint(
         "The VHD depends on a parent disk",
         "Only stand-alone VHDs can be imported. Merge the chain (coalesce the snapshot) "
         "into one VHD and upload that.",
+        repeats=True,
     ),
 }
 
@@ -75,6 +82,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
             "The export would overwrite an object",
             "The container already holds <image id>.vhd from an earlier export. Export to "
             "another container, or delete that object first.",
+            repeats=True,
         ),
     ),
     (
@@ -83,6 +91,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
             "The image belongs to another account",
             "Only images this account owns can be exported; shared images cannot. Export it "
             "from the owner's account.",
+            repeats=True,
         ),
     ),
     (
@@ -98,6 +107,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
             "This image may not leave the cloud",
             "Images with licensing restrictions (Windows, some commercial images) cannot "
             "be exported.",
+            repeats=True,
         ),
     ),
     (
@@ -114,6 +124,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
             "This account may not use tasks",
             "The cloud's policy refuses the tasks API to this account (Glance makes it "
             "admin-only by default). Ask the cloud's operators, or use another account.",
+            repeats=True,
         ),
     ),
     (
@@ -122,9 +133,36 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
             "Only the image name may be set",
             "Rackspace accepts only 'name' in image_properties; remove every other property "
             "and submit again.",
+            repeats=True,
         ),
     ),
 ]
+
+
+NOT_A_VHD = Hint(
+    "This file is not a VHD",
+    "The cloud imports only VHD disks, and this object is none (its name does not end in "
+    ".vhd). Convert the disk first (qemu-img convert -O vpc disk.img disk.vhd), upload the "
+    "VHD and import that.",
+    repeats=True,
+)
+
+
+def hint_for_task(task, message: str | None = None) -> Hint | None:
+    """The hint for a task's failure (its message, or ``message``), knowing what it imported.
+
+    Rackspace's 396 is often a passing problem, but not for an object that is no VHD
+    at all: that one fails the same way every time.
+    """
+    hint = hint_for(task.message if message is None else message)
+    if hint is VHD_CODES["396"] and not _looks_like_vhd(task):
+        return NOT_A_VHD
+    return hint
+
+
+def _looks_like_vhd(task) -> bool:
+    source = task.input.get("import_from") if isinstance(task.input, dict) else None
+    return not isinstance(source, str) or source.lower().endswith(".vhd")
 
 
 def hint_for(message: str | None) -> Hint | None:

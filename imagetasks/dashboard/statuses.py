@@ -73,8 +73,15 @@ STATUSES: dict[str, Status] = {status.code: status for status in _ALL}
 REMOTE_STATUSES = frozenset(code for code, s in STATUSES.items() if not s.local)
 IN_FLIGHT = frozenset(code for code, s in STATUSES.items() if s.in_flight)
 TERMINAL = frozenset(code for code, s in STATUSES.items() if s.terminal)
+SUCCEEDED = frozenset(code for code, s in STATUSES.items() if s.phase is Phase.SUCCEEDED)
+FAILED = frozenset(code for code, s in STATUSES.items() if s.phase is Phase.FAILED)
 POLLED = frozenset(code for code, s in STATUSES.items() if s.poll)
 CHOICES = [(s.code, s.label) for s in _ALL]
+
+
+def codes(phase: Phase) -> list[str]:
+    """The statuses of a phase, in the map's order (as filter links list them)."""
+    return [status.code for status in _ALL if status.phase is phase]
 
 
 def get(code: str) -> Status:

@@ -13,37 +13,68 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from imagetasks.dashboard import access, search_index, statuses
-from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.copies import visibility
+from imagetasks.dashboard.models import Copy, ImageTask
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+# While anything shown is in flight the table refreshes every 2 s; otherwise every
+# 4 s, so that work started elsewhere (another tab, the CLI, a copy, discovery)
+# shows up within about five seconds. An unchanged refresh costs one narrow query
+# and an empty answer (see current_version).
 FAST_REFRESH = "2s"
-SLOW_REFRESH = "30s"
+IDLE_REFRESH = "4s"
+# Counting stops here: past it the table says "more than 10,000".
+COUNT_CAP = 10_000
+RECENT = timedelta(hours=24)
 
-# Sort key in the URL -> ORDER BY; every order ends on the primary key so
-# pages never overlap or skip a row that shares a timestamp.
-SORTS: dict[str, tuple[str, ...]] = {
-    "-submitted": ("-submitted_at", "-id"),
-    "submitted": ("submitted_at", "id"),
-    "-changed": ("-changed_at", "-id"),
+# Column -> ORDER BY of its sort; "-column" is the exact reverse, so both read the
+# same index (forwards or backwards). Every order ends on the primary key so pages
+# never overlap or skip a row that shares a timestamp.
+COLUMN_SORTS: dict[str, tuple[str, ...]] = {
     "status": ("status", "-submitted_at", "-id"),
     "type": ("type", "-submitted_at", "-id"),
     "name": ("name", "-submitted_at", "-id"),
+    "submitted": ("submitted_at", "id"),
+    "changed": ("changed_at", "id"),
+}
+
+
+def _reversed(order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part[1:] if part.startswith("-") else f"-{part}" for part in order)
+
+
+SORTS: dict[str, tuple[str, ...]] = {
+    **COLUMN_SORTS,
+    **{f"-{column}": _reversed(order) for column, order in COLUMN_SORTS.items()},
+}
+# The first click on a header: newest first for times, A to Z for the others.
+FIRST_SORT = {"status": "status", "type": "type", "name": "name"} | {
+    "submitted": "-submitted",
+    "changed": "-changed",
 }
 SORT_LABELS = {
     "-submitted": "Newest first",
     "submitted": "Oldest first",
     "-changed": "Last changed",
-    "status": "Status",
-    "type": "Type",
-    "name": "Name",
+    "changed": "Changed longest ago",
+    "name": "Name, A to Z",
+    "-name": "Name, Z to A",
+    "status": "Status, A to Z",
+    "-status": "Status, Z to A",
+    "type": "Type, A to Z",
+    "-type": "Type, Z to A",
 }
 DEFAULT_SORT = "-submitted"
+# The session key of the filters a person last looked at, for the task page's way back.
+LAST_QUERY_KEY = "table_query"
 
 
 def _positive_int(value: str | None, default: int, maximum: int) -> int:
@@ -62,6 +93,7 @@ class TableQuery:
     type: str = ""
     cloud: str = ""
     mine: bool = False
+    recent: bool = False  # changed in the last 24 hours
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
@@ -75,6 +107,7 @@ class TableQuery:
             type=get.get("type", "") if get.get("type") in ImageTask.Type.values else "",
             cloud=get.get("cloud", "")[:64],
             mine=get.get("mine") == "1",
+            recent=get.get("recent") == "1",
             q=get.get("q", "").strip()[:200],
             sort=get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT,
             page=_positive_int(get.get("page"), 1, 10_000),
@@ -90,6 +123,8 @@ class TableQuery:
                 pairs.append((key, values[key]))
         if values["mine"]:
             pairs.append(("mine", "1"))
+        if values["recent"]:
+            pairs.append(("recent", "1"))
         if values["sort"] != DEFAULT_SORT:
             pairs.append(("sort", values["sort"]))
         if values["size"] != PAGE_SIZE:
@@ -103,7 +138,26 @@ class TableQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.status or self.type or self.cloud or self.mine or self.q)
+        return bool(self.status or self.type or self.cloud or self.mine or self.recent or self.q)
+
+    @property
+    def column(self) -> str:
+        """The column the table is sorted by."""
+        return self.sort.removeprefix("-")
+
+    def sort_link(self, column: str) -> str:
+        """The sort a click on ``column``'s header asks for: its first, or else the reverse."""
+        first = FIRST_SORT[column]
+        if self.sort == first:
+            return first[1:] if first.startswith("-") else f"-{first}"
+        return first
+
+    def aria_sort(self, column: str) -> str:
+        """``ascending``/``descending`` for the sorted column (in what people read), else ""."""
+        if self.column != column:
+            return ""
+        descending = self.sort.startswith("-")
+        return "descending" if descending else "ascending"
 
 
 def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
@@ -117,6 +171,8 @@ def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
         tasks = tasks.filter(cloud__name=query.cloud)
     if query.mine:
         tasks = tasks.filter(submitted_by=user)
+    if query.recent:
+        tasks = tasks.filter(changed_at__gte=timezone.now() - RECENT)
     if query.q:
         tasks = tasks.filter(_search(query.q))
     return tasks.order_by(*SORTS[query.sort])
@@ -134,6 +190,14 @@ def _search(text: str) -> Q:
 
 
 @dataclass
+class Group:
+    """Rows shown together: one task, or the tasks of one copy under the copy."""
+
+    tasks: list[ImageTask]
+    copy: Copy | None = None
+
+
+@dataclass
 class Page:
     tasks: list[ImageTask]
     query: TableQuery
@@ -142,6 +206,8 @@ class Page:
     # The minute the page was drawn in: rendered rows are cached per minute (see
     # templates/dashboard/tasks.html), as their ages and expiry texts change by it.
     minute: int = 0
+    total: int = 0  # capped at COUNT_CAP + 1
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def in_flight(self) -> int:
@@ -149,11 +215,27 @@ class Page:
 
     @property
     def refresh(self) -> str:
-        return FAST_REFRESH if self.in_flight else SLOW_REFRESH
+        return FAST_REFRESH if self.in_flight else IDLE_REFRESH
 
     @property
     def has_previous(self) -> bool:
         return self.query.page > 1
+
+    @property
+    def first(self) -> int:
+        return (self.query.page - 1) * self.query.size + 1 if self.tasks else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.tasks) - 1 if self.tasks else 0
+
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
 
 
 def _bounds(query: TableQuery) -> tuple[int, int]:
@@ -182,13 +264,85 @@ def current_version(user, query: TableQuery) -> str:
     return version_of(query, keys[: query.size])
 
 
+def capped_count(tasks: QuerySet[ImageTask]) -> int:
+    """How many rows, counting no further than COUNT_CAP + 1 (a bounded index scan)."""
+    return tasks.order_by()[: COUNT_CAP + 1].count()
+
+
 def page_of(user, query: TableQuery) -> Page:
-    """The page's rows, with cloud and submitter joined in: one query, whatever the size."""
+    """The page's rows, with cloud and submitter joined in (one query), its total and
+    the copies its tasks belong to (one query each)."""
     start, end = _bounds(query)
     rows = list(filter_tasks(user, query).select_related("cloud", "submitted_by")[start:end])
     tasks = rows[: query.size]
     minute = time_bucket()
     version = version_of(query, ((t.pk, t.version) for t in tasks), minute)
+    has_next = len(rows) > query.size
+    # The last page knows its total; only a page with more after it needs to count.
+    total = capped_count(filter_tasks(user, query)) if has_next else start + len(tasks)
     return Page(
-        tasks=tasks, query=query, has_next=len(rows) > query.size, version=version, minute=minute
+        tasks=tasks,
+        query=query,
+        has_next=has_next,
+        version=version,
+        minute=minute,
+        total=total,
+        groups=group_by_copy(user, tasks),
+    )
+
+
+def group_by_copy(user, tasks: list[ImageTask]) -> list[Group]:
+    """The page's tasks in order, the tasks of a copy together where the first of them is.
+
+    Only copies the person may see (both clouds) group anything.
+    """
+    ids = [task.pk for task in tasks]
+    copies = visibility.visible_copies(user).filter(
+        Q(export_task_id__in=ids) | Q(import_task_id__in=ids)
+    )
+    copy_of = {}
+    for copy in copies.select_related("source_cloud", "target_cloud") if ids else []:
+        for task_id in (copy.export_task_id, copy.import_task_id):
+            if task_id:
+                copy_of[task_id] = copy
+    groups: list[Group] = []
+    by_copy: dict[uuid.UUID, Group] = {}
+    for task in tasks:
+        copy = copy_of.get(task.pk)
+        task.copy = copy  # the row names its copy, and caches by it
+        if copy is None:
+            groups.append(Group([task]))
+        elif copy.pk in by_copy:
+            by_copy[copy.pk].tasks.append(task)
+        else:
+            by_copy[copy.pk] = Group([task], copy)
+            groups.append(by_copy[copy.pk])
+    return groups
+
+
+@dataclass
+class Counters:
+    """The figures above the table, each a link to the filter that lists them."""
+
+    in_flight: int
+    failed: int
+    succeeded: int
+
+    in_flight_query = TableQuery(status=statuses.codes(statuses.Phase.IN_FLIGHT))
+    failed_query = TableQuery(status=statuses.codes(statuses.Phase.FAILED), recent=True)
+    succeeded_query = TableQuery(status=statuses.codes(statuses.Phase.SUCCEEDED), recent=True)
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
+
+def counters(user) -> Counters:
+    """Tasks in flight now; failed and succeeded in the last 24 hours (visible ones only)."""
+    tasks = access.visible_tasks(user)
+    since = timezone.now() - RECENT
+    return Counters(
+        in_flight=capped_count(tasks.filter(status__in=statuses.IN_FLIGHT)),
+        failed=capped_count(tasks.filter(status__in=statuses.FAILED, changed_at__gte=since)),
+        succeeded=capped_count(tasks.filter(status__in=statuses.SUCCEEDED, changed_at__gte=since)),
     )

@@ -127,6 +127,8 @@ class ImageTask(models.Model):
             models.Index(fields=["-submitted_at", "-id"], name="task_recent"),
             models.Index(fields=["-changed_at", "-id"], name="task_recent_change"),
             models.Index(fields=["status", "-submitted_at", "-id"], name="task_status_recent"),
+            # The counters above the table: failed or succeeded in the last 24 hours.
+            models.Index(fields=["status", "-changed_at"], name="task_status_changed"),
             models.Index(fields=["type", "-submitted_at", "-id"], name="task_type_recent"),
             models.Index(fields=["name", "-submitted_at", "-id"], name="task_name_recent"),
             models.Index(fields=["cloud", "-submitted_at", "-id"], name="task_cloud_recent"),

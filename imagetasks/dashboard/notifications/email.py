@@ -26,7 +26,7 @@ def render(notification: Notification) -> EmailMessage:
         "snapshot": snapshot,
         "status": statuses.get(snapshot.status),
         "stale": notification.event == Notification.Event.STALE,
-        "hint": hints.hint_for(snapshot.message),
+        "hint": hints.hint_for_task(task, snapshot.message),
         "url": task_url(task.pk),
         "profile_url": profile_url(),
     }

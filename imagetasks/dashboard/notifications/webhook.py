@@ -33,7 +33,7 @@ EVENTS = {
 def payload(notification: Notification) -> dict:
     """What a receiver gets: the snapshot as stored, the task it belongs to, a hint."""
     task, snapshot = notification.task, notification.snapshot
-    hint = hints.hint_for(snapshot.message)
+    hint = hints.hint_for_task(task, snapshot.message)
     return {
         "id": notification.pk,
         "event": EVENTS[notification.event],

@@ -6,19 +6,29 @@ page of rows costs no further query.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import template
-from django.urls import reverse
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.html import format_html
 
 from imagetasks.dashboard import hints, statuses
 
 register = template.Library()
 
 
+def _mapping(value) -> dict:
+    """A JSON object as a dict; anything else a cloud sent (a list, a string) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
 @register.filter
 def source(task) -> str:
     """Import: where the bytes come from. Export: the image id."""
-    data = task.input or {}
+    data = _mapping(task.input)
     if task.type == "import":
         return str(data.get("import_from") or "")
     return str(data.get("image_uuid") or "")
@@ -27,10 +37,16 @@ def source(task) -> str:
 @register.filter
 def target(task) -> str:
     """Import: the image name. Export: the receiving container."""
-    data = task.input or {}
+    data = _mapping(task.input)
     if task.type == "import":
-        return str((data.get("image_properties") or {}).get("name") or "(no name)")
+        return str(_mapping(data.get("image_properties")).get("name") or "(no name)")
     return str(data.get("receiving_swift_container") or "")
+
+
+@register.filter
+def display_name(task) -> str:
+    """What people call the task: its image's name, else what it works on."""
+    return task.name or source(task) or task.remote_id or "(no name)"
 
 
 def split_location(location: str) -> tuple[str, str]:
@@ -40,23 +56,105 @@ def split_location(location: str) -> tuple[str, str]:
 
 @register.filter
 def result_url(task) -> str:
-    """The dashboard page of what the task made: the imported image or the exported object."""
-    result = task.result or {}
-    if task.type == "import" and result.get("image_id"):
-        return reverse("dashboard:image", args=[task.cloud.name, result["image_id"]])
-    if task.type == "export" and result.get("export_location"):
-        container, name = split_location(str(result["export_location"]))
-        if container and name:
-            return reverse("dashboard:object", args=[task.cloud.name, container, name])
+    """The dashboard page of what the task made: the imported image or the exported object.
+
+    Whatever a cloud put in the result, the page renders: a value no URL can carry
+    (a ``/`` in an image id, a number, a list) is shown as text, not linked.
+    """
+    result = _mapping(task.result)
+    try:
+        if task.type == "import" and isinstance(result.get("image_id"), str):
+            return reverse("dashboard:image", args=[task.cloud.name, result["image_id"]])
+        if task.type == "export" and isinstance(result.get("export_location"), str):
+            container, name = split_location(result["export_location"])
+            if container and name:
+                return reverse("dashboard:object", args=[task.cloud.name, container, name])
+    except NoReverseMatch:
+        return ""
     return ""
 
 
 @register.filter
 def result_label(task) -> str:
-    result = task.result or {}
+    """The imported image by its name (as the task named it), or the exported object."""
+    result = _mapping(task.result)
     if task.type == "import":
-        return "Image " + str(result.get("image_id", ""))[:8]
+        return f"Image {task.name}" if task.name else f"Image {result.get('image_id', '')!s}"
     return str(result.get("export_location", ""))
+
+
+@register.filter
+def origin_label(task) -> str:
+    """How the task came here, said once: "Submitted", "Resubmitted", "Found on the cloud"."""
+    return {"discovered": "Found on the cloud"}.get(task.origin, task.get_origin_display())
+
+
+@register.filter
+def run_time(task) -> timedelta | None:
+    """Submitted to its end (the last observed change), or to now while it runs."""
+    end = timezone.now() if task.status_info.in_flight else task.changed_at
+    if not (end and task.submitted_at):
+        return None
+    return max(end - task.submitted_at, timedelta(0))
+
+
+@register.filter
+def table_duration(task) -> str:
+    """Submitted → end ("4.1 s"), or "running for 3 min" (rows are redrawn each minute)."""
+    took = run_time(task)
+    if took is None:
+        return ""
+    if task.status_info.terminal:
+        return duration(took)
+    minutes = int(took.total_seconds() // 60)
+    if minutes < 1:
+        return "running, under a minute"
+    if minutes < 60:
+        return f"running for {minutes} min"
+    return f"running for {minutes // 60} h {minutes % 60} min"
+
+
+@register.simple_tag
+def sort_header(query, column: str, label: str) -> str:
+    """A column header that sorts the table by it, and reverses on the next click."""
+    state = query.aria_sort(column)
+    arrow = {"ascending": " ▲", "descending": " ▼"}.get(state, "")
+    href = table_url(query, sort=query.sort_link(column), page=1)
+    return format_html(
+        '<th scope="col"{}><a href="{}">{}<span aria-hidden="true">{}</span></a></th>',
+        format_html(' aria-sort="{}"', state) if state else "",
+        href,
+        label,
+        arrow,
+    )
+
+
+ABSOLUTE = "Y-m-d H:i:s T"
+
+
+def _absolute(moment: datetime) -> str:
+    return format_date(timezone.localtime(moment), ABSOLUTE)
+
+
+@register.simple_tag
+def timestamp(moment: datetime | None) -> str:
+    """A moment to the second with its time zone, as a <time> element."""
+    if not moment:
+        return "—"
+    return format_html('<time datetime="{}">{}</time>', moment.isoformat(), _absolute(moment))
+
+
+@register.simple_tag
+def ago(moment: datetime | None) -> str:
+    """ "5 minutes ago", with the moment to the second and its time zone on hover."""
+    if not moment:
+        return "—"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        _absolute(moment),
+        naturaltime(moment),
+    )
 
 
 @register.filter
@@ -74,8 +172,9 @@ def expiry(task) -> str:
 
 
 @register.filter
-def hint(message: str):
-    return hints.hint_for(message)
+def task_hint(task):
+    """What the task's failure means and what to do (see hints.py)."""
+    return hints.hint_for_task(task)
 
 
 @register.simple_tag

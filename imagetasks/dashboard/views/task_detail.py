@@ -6,27 +6,45 @@ from django.contrib import messages
 from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from imagetasks.dashboard import access, hints
+from imagetasks.dashboard import access, hints, statuses, tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 
 
 def _timeline(task: ImageTask) -> list[dict]:
-    """The snapshots in order, each with the time spent since the one before."""
+    """The snapshots in order, each with the time since the one before and how long its
+    status lasted (until the next one; until now for the status a task is still in)."""
+    snapshots = list(task.snapshots.all())
     entries, previous = [], task.submitted_at
-    for snapshot in task.snapshots.all():
-        entries.append({"snapshot": snapshot, "after": snapshot.observed_at - previous})
+    for index, snapshot in enumerate(snapshots):
+        entry = {"snapshot": snapshot, "after": snapshot.observed_at - previous, "took": None}
+        if index + 1 < len(snapshots):
+            entry["took"] = snapshots[index + 1].observed_at - snapshot.observed_at
+        elif task.status_info.in_flight:
+            entry["took"], entry["ongoing"] = timezone.now() - snapshot.observed_at, True
+        entries.append(entry)
         previous = snapshot.observed_at
     return entries
 
 
+def back_to_table(request) -> tuple[str, bool]:
+    """The task table as the person last filtered it (kept in their session)."""
+    query = request.session.get(tables.LAST_QUERY_KEY, "")
+    return reverse("dashboard:home") + (f"?{query}" if query else ""), bool(query)
+
+
 def _context(request, task: ImageTask) -> dict:
+    back_url, back_filtered = back_to_table(request)
     return {
+        "back_url": back_url,
+        "back_filtered": back_filtered,
         "task": task,
-        "hint": hints.hint_for(task.message),
+        "hint": hints.hint_for_task(task),
         "timeline": _timeline(task),
         "resubmissions": list(task.resubmissions.only("id", "status", "submitted_at")),
         "can_submit": access.can_submit(request.user),
@@ -64,8 +82,17 @@ def stop_watching(request, task_id):
     """Stop polling the task here. It keeps running on the cloud: tasks cannot be cancelled."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
-    ImageTask.objects.filter(pk=task.pk, watching=True).update(
-        watching=False, next_poll_at=None, version=F("version") + 1
-    )
-    messages.info(request, "No longer watched. The task goes on running on the cloud.")
+    stopped = ImageTask.objects.filter(
+        pk=task.pk, watching=True, status__in=statuses.IN_FLIGHT
+    ).update(watching=False, next_poll_at=None, version=F("version") + 1)
+    if stopped:
+        messages.info(
+            request,
+            "No longer watched here. The task goes on running on the cloud: "
+            "tasks cannot be cancelled.",
+        )
+    elif task.status_info.terminal:
+        messages.info(request, f"This task has already ended ({task.status_info.label}).")
+    else:
+        messages.info(request, "This task was already not watched.")
     return redirect("dashboard:task", task_id=task.pk)

@@ -21,6 +21,7 @@ def _context(request, page: tables.Page) -> dict:
         "clouds": access.visible_clouds(request.user).only("name", "region"),
         "sorts": tables.SORT_LABELS,
         "can_submit": access.can_submit(request.user),
+        "counters": tables.counters(request.user),
     }
 
 
@@ -28,6 +29,8 @@ def _context(request, page: tables.Page) -> dict:
 def home(request):
     """The task table. Until the person can see any task it explains how to start one."""
     query = tables.TableQuery.from_request(request)
+    if request.session.get(tables.LAST_QUERY_KEY, "") != query.querystring():
+        request.session[tables.LAST_QUERY_KEY] = query.querystring()
     page = tables.page_of(request.user, query)
     context = {**_context(request, page), **copies_context(request.user)}
     return render(request, "dashboard/tasks.html", context)
