@@ -20,19 +20,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("IMAGETASKS_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", True)
+# Off unless asked for: Django's debug pages show settings and local variables, which
+# no person using the site should see (`DEBUG=true` for development).
+DEBUG = env.bool("DEBUG", False)
 
 
 def _secret_key() -> str:
-    """The configured key; in DEBUG, one generated once and kept in var/.
+    """The configured key, or one generated once and kept in var/ (readable by us only).
 
-    Keeping it means sessions survive restarts of `make run`.
+    Keeping it means sessions survive restarts of `make run`. Several hosts serving
+    the same site must share one: they set SECRET_KEY.
     """
     configured = env.str("SECRET_KEY")
     if configured:
         return configured
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -140,6 +141,9 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Outside DEBUG, static files get hashed names (collectstatic writes them; `make run`
+# runs it), so whitenoise serves them with a year's cache lifetime: pages never
+# revalidate their CSS and JS, and a new release changes the names.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -172,20 +176,24 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # delivery lease is derived from it, so a hung server cannot hold one for ever.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", 30.0, minimum=1.0)
 
-# Where people reach this site: links in notification emails and webhooks.
+# Where people reach this site: links in notification emails and webhooks. By
+# default the address `make run` serves on.
+IMAGETASKS_BIND = env.str("IMAGETASKS_BIND", "127.0.0.1:8000")
 IMAGETASKS_BASE_URL = env.url(
-    "IMAGETASKS_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+    "IMAGETASKS_BASE_URL", f"http://{IMAGETASKS_BIND}", schemes=("http", "https")
 ).rstrip("/")
+_HTTPS = IMAGETASKS_BASE_URL.startswith("https://")
 
-# Production switches. They default to safe values whenever DEBUG is off, so
-# that `manage.py check --deploy` is clean without further configuration.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Production switches. A site reached over https (IMAGETASKS_BASE_URL) gets them all
+# by default, so that `manage.py check --deploy` is clean without more settings; one
+# served over plain http (`make run` on 127.0.0.1) must not redirect to https.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", _HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", _HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", _HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", _HTTPS)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", False) else None
 )

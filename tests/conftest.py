@@ -6,8 +6,35 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.management import call_command
 
 from imagetasks.celery import app as celery_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Static files collected with hashed names, as `make run` and production have them.
+
+    Pages name their CSS and JS through the manifest this writes, so no page renders
+    without it.
+    """
+    call_command("collectstatic", "--no-input", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_server(collected_static):
+    """pytest-django's live server, serving static files as production does.
+
+    Its own handler looks static files up by their source names, which hashed names are
+    not; without it, whitenoise (in the middleware) serves them, long cache and all.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda application: application
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_VARIABLES = (
     "DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL TIME_ZONE EMAIL_HOST "
     "EMAIL_PORT EMAIL_USE_TLS EMAIL_USE_SSL CSRF_TRUSTED_ORIGINS HEARTBEAT_MAX_AGE LOG_LEVEL "
-    "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_PROXY_SSL_HEADER DJANGO_ALLOW_ASYNC_UNSAFE"
+    "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_PROXY_SSL_HEADER DJANGO_ALLOW_ASYNC_UNSAFE "
+    "IMAGETASKS_BIND IMAGETASKS_BASE_URL"
 ).split()
 
 
@@ -67,9 +68,33 @@ def test_a_database_password_is_not_repeated_in_the_error(tmp_path):
     assert "hunter2" not in result.stderr
 
 
-def test_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = start_django(tmp_path, "", DEBUG="false")
-    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+def test_without_a_secret_key_one_is_generated_readable_by_the_owner_only(tmp_path):
+    result = start_django(tmp_path, "from django.conf import settings; print(settings.DEBUG)")
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "var" / "secret_key"
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_over_https_the_secure_switches_are_on_and_over_http_they_are_off(tmp_path):
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    plain = start_django(tmp_path, code)
+    assert plain.stdout.split() == ["False", "False", "False", "0"], plain.stderr
+    tls = start_django(tmp_path, code, IMAGETASKS_BASE_URL="https://images.example.com")
+    assert tls.stdout.split() == ["True", "True", "True", "31536000"], tls.stderr
+
+
+def test_the_links_in_emails_follow_the_address_make_run_serves_on(tmp_path):
+    code = "from django.conf import settings; print(settings.IMAGETASKS_BASE_URL)"
+    assert start_django(tmp_path, code).stdout.strip() == "http://127.0.0.1:8000"
+    moved = start_django(tmp_path, code, IMAGETASKS_BIND="127.0.0.1:8123")
+    assert moved.stdout.strip() == "http://127.0.0.1:8123"
+    named = start_django(
+        tmp_path, code, IMAGETASKS_BIND="0.0.0.0:80", IMAGETASKS_BASE_URL="https://img.example"
+    )
+    assert named.stdout.strip() == "https://img.example"
 
 
 def test_defaults_are_the_embedded_configuration(tmp_path):
@@ -93,7 +118,7 @@ def test_defaults_are_the_embedded_configuration(tmp_path):
     assert config["broker"] == "filesystem://"
     assert config["broker_in"] == str(var / "broker" / "queue")
     assert (var / "broker" / "queue").is_dir()
-    assert config["debug"] is True
+    assert config["debug"] is False  # no debug pages unless asked for
     assert config["email"] == "django.core.mail.backends.console.EmailBackend"
     assert (config["acks_late"], config["serializer"], config["prefetch"]) == (True, "json", 1)
 
@@ -111,9 +136,9 @@ def test_production_settings_pass_the_deploy_checks(tmp_path):
     environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     environ.update(
         IMAGETASKS_VAR_DIR=str(tmp_path / "var"),
-        DEBUG="false",
         SECRET_KEY="x7!" + "k" * 20 + "q9#" + "z" * 30 + "AbCdEfGhIj",
         ALLOWED_HOSTS="images.example.com",
+        IMAGETASKS_BASE_URL="https://images.example.com",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -86,4 +86,8 @@ def get_cloud_for_user(request, name: str) -> Cloud:
 def require_operator(request) -> None:
     """A 403 for anyone who may look but not change (viewers, people without a group)."""
     if not can_submit(request.user):
-        raise PermissionDenied("Only operators may do this.")
+        raise PermissionDenied(
+            "Only operators submit imports, exports and copies, upload files and resubmit or "
+            "stop tasks. Your account can look at the tasks of its clouds; ask an "
+            "administrator to add you to the operators group if you need to do more."
+        )

@@ -3,6 +3,13 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // A form shown again with errors: the person's focus goes to the first thing to fix.
+  var firstProblem = document.querySelector(
+    ".form-errors, .has-error input:not([type=hidden]):not([type=search]):not([disabled])," +
+    " .has-error select, .has-error textarea"
+  );
+  if (firstProblem) firstProblem.focus();
+
   // Phones: the task filters fold behind a button.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest(".filters-toggle");
@@ -34,10 +41,22 @@
     if (form.elements.name && !form.elements.name.dataset.touched) {
       form.elements.name.value = link.dataset.fillName;
     }
+    // Filled in by script: say so, so that the form's warnings are checked again.
+    form.elements.object.dispatchEvent(new Event("change", { bubbles: true }));
     form.elements.object.focus();
   });
   document.addEventListener("input", function (event) {
     if (event.target.name === "name") event.target.dataset.touched = "1";
+  });
+
+  // A list the person moved through (the object browser, the image picker) keeps the
+  // focus inside it when it is redrawn; htmx itself restores focus to elements with an id.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var swapped = event.detail.elt;
+    if (!swapped || !swapped.matches || !swapped.matches("#browser, #image-choices")) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var target = swapped.querySelector("[data-focus-after-swap]") || swapped;
+    target.focus();
   });
 
   // Picking an image in the copy form names the copy after it, until the name is typed.
@@ -98,6 +117,12 @@
       importForm.elements.object.value = answer.object;
       if (importForm.elements.name && !importForm.elements.name.dataset.touched) {
         importForm.elements.name.value = answer.object.split("/").pop().replace(/\.vhd$/i, "");
+      }
+      importForm.elements.object.dispatchEvent(new Event("change", { bubbles: true }));
+      // The browser shows the container the file went to, the new object in it.
+      if (window.htmx && document.getElementById("browser")) {
+        htmx.ajax("GET", form.dataset.browseUrl + "?container=" + encodeURIComponent(answer.container),
+          { target: "#browser", swap: "outerHTML" });
       }
       progress.value = progress.max;
       finish("Uploaded " + answer.container + "/" + answer.object + " (" + mebibytes(answer.bytes) +

@@ -47,13 +47,29 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh browser tab; any script error it logs fails the test.
+
+    An answer the page chose to show (a 4xx the test asked for) is not a script error,
+    so the browser's own "Failed to load resource" lines are left out.
+    """
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 800}, color_scheme="light"
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            and errors.append(f"console: {message.text}")
+        ),
+    )
     yield page
     context.close()
+    assert not errors, "the page logged script errors:\n" + "\n".join(errors)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from imagetasks.dashboard.models import Copy
 from imagetasks.dashboard.tracking.clients import client_for
+from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 from tests.copies.conftest import (  # noqa: F401  (fixtures)
     account,
@@ -26,19 +27,22 @@ from tests.copies.conftest import (  # noqa: F401  (fixtures)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_operator_copies_an_image_from_its_page_and_watches_the_copy_finish(
-    page, screenshot, django_user_model, source_cloud, target_cloud, source_image, copy_beat
+def test_an_operator_picks_an_image_copies_it_and_watches_the_copy_finish(
+    page, django_user_model, source_cloud, target_cloud, source_image, copy_beat
 ):
     image = source_image(source_cloud, "web-01")
+    source_image(source_cloud, "db-01")
     olga = make_person(django_user_model, source_cloud, "olga", "operators")
     target_cloud.users.add(olga)
     log_in(page, "olga")
-    expect(page.get_by_role("link", name="Copy", exact=True)).to_be_visible()  # in the nav
 
-    page.goto(f"/clouds/{source_cloud.name}/images/{image.id}/")
-    page.get_by_role("link", name="Copy to another cloud").click()
+    page.get_by_role("link", name="Copy", exact=True).click()  # in the top bar
     expect(page.get_by_role("heading", name="Copy an image to another cloud")).to_be_visible()
+    page.get_by_label("Cloud", exact=True).select_option(source_cloud.name)  # loads at once
+    page.get_by_role("radio", name="web-01").click()
+    expect(page.get_by_label("Name in the target")).to_have_value("web-01")  # named after it
     page.get_by_label("Target cloud").select_option(target_cloud.name)
+    look_at(page, "copy-form")
     page.get_by_label("Name in the target").fill("web-01-ord")
     page.get_by_role("button", name="Copy").click()
 
@@ -53,7 +57,7 @@ def test_an_operator_copies_an_image_from_its_page_and_watches_the_copy_finish(
             1
         )
     expect(status).to_contain_text("Copied")
-    screenshot("copy-page")
+    look_at(page, "copy-page")
 
     copy = Copy.objects.get()
     status.get_by_role("link", name="web-01-ord").click()

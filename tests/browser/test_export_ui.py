@@ -71,3 +71,25 @@ def test_without_javascript_the_picked_image_is_the_one_submitted(
         assert ImageTask.objects.get().input["image_uuid"] == str(images[0].id)
     finally:
         context.close()
+
+
+def test_the_picker_keeps_the_choice_across_a_search_and_works_from_the_keyboard(
+    page, django_user_model, local_cloud, images
+):
+    make_person(django_user_model, local_cloud, "kira", "operators")
+    log_in(page, "kira")
+    page.get_by_role("link", name="New export").click()
+
+    search = page.get_by_label("Name contains")
+    search.focus()
+    page.keyboard.press("Tab")  # the Search button
+    page.keyboard.press("Tab")  # into the list: the first image
+    page.keyboard.press("ArrowDown")  # radios move and choose with the arrow keys
+    expect(page.get_by_role("radio", name="web-01")).to_be_checked()
+
+    search.fill("db")  # the chosen image stays, pinned above what the search found
+    expect(page.get_by_role("radio", name="db-01")).to_be_visible()
+    expect(page.get_by_role("radio", name="web-01")).to_be_checked()
+    expect(page.locator("#image-choices")).to_contain_text("(chosen)")
+    expect(search).to_be_focused()  # the live search never takes the focus away
+    look_at(page, "export-picker-searched")

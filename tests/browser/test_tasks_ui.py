@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
+from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)
     account,
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_and_downloads(
-    page, screenshot, django_user_model, local_cloud, beat, settings
+    page, django_user_model, local_cloud, beat, settings
 ):
     disk = vhd_samples.fixed_vhd()
     settings.LOCALCLOUD_RATE_LIMIT = len(disk) // 3  # a few seconds in processing
@@ -39,9 +40,15 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
     page.get_by_role("link", name="New import").first.click()
     page.get_by_role("link", name="images").click()  # fetched by htmx into the browser
     expect(page.locator("#browser")).to_contain_text("notes.txt")
+    expect(page.get_by_role("heading", name="Pick the source")).to_be_focused()
+    page.get_by_role("link", name="notes.txt").click()  # not a VHD: warned, not refused
+    warnings = page.locator("#import-warnings")
+    expect(warnings).to_contain_text("“notes.txt” does not end in .vhd")
+    look_at(page, "import-form-warned")
     page.get_by_role("link", name="web-01.vhd").click()  # fills the form in place
     expect(page.get_by_label("Object", exact=True)).to_have_value("web-01.vhd")
     expect(page.get_by_label("Image name")).to_have_value("web-01")
+    expect(warnings).not_to_contain_text("does not end in .vhd")
     page.get_by_role("button", name="Import").click()
 
     expect(page.get_by_role("heading", name=re.compile("Import"))).to_be_visible()
@@ -52,7 +59,7 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
     expect(row).to_have_attribute("data-status", "success", timeout=60_000)
     assert page.evaluate("window.notReloaded") is True
     expect(page).to_have_title("Tasks · imagetasks")
-    screenshot("tasks-table")
+    look_at(page, "tasks-table")
 
     row.get_by_role("link", name=re.compile("Image ")).click()
     expect(page.get_by_role("heading", name="Image web-01")).to_be_visible()
@@ -61,7 +68,8 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
     page.get_by_role("button", name="Export").click()
     export = ImageTask.objects.get(type="export")
     expect(page.locator("#task-status")).to_contain_text("Success", timeout=60_000)
-    screenshot("task-page")
+    expect(page.get_by_role("button", name="Stop watching")).to_have_count(0)
+    look_at(page, "task-page")
 
     page.locator("#task-status").get_by_role("link", name="exports").click()
     with page.expect_download() as info:
@@ -87,3 +95,10 @@ def test_a_viewer_sees_the_tasks_but_no_submit_buttons(page, django_user_model, 
     page.get_by_role("link", name="web", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Status"))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Resubmit"))).to_have_count(0)
+
+    page.goto("/tasks/new/import/")  # an old bookmark, say
+    expect(page.get_by_role("heading", name="You may not do this")).to_be_visible()
+    expect(page.get_by_text("Only operators submit imports")).to_be_visible()
+    look_at(page, "forbidden")
+    page.get_by_role("link", name="Go to the task table").click()
+    expect(page.get_by_role("heading", name="Image tasks")).to_be_visible()

@@ -35,11 +35,14 @@ def test_an_operator_uploads_a_vhd_with_a_progress_bar_and_imports_it(
 
     page.get_by_role("link", name="New import").first.click()
     upload = page.locator("#upload-form")
+    expect(upload.get_by_role("button", name="Cancel")).to_be_hidden()  # until an upload runs
     upload.get_by_label("File").set_input_files(str(path))
     upload.get_by_label("Container").fill("uploads")
     upload.get_by_role("button", name="Upload").click()
 
     expect(upload.get_by_role("status")).to_contain_text("Uploaded uploads/web-02.vhd")
+    # The source browser now shows where the file went.
+    expect(page.locator("#browser").get_by_role("link", name="web-02.vhd")).to_be_visible()
     assert upload.locator("progress").evaluate("p => p.value === p.max && p.max > 0")
     form = page.locator("#import-form")
     expect(form.get_by_label("Container")).to_have_value("uploads")

@@ -310,7 +310,7 @@ def test_every_sort_ends_on_the_primary_key_and_reverses_exactly():
 def test_the_name_column_shows_what_it_sorts_by_and_where_the_bytes_go(owner_client, cloud, owner):
     make_task(cloud, owner, name="web-01")
     html = owner_client.get("/").content.decode()
-    assert re.search(r'<a href="/tasks/[0-9a-f-]+/">web-01</a>', html)
+    assert re.search(r'<a id="task-link-[0-9a-f-]+" href="/tasks/[0-9a-f-]+/">web-01</a>', html)
     assert "<code>images/web.vhd</code> → web" in html
 
 

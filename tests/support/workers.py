@@ -29,25 +29,43 @@ def database_url(database: dict) -> str:
     return f"postgres://{credentials}@{host}/{quote(database['NAME'])}{options}"
 
 
+def environment(**extra: str) -> dict[str, str]:
+    """The environment of a process of this project on the test's database and broker."""
+    return (
+        os.environ
+        | {
+            "DJANGO_SETTINGS_MODULE": "imagetasks.settings",
+            "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+            "IMAGETASKS_VAR_DIR": str(django_settings.VAR_DIR),
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            "LOCALCLOUD_STORE_DIR": str(django_settings.LOCALCLOUD_STORE_DIR),
+        }
+        | extra
+    )
+
+
+def manage(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """``manage.py`` in a process of its own, as a person at a shell runs it."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=django_settings.BASE_DIR,
+        env=environment(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 class WorkerProcess:
     """A ``celery worker`` subprocess on the test's database and broker, logging to a file.
 
     It consumes only the given queues, so jobs of other tests cannot reach it.
     """
 
-    def __init__(self, queues: str | list[str], log: Path, **environment: str):
+    def __init__(self, queues: str | list[str], log: Path, **extra_env: str):
         queues = [queues] if isinstance(queues, str) else queues
-        env = (
-            os.environ
-            | {
-                "DJANGO_SETTINGS_MODULE": "imagetasks.settings",
-                "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
-                "IMAGETASKS_VAR_DIR": str(django_settings.VAR_DIR),
-                "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-                "LOCALCLOUD_STORE_DIR": str(django_settings.LOCALCLOUD_STORE_DIR),
-            }
-            | environment
-        )
+        env = environment(**extra_env)
         self.log = log
         with open(log, "wb") as output:
             self.process = subprocess.Popen(

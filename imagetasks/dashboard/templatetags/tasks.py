@@ -185,6 +185,17 @@ def table_url(query, **changes) -> str:
 
 
 @register.simple_tag
+def live_trigger(every: str) -> str:
+    """The hx-trigger of a live part: every ``every`` while its tab is visible, and at once
+    when the tab becomes visible again (a hidden tab asks for nothing)."""
+    return format_html(
+        "every {} [document.visibilityState === 'visible'], "
+        "visibilitychange[document.visibilityState === 'visible'] from:document",
+        every,
+    )
+
+
+@register.simple_tag
 def rows_url(page) -> str:
     """The rows fragment's URL for what the page shows, naming the version it shows."""
     qs = page.query.querystring()

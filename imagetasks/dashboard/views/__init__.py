@@ -2,6 +2,7 @@
 
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
+from imagetasks.dashboard.views.form_warnings import export_check, import_check
 from imagetasks.dashboard.views.forms_views import export_task, import_task
 from imagetasks.dashboard.views.image_picker import image_picker
 from imagetasks.dashboard.views.profile import profile
@@ -15,10 +16,12 @@ __all__ = [
     "copies_rows",
     "copy_detail",
     "copy_image",
+    "export_check",
     "export_task",
     "home",
     "image_detail",
     "image_picker",
+    "import_check",
     "import_task",
     "object_detail",
     "object_download",

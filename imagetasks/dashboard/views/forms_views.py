@@ -19,7 +19,7 @@ from imagetasks.dashboard import access, forms, statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import submit
-from imagetasks.dashboard.views import image_picker
+from imagetasks.dashboard.views import form_warnings, image_picker
 from imagetasks.dashboard.views.browse import listing_for
 from imagetasks.openstack import CloudError, NotFound
 
@@ -130,10 +130,13 @@ def import_task(request):
     task = None
     if request.method == "POST":
         form = form_class(request.POST)
+        warnings = form_warnings.for_import(
+            cloud, style, form.data.get("container", ""), form.data.get("object", "")
+        )
         if cloud_error:
             form.is_valid()
             form.add_error(None, cloud_error)
-        elif form.is_valid():
+        elif form.is_valid() and warnings.seen_in(request.POST):
             response, form, task = _post_import(request, form, cloud, style)
             if response:
                 return response
@@ -144,10 +147,14 @@ def import_task(request):
         if "object" in request.GET and "name" not in request.GET:
             initial["name"] = request.GET["object"].rsplit("/", 1)[-1].removesuffix(".vhd")[:255]
         form = form_class(initial=initial)
+        warnings = form_warnings.for_import(
+            cloud, style, initial.get("container", ""), initial.get("object", "")
+        )
     listing = listing_for(request, cloud) if style == "rackspace" and not cloud_error else None
     context = _common(
         request, clouds, cloud, form=form, style=style, cloud_error=cloud_error,
         listing=listing, task=task, upload_base=_upload_base(cloud) if listing else "",
+        warnings=warnings,
     )  # fmt: skip
     return render(request, "dashboard/import.html", context)
 
@@ -254,7 +261,12 @@ def export_task(request):
             containers = [c.name for c in client.objects.list_containers(limit=500)]
     except CloudError as error:
         cloud_error = _unreachable(cloud, error)
-    if request.method == "POST" and form.is_valid():
+    warnings = form_warnings.Warnings("export", cloud.name)
+    if offers_export and not cloud_error:
+        warnings = form_warnings.for_export(
+            cloud, str(form["image_id"].value() or ""), str(form["container"].value() or "")
+        )
+    if request.method == "POST" and form.is_valid() and warnings.seen_in(request.POST):
         if cloud_error or not offers_export:
             form.add_error(None, cloud_error or "This cloud offers no export task.")
         else:
@@ -267,7 +279,7 @@ def export_task(request):
         choices = image_picker.choices_from(request, cloud, "export", chosen)
     context = _common(
         request, clouds, cloud, form=form, choices=choices, containers=containers,
-        cloud_error=cloud_error, offers_export=offers_export, task=task,
+        cloud_error=cloud_error, offers_export=offers_export, task=task, warnings=warnings,
     )  # fmt: skip
     return render(request, "dashboard/export.html", context)
 

@@ -29,11 +29,8 @@ from imagetasks.openstack import CloudError, Image
 
 PAGE_SIZE = 20
 SCAN_LIMIT = 1000
-# The form each picker belongs to: its page (for links without JavaScript) and its form id.
-PURPOSES = {
-    "export": ("dashboard:export", "export-form"),
-    "copy": ("dashboard:copy_new", "copy-form"),
-}
+# The form each picker belongs to, by the URL name of its page (for links without JavaScript).
+PURPOSES = {"export": "dashboard:export", "copy": "dashboard:copy_new"}
 
 
 @dataclass
@@ -50,10 +47,6 @@ class ImageChoices:
     selected: Image | None = None
     truncated: bool = False
     error: str = ""
-
-    @property
-    def form_id(self) -> str:
-        return PURPOSES[self.purpose][1]
 
     @property
     def pinned(self) -> Image | None:
@@ -81,7 +74,7 @@ class ImageChoices:
 
     def page_url(self, **changes) -> str:
         """The form's own page with this search (works without JavaScript)."""
-        return f"{reverse(PURPOSES[self.purpose][0])}?{urlencode(self._params(**changes))}"
+        return f"{reverse(PURPOSES[self.purpose])}?{urlencode(self._params(**changes))}"
 
     def fragment_url(self, **changes) -> str:
         """The list alone, for htmx; the chosen image is sent along by the page."""
@@ -110,7 +103,7 @@ class ImageChoices:
     @property
     def search_action(self) -> str:
         """Where the search box's own form goes without JavaScript: the form's page."""
-        return reverse(PURPOSES[self.purpose][0])
+        return reverse(PURPOSES[self.purpose])
 
     @property
     def search_fragment_url(self) -> str:
