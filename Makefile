@@ -25,11 +25,12 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py localcloud_seed --clouds-yaml var/clouds.yaml --public-url http://$(IMAGETASKS_BIND)
 	if [ -f var/clouds.yaml ]; then $(BIN)/python manage.py import_clouds var/clouds.yaml; fi
 	@echo "imagetasks: open http://$(IMAGETASKS_BIND)/ (Ctrl-C stops everything)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python -m imagetasks.runner Procfile
 
 test: install-dev
 	mkdir -p var/test

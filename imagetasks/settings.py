@@ -301,5 +301,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Celery logs each job a worker receives and finishes, and beat each one it
+        # sends; with the dispatcher ticking every second that drowns what people
+        # look for (task changes, errors). They show with LOG_LEVEL=DEBUG; a job that
+        # fails is still logged as an error.
+        **{
+            name: {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
     },
 }
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # A folder has no host name; kombu warns about that each time a connection opens.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from imagetasks.dashboard import access, audit
 from imagetasks.dashboard.models import (
@@ -15,6 +17,11 @@ from imagetasks.dashboard.models import (
     TaskSnapshot,
 )
 from imagetasks.dashboard.tracking.resubmission import resubmit
+
+admin.site.site_header = "imagetasks audit"
+admin.site.site_title = "imagetasks audit"
+admin.site.index_title = "Task history, clouds and access"
+admin.site.site_url = "/"  # "View site" leads back to the task table
 
 
 class CloudForm(forms.ModelForm):
@@ -148,6 +155,7 @@ class SnapshotInline(admin.TabularInline):
 @admin.register(ImageTask)
 class ImageTaskAdmin(ReadOnlyAdmin):
     list_display = ["name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin"]
+    readonly_fields = ["on_the_dashboard"]
     list_filter = ["status", "type", "cloud", "origin", "submitted_by"]
     list_select_related = ["cloud", "submitted_by"]
     search_fields = ["name", "=id", "=remote_id", "message"]
@@ -156,7 +164,21 @@ class ImageTaskAdmin(ReadOnlyAdmin):
     inlines = [SnapshotInline]
     actions = ["export_csv", "export_json", "resubmit_selected"]
     fieldsets = [
-        (None, {"fields": ["id", "cloud", "remote_id", "type", "name", "status", "origin"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "on_the_dashboard",
+                    "id",
+                    "cloud",
+                    "remote_id",
+                    "type",
+                    "name",
+                    "status",
+                    "origin",
+                ]
+            },
+        ),
         ("Input", {"fields": ["input", "submitted_by", "submitted_at", "resubmitted_from"]}),
         ("Result", {"fields": ["result", "message"]}),
         (
@@ -179,6 +201,14 @@ class ImageTaskAdmin(ReadOnlyAdmin):
             },
         ),
     ]
+
+    @admin.display(description="Dashboard")
+    def on_the_dashboard(self, task: ImageTask) -> str:
+        """The task's own page, where its timeline reads best (and back again)."""
+        return format_html(
+            '<a href="{}">Open this task on the dashboard</a>',
+            reverse("dashboard:task", args=[task.pk]),
+        )
 
     @admin.action(description="Export selected with their history (CSV)")
     def export_csv(self, request, queryset):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from django.test import Client
 
 from imagetasks.dashboard import tables

@@ -50,7 +50,8 @@ def test_an_unknown_message_gets_no_hint(message):
 @pytest.mark.parametrize(
     ("seconds", "said"),
     [
-        (0.0587, "0.059 s"),
+        (0.0587, "0.06 s"),
+        (0.00034, "under 0.01 s"),
         (4.05, "4.0 s"),
         (65, "1 min 5 s"),
         (42, "42 s"),

@@ -79,7 +79,9 @@ def result_label(task) -> str:
     """The imported image by its name (as the task named it), or the exported object."""
     result = _mapping(task.result)
     if task.type == "import":
-        return f"Image {task.name}" if task.name else f"Image {result.get('image_id', '')!s}"
+        if "image_id" not in result:
+            return ""
+        return f"Image {task.name}" if task.name else f"Image {result['image_id']!s}"
     return str(result.get("export_location", ""))
 
 
@@ -216,8 +218,10 @@ def duration(value) -> str:
     if value is None:
         return ""
     seconds = value.total_seconds()
+    if seconds < 0.01:
+        return "under 0.01 s"
     if seconds < 10:
-        return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
+        return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s"
     if seconds < 3600:
         minutes, rest = divmod(int(seconds), 60)
         return f"{minutes} min {rest} s" if minutes else f"{rest} s"
