@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 IMAGETASKS_BIND ?= 127.0.0.1:8000
 export IMAGETASKS_BIND
 
-.PHONY: run test test-glance lint format bench clean install install-dev
+.PHONY: run test test-glance lint format bench screenshots clean install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ bench: install-dev
 	$(BIN)/python bench/localcloud_transfer.py
 	$(BIN)/python bench/tracker_polling.py
 	$(BIN)/python bench/table_views.py
+	$(BIN)/python bench/live_table.py
+
+# The screenshots in docs/ are taken by the browser tests (desktop, 390 px phone, dark).
+SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned copy-page \
+	tasks-phone-filtered task-failed forbidden
+screenshots: install-dev
+	$(BIN)/pytest tests/browser -q
+	for name in $(SCREENSHOTS); do cp var/screenshots/$$name-*.png docs/screenshots/; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache build *.egg-info

@@ -141,9 +141,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Hint]] = [
 
 NOT_A_VHD = Hint(
     "This file is not a VHD",
-    "The cloud imports only VHD disks, and this object is none (its name does not end in "
-    ".vhd). Convert the disk first (qemu-img convert -O vpc disk.img disk.vhd), upload the "
-    "VHD and import that.",
+    "The cloud imports only VHD disks, and this object is none: it has no VHD footer, or "
+    "its name does not end in .vhd. Convert the disk first (qemu-img convert -O vpc "
+    "disk.img disk.vhd), upload the VHD and import that.",
     repeats=True,
 )
 
@@ -155,7 +155,7 @@ def hint_for_task(task, message: str | None = None) -> Hint | None:
     at all: that one fails the same way every time.
     """
     hint = hint_for(task.message if message is None else message)
-    if hint is VHD_CODES["396"] and not _looks_like_vhd(task):
+    if hint is VHD_CODES["396"] and (task.source_is_vhd is False or not _looks_like_vhd(task)):
         return NOT_A_VHD
     return hint
 

@@ -93,6 +93,7 @@ class ObjectDownload:
         self._response = response
         self._timeout = timeout
         self.metadata = metadata
+        self.status = response.status_code
 
     def iter_content(self, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """The body in chunks; a connection lost mid-way is an ``Unavailable``."""
@@ -210,11 +211,37 @@ class ObjectStore:
         )
         return response.headers.get("ETag", "").strip('"')
 
-    def get_object(self, container: str, name: str) -> ObjectDownload:
-        """The object's body as a stream; the headers are read, the body not yet."""
-        response = self._session.request("GET", self.object_url(container, name), stream=True)
+    def get_object(
+        self, container: str, name: str, *, byte_range: str | None = None
+    ) -> ObjectDownload:
+        """The object's body as a stream; the headers are read, the body not yet.
+
+        ``byte_range`` asks for part of it (``"0-511"``, ``"-512"``); ``status`` then
+        tells whether the store sent the part (206) or all of it (200).
+        """
+        headers = {"Range": f"bytes={byte_range}"} if byte_range else None
+        response = self._session.request(
+            "GET", self.object_url(container, name), headers=headers, stream=True
+        )
         metadata = ObjectMetadata.from_headers(container, name, response.headers)
         return ObjectDownload(response, metadata, self._session.config.timeouts)
+
+    def read_range(self, container: str, name: str, byte_range: str, limit: int) -> bytes | None:
+        """At most ``limit`` bytes of ``Range: bytes=<byte_range>`` ("0-511", "-512").
+
+        None when the store answers with the whole of a bigger object instead (it ignores
+        ranges): the bytes asked for cannot be told from it without reading all of it.
+        """
+        with self.get_object(container, name, byte_range=byte_range) as download:
+            whole = download.metadata.content_length
+            if download.status != 206 and (whole is None or whole > limit):
+                return None  # all of a big object: the part is not to be had cheaply
+            read = bytearray()
+            for chunk in download.iter_content(min(limit, CHUNK_SIZE)):
+                read += chunk
+                if len(read) >= limit:
+                    break
+            return bytes(read[:limit])
 
     def delete_object(self, container: str, name: str) -> None:
         self._session.request("DELETE", self.object_url(container, name))

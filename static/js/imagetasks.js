@@ -3,6 +3,13 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // A live part (data-live) asks nothing while its tab is hidden; being shown again
+  // triggers it at once (see the live_trigger template tag).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var live = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-live]");
+    if (live && document.visibilityState !== "visible") event.preventDefault();
+  });
+
   // A form shown again with errors: the person's focus goes to the first thing to fix.
   var firstProblem = document.querySelector(
     ".form-errors, .has-error input:not([type=hidden]):not([type=search]):not([disabled])," +

@@ -22,15 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def operator_client(client, django_user_model, local_cloud):
-    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    local_cloud.users.add(user)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def many_images(account, tmp_path):
     """74 images, as in an account that made the old list unusable: web-00 … web-36, db-…"""
     path = tmp_path / "tiny.raw"
@@ -48,33 +39,35 @@ def radios(html: str) -> int:
 
 
 def test_the_export_form_shows_twenty_images_a_page_sorted_by_name_with_a_count(
-    operator_client, many_images
+    cloud_operator_client, many_images
 ):
-    html = operator_client.get("/tasks/new/export/?cloud=local").content.decode()
+    html = cloud_operator_client.get("/tasks/new/export/?cloud=local").content.decode()
     assert radios(html) == 20
     assert "1–20 of 74" in html
     assert html.index(">\n      db-00</label>") < html.index(">\n      db-19</label>")
     assert "web-00" not in html  # names sorted: db-… come first
 
-    last = operator_client.get("/tasks/new/export/?cloud=local&page=4").content.decode()
+    last = cloud_operator_client.get("/tasks/new/export/?cloud=local&page=4").content.decode()
     assert radios(last) == 14 and "61–74 of 74" in last and "Next →" not in last
 
 
 def test_searching_by_part_of_the_name_narrows_the_list_and_the_exact_id_finds_one(
-    operator_client, many_images
+    cloud_operator_client, many_images
 ):
-    fragment = operator_client.get("/clouds/local/image-picker/?for=export&q=EB-3").content
+    fragment = cloud_operator_client.get("/clouds/local/image-picker/?for=export&q=EB-3").content
     html = fragment.decode()
     assert radios(html) == 7 and "1–7 of 7" in html  # web-30 … web-36, any case
 
     wanted = many_images["db-05"]
-    by_id = operator_client.get(f"/clouds/local/image-picker/?for=copy&q={wanted.id}").content
+    by_id = cloud_operator_client.get(f"/clouds/local/image-picker/?for=copy&q={wanted.id}").content
     assert radios(by_id.decode()) == 1 and "db-05" in by_id.decode()
 
 
-def test_the_chosen_image_stays_chosen_on_another_page_or_search(operator_client, many_images):
+def test_the_chosen_image_stays_chosen_on_another_page_or_search(
+    cloud_operator_client, many_images
+):
     chosen = many_images["web-36"]
-    html = operator_client.get(
+    html = cloud_operator_client.get(
         f"/clouds/local/image-picker/?for=export&q=db&image_id={chosen.id}"
     ).content.decode()
     assert f'value="{chosen.id}" data-image-name="web-36" checked' in html
@@ -82,15 +75,21 @@ def test_the_chosen_image_stays_chosen_on_another_page_or_search(operator_client
     assert radios(html) == 21  # the chosen one above the twenty found
 
 
-def test_an_image_that_is_not_active_is_shown_but_cannot_be_picked(operator_client, many_images):
+def test_an_image_that_is_not_active_is_shown_but_cannot_be_picked(
+    cloud_operator_client, many_images
+):
     Image.objects.filter(pk=many_images["db-00"].pk).update(status="queued")
-    html = operator_client.get("/clouds/local/image-picker/?for=export&q=db-00").content.decode()
+    html = cloud_operator_client.get(
+        "/clouds/local/image-picker/?for=export&q=db-00"
+    ).content.decode()
     assert f'value="{many_images["db-00"].id}" data-image-name="db-00" disabled' in html
     assert "only active images can be picked" in html
 
 
-def test_a_search_that_matches_nothing_says_so(operator_client, many_images):
-    html = operator_client.get("/clouds/local/image-picker/?for=export&q=nginx").content.decode()
+def test_a_search_that_matches_nothing_says_so(cloud_operator_client, many_images):
+    html = cloud_operator_client.get(
+        "/clouds/local/image-picker/?for=export&q=nginx"
+    ).content.decode()
     assert radios(html) == 0
     assert "No image of this account has a name containing “nginx”." in html
 

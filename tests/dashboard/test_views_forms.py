@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
@@ -32,15 +31,6 @@ def fast_hashing(settings):
 
 
 @pytest.fixture
-def operator_client(client, django_user_model, local_cloud):
-    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    local_cloud.users.add(user)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def disk(local_cloud):
     objects = client_for(local_cloud).objects
     objects.create_container("images")
@@ -59,11 +49,13 @@ def errors_of(response) -> dict:
 
 
 def test_the_form_browses_containers_then_objects_with_real_links(
-    operator_client, local_cloud, disk
+    cloud_operator_client, local_cloud, disk
 ):
-    html = operator_client.get(f"/tasks/new/import/?cloud={local_cloud.name}").content.decode()
+    html = cloud_operator_client.get(
+        f"/tasks/new/import/?cloud={local_cloud.name}"
+    ).content.decode()
     assert 'href="/tasks/new/import/?cloud=local&amp;container=images"' in html
-    fragment = operator_client.get(
+    fragment = cloud_operator_client.get(
         "/clouds/local/browse/?container=images", HTTP_HX_REQUEST="true"
     ).content.decode()
     assert fragment.lstrip().startswith('<section id="browser"')
@@ -71,25 +63,25 @@ def test_the_form_browses_containers_then_objects_with_real_links(
     assert "container=images&amp;object=web-01.vhd" in fragment
 
 
-def test_the_browser_pages_with_a_marker_and_filters_by_prefix(operator_client, local_cloud):
+def test_the_browser_pages_with_a_marker_and_filters_by_prefix(cloud_operator_client, local_cloud):
     objects = client_for(local_cloud).objects
     objects.create_container("many")
     for index in range(55):
         objects.put_object("many", f"disk-{index:02}.vhd", b"x")
     objects.put_object("many", "other.txt", b"x")
-    page = operator_client.get("/clouds/local/browse/?container=many").content.decode()
+    page = cloud_operator_client.get("/clouds/local/browse/?container=many").content.decode()
     assert "disk-49.vhd" in page and "disk-50.vhd" not in page
     assert "marker=disk-49.vhd" in page
-    second = operator_client.get(
+    second = cloud_operator_client.get(
         "/clouds/local/browse/?container=many&marker=disk-49.vhd"
     ).content.decode()
     assert "disk-50.vhd" in second and "other.txt" in second and "Next page" not in second
-    filtered = operator_client.get("/clouds/local/browse/?container=many&prefix=oth").content
+    filtered = cloud_operator_client.get("/clouds/local/browse/?container=many&prefix=oth").content
     assert b"other.txt" in filtered and b"disk-01" not in filtered
 
 
-def test_choosing_an_object_prefills_the_form(operator_client, local_cloud, disk):
-    response = operator_client.get(
+def test_choosing_an_object_prefills_the_form(cloud_operator_client, local_cloud, disk):
+    response = cloud_operator_client.get(
         "/tasks/new/import/?cloud=local&container=images&object=web-01.vhd"
     )
     form = response.context["form"]
@@ -113,22 +105,22 @@ def test_choosing_an_object_prefills_the_form(operator_client, local_cloud, disk
     ],
 )
 def test_an_import_with_a_bad_source_or_name_says_what_is_wrong(
-    operator_client, local_cloud, disk, fields, field, text
+    cloud_operator_client, local_cloud, disk, fields, field, text
 ):
     data = {"container": "images", "object": "web-01.vhd", **fields}
-    response = post_import(operator_client, local_cloud, **data)
+    response = post_import(cloud_operator_client, local_cloud, **data)
     assert response.status_code == 200
     assert any(text in error for error in errors_of(response)[field])
     assert ImageTask.objects.count() == 0
 
 
 def test_a_good_import_goes_to_the_task_page_and_a_double_submit_makes_one_task(
-    operator_client, local_cloud, disk
+    cloud_operator_client, local_cloud, disk
 ):
     submission = str(uuid.uuid4())
     fields = {"container": "images", "object": "web-01.vhd", "submission_id": submission}
-    first = post_import(operator_client, local_cloud, **fields)
-    second = post_import(operator_client, local_cloud, **fields)
+    first = post_import(cloud_operator_client, local_cloud, **fields)
+    second = post_import(cloud_operator_client, local_cloud, **fields)
     task = ImageTask.objects.get()
     assert first["Location"] == second["Location"] == f"/tasks/{task.pk}/"
     assert task.input == {"import_from": disk, "image_properties": {"name": "web-01"}}
@@ -136,11 +128,11 @@ def test_a_good_import_goes_to_the_task_page_and_a_double_submit_makes_one_task(
 
 
 def test_a_cloud_down_at_submit_time_keeps_the_input_and_loses_nothing(
-    operator_client, local_cloud
+    cloud_operator_client, local_cloud
 ):
     down = make_cloud("down")
     down.users.add(*local_cloud.users.all())
-    response = post_import(operator_client, down, container="images", object="web-01.vhd")
+    response = post_import(cloud_operator_client, down, container="images", object="web-01.vhd")
     html = response.content.decode()
     assert response.status_code == 200
     assert "could not be reached" in html and "your input is kept" in html
@@ -149,7 +141,7 @@ def test_a_cloud_down_at_submit_time_keeps_the_input_and_loses_nothing(
 
 
 def test_a_refused_submission_shows_the_cloud_s_message_escaped(
-    operator_client, local_cloud, disk, monkeypatch
+    cloud_operator_client, local_cloud, disk, monkeypatch
 ):
     from imagetasks.dashboard.views import forms_views
 
@@ -161,7 +153,9 @@ def test_a_refused_submission_shows_the_cloud_s_message_escaped(
         return task
 
     monkeypatch.setattr(forms_views, "submit", refuse)
-    response = post_import(operator_client, local_cloud, container="images", object="web-01.vhd")
+    response = post_import(
+        cloud_operator_client, local_cloud, container="images", object="web-01.vhd"
+    )
     html = response.content.decode()
     assert "The cloud refused it: Unsupported element &lt;script&gt;" in html
     assert "<script>x</script>" not in html
@@ -186,14 +180,14 @@ def post_export(client, cloud, **fields):
 
 
 def test_the_export_form_lists_only_the_account_s_own_images(
-    operator_client, local_cloud, account, other_account, tmp_path
+    cloud_operator_client, local_cloud, account, other_account, tmp_path
 ):
     mine = image_of(account, tmp_path, "mine")
     theirs = image_of(other_account, tmp_path, "theirs", visibility="public")
-    html = operator_client.get("/tasks/new/export/?cloud=local").content.decode()
+    html = cloud_operator_client.get("/tasks/new/export/?cloud=local").content.decode()
     assert str(mine.id) in html and str(theirs.id) not in html
     assert (
-        operator_client.get("/tasks/new/export/?cloud=local&q=zzz").content.count(
+        cloud_operator_client.get("/tasks/new/export/?cloud=local&q=zzz").content.count(
             str(mine.id).encode()
         )
         == 0
@@ -201,10 +195,12 @@ def test_the_export_form_lists_only_the_account_s_own_images(
 
 
 def test_exporting_an_image_owned_by_another_account_is_refused_on_the_form(
-    operator_client, local_cloud, other_account, tmp_path
+    cloud_operator_client, local_cloud, other_account, tmp_path
 ):
     theirs = image_of(other_account, tmp_path, "theirs", visibility="public")
-    response = post_export(operator_client, local_cloud, image_id=str(theirs.id), container="ex")
+    response = post_export(
+        cloud_operator_client, local_cloud, image_id=str(theirs.id), container="ex"
+    )
     assert "only the image owner may export it" in str(errors_of(response)["image_id"])
     assert ImageTask.objects.count() == 0
 
@@ -214,18 +210,22 @@ def test_exporting_an_image_owned_by_another_account_is_refused_on_the_form(
     [("my.exports", "cannot contain '?' or '.'"), ("a/b", "cannot contain '/'")],
 )
 def test_an_export_to_a_bad_container_name_is_refused(
-    operator_client, local_cloud, account, tmp_path, container, text
+    cloud_operator_client, local_cloud, account, tmp_path, container, text
 ):
     mine = image_of(account, tmp_path)
-    response = post_export(operator_client, local_cloud, image_id=str(mine.id), container=container)
+    response = post_export(
+        cloud_operator_client, local_cloud, image_id=str(mine.id), container=container
+    )
     assert any(text in error for error in errors_of(response)["container"])
 
 
 def test_an_export_creates_the_container_and_goes_to_the_task_page(
-    operator_client, local_cloud, account, tmp_path
+    cloud_operator_client, local_cloud, account, tmp_path
 ):
     mine = image_of(account, tmp_path)
-    response = post_export(operator_client, local_cloud, image_id=str(mine.id), container="out")
+    response = post_export(
+        cloud_operator_client, local_cloud, image_id=str(mine.id), container="out"
+    )
     task = ImageTask.objects.get()
     assert response["Location"] == f"/tasks/{task.pk}/"
     assert task.input == {"image_uuid": str(mine.id), "receiving_swift_container": "out"}
@@ -233,11 +233,11 @@ def test_an_export_creates_the_container_and_goes_to_the_task_page(
 
 
 def test_an_export_to_a_missing_container_without_creating_it_is_refused(
-    operator_client, local_cloud, account, tmp_path
+    cloud_operator_client, local_cloud, account, tmp_path
 ):
     mine = image_of(account, tmp_path)
     response = post_export(
-        operator_client, local_cloud, image_id=str(mine.id), container="absent",
+        cloud_operator_client, local_cloud, image_id=str(mine.id), container="absent",
         create_container="",
     )  # fmt: skip
     assert "There is no container “absent”" in str(errors_of(response)["container"])

@@ -73,11 +73,11 @@ def test_the_refresh_is_fast_while_a_task_is_in_flight_and_slow_otherwise(
 ):
     task = make_task(cloud, owner, status=statuses.PROCESSING)
     html = owner_client.get("/").content.decode()
-    assert "every 2s [document.visibilityState === 'visible']" in html
+    assert 'hx-trigger="every 2s, visibilitychange from:document" data-live' in html
     assert "<title>(1) Tasks · imagetasks</title>" in html
     ImageTask.objects.filter(pk=task.pk).update(status=statuses.SUCCESS)
     html = owner_client.get("/").content.decode()
-    assert "every 4s [document.visibilityState === 'visible']" in html
+    assert 'hx-trigger="every 4s, visibilitychange from:document" data-live' in html
     assert "<title>Tasks · imagetasks</title>" in html
 
 

@@ -89,6 +89,9 @@ class ImageTask(models.Model):
     delete_source_after_import = models.BooleanField(default=False)
     source_deleted_at = models.DateTimeField(null=True, blank=True)
     source_cleanup_error = models.TextField(blank=True)
+    # Whether an import's source carries a VHD footer, looked at once when the import
+    # failed with Rackspace's 396 (null: not looked at, or the store would not say).
+    source_is_vhd = models.BooleanField(null=True, blank=True)
     # What the table's free-text search looks in, kept by the database itself (every
     # write path included), lowercased, with a trigram index (see search_index.py).
     search_text = models.GeneratedField(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking import vhd_probe
 from imagetasks.dashboard.tracking.submission import submit
 
 log = logging.getLogger("imagetasks.tracking")
@@ -35,16 +36,17 @@ def resubmit(task: ImageTask, *, user=None) -> ImageTask:
 
 
 def after_failure(task: ImageTask) -> ImageTask | None:
-    """Resubmit a 396 failure when the cloud opted in; return the new task, if any.
+    """Look whether a 396 failure's source is a VHD at all, and resubmit it when it is and
+    the cloud opted in; return the new task, if any.
 
     Called once per recorded failure (the recording is compare-and-set, so a
     duplicated poll cannot call it twice); an existing resubmission also stops it.
     """
-    if not (
-        task.cloud.auto_resubmit_396
-        and task.type == ImageTask.Type.IMPORT
-        and task.message == TRANSIENT_FAILURE
-    ):
+    if task.type != ImageTask.Type.IMPORT or task.message != TRANSIENT_FAILURE:
+        return None
+    # 396 is also what a file that is no VHD at all gets, and that one fails every time.
+    vhd_probe.check_source(task)
+    if not task.cloud.auto_resubmit_396 or task.source_is_vhd is False:
         return None
     if task.resubmissions.exists() or _automatic_depth(task) >= MAX_AUTOMATIC:
         return None
