@@ -63,6 +63,7 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
 
     row.get_by_role("link", name=re.compile("Image ")).click()
     expect(page.get_by_role("heading", name="Image web-01")).to_be_visible()
+    look_at(page, "image-page")
     page.get_by_role("link", name="Export this image").click()
     page.get_by_label("Receiving container").fill("exports")
     page.get_by_role("button", name="Export").click()
@@ -71,7 +72,8 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
     expect(page.get_by_role("button", name="Stop watching")).to_have_count(0)
     look_at(page, "task-page")
 
-    page.locator("#task-status").get_by_role("link", name="exports").click()
+    page.locator("#task-status").get_by_role("link", name=re.compile("^exports")).click()
+    look_at(page, "object-page")
     with page.expect_download() as info:
         page.get_by_role("link", name="Download").click()
     path = info.value.path()
