@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from imagetasks.dashboard import access, audit
+from imagetasks.dashboard.copies.visibility import visible_copies
 from imagetasks.dashboard.models import (
     Cloud,
     Copy,
@@ -72,8 +73,31 @@ class CloudForm(forms.ModelForm):
         return cloud
 
 
+class ScopedToClouds:
+    """A staff user sees in the admin only what they may see outside it (access.py).
+
+    Every list, change page, filter, date drill-down, search, export and action starts
+    from ``get_queryset``, so narrowing it to the person's clouds narrows them all;
+    filters on related rows list only what that queryset refers to. Superusers see all.
+    """
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return self.visible(rows, request.user)
+
+    def visible(self, rows, user):
+        raise NotImplementedError
+
+
+def related_only(*fields: str) -> list:
+    """List filters whose choices are only the rows the (scoped) list refers to."""
+    return [(name, admin.RelatedOnlyFieldListFilter) for name in fields]
+
+
 @admin.register(Cloud)
-class CloudAdmin(admin.ModelAdmin):
+class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
     form = CloudForm
     list_display = ["name", "auth_type", "auth_url", "region", "enabled", "secret_set"]
     list_filter = ["auth_type", "enabled"]
@@ -123,6 +147,9 @@ class CloudAdmin(admin.ModelAdmin):
     def secret_set(self, cloud: Cloud) -> bool:
         return cloud.has_secret
 
+    def visible(self, rows, user):
+        return rows.filter(pk__in=access.visible_cloud_ids(user))
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """History is evidence: nobody, superusers included, adds, edits or deletes it here."""
@@ -153,10 +180,16 @@ class SnapshotInline(admin.TabularInline):
 
 
 @admin.register(ImageTask)
-class ImageTaskAdmin(ReadOnlyAdmin):
+class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
     list_display = ["name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin"]
     readonly_fields = ["on_the_dashboard"]
-    list_filter = ["status", "type", "cloud", "origin", "submitted_by"]
+    list_filter = [
+        "status",
+        "type",
+        *related_only("cloud"),
+        "origin",
+        *related_only("submitted_by"),
+    ]
     list_select_related = ["cloud", "submitted_by"]
     search_fields = ["name", "=id", "=remote_id", "message"]
     date_hierarchy = "submitted_at"
@@ -202,6 +235,9 @@ class ImageTaskAdmin(ReadOnlyAdmin):
         ),
     ]
 
+    def visible(self, rows, user):
+        return rows.filter(cloud_id__in=access.visible_cloud_ids(user))
+
     @admin.display(description="Dashboard")
     def on_the_dashboard(self, task: ImageTask) -> str:
         """The task's own page, where its timeline reads best (and back again)."""
@@ -234,13 +270,16 @@ class ImageTaskAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TaskSnapshot)
-class TaskSnapshotAdmin(ReadOnlyAdmin):
+class TaskSnapshotAdmin(ScopedToClouds, ReadOnlyAdmin):
     list_display = ["task", "status", "observed_at", "remote_updated_at"]
     list_filter = ["status"]
     list_select_related = ["task"]
     date_hierarchy = "observed_at"
     show_full_result_count = False
     search_fields = ["=task__id", "=task__remote_id"]
+
+    def visible(self, rows, user):
+        return rows.filter(task__cloud_id__in=access.visible_cloud_ids(user))
 
 
 @admin.register(Heartbeat)
@@ -266,14 +305,14 @@ class CopyEventInline(admin.TabularInline):
 
 
 @admin.register(Copy)
-class CopyAdmin(ReadOnlyAdmin):
+class CopyAdmin(ScopedToClouds, ReadOnlyAdmin):
     """Copies to another cloud: a read-only audit of each with its timeline."""
 
     list_display = [
         "source_image_name", "source_cloud", "target_cloud", "target_name", "status",
         "created_by", "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "source_cloud", "target_cloud", "created_by"]
+    list_filter = ["status", *related_only("source_cloud", "target_cloud", "created_by")]
     list_select_related = ["source_cloud", "target_cloud", "created_by"]
     search_fields = ["=id", "=source_image_id", "source_image_name", "target_name", "error"]
     date_hierarchy = "created_at"
@@ -294,3 +333,6 @@ class CopyAdmin(ReadOnlyAdmin):
             "attempts",
         ]}),
     ]  # fmt: skip
+
+    def visible(self, rows, user):
+        return rows.filter(pk__in=visible_copies(user).values("pk"))
