@@ -11,7 +11,7 @@ from kombu import Connection
 
 from imagetasks.celery import app as celery_app
 
-pytest_plugins = ["tests.fixtures.people"]
+pytest_plugins = ["tests.fixtures.gunicorn", "tests.fixtures.people"]
 
 
 @pytest.fixture(scope="session", autouse=True)

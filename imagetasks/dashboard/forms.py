@@ -27,6 +27,8 @@ def validate_container_name(name: str, *, export: bool = False) -> None:
         )
     if "/" in name:
         raise forms.ValidationError("A container name cannot contain '/'.")
+    if name in (".", ".."):
+        raise forms.ValidationError(f"A container cannot be named “{name}”.")
     if export and ("?" in name or "." in name):
         raise forms.ValidationError("An export's container name cannot contain '?' or '.'.")
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.models import Project, Token
 from imagetasks.localcloud.models.identity import hash_token
 
@@ -44,7 +45,7 @@ def json_body(request: HttpRequest) -> object:
         raise ApiError(400, "Body expected in request.")
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "Malformed JSON in request body.") from None
 
 
@@ -57,6 +58,8 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
         except ApiError as error:
             return error_response(error.status, error.message, error.headers)
+        except blobstore.StoreFull:
+            return error_response(507, "Insufficient Storage: the store has no room left.", {})
 
     return csrf_exempt(login_not_required(wrapper))
 

@@ -8,6 +8,7 @@ Blobs are immutable once written; replacing an object writes a new blob.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -53,8 +54,15 @@ def create_path(blob_id: str) -> Path:
     return path
 
 
+class StoreFull(Exception):
+    """The disk holding the blobs has no room (or quota) left for this one."""
+
+
 def write_stream(chunks: Iterable[bytes]) -> WrittenBlob:
-    """Write a stream to a new blob in constant memory, hashing it on the way."""
+    """Write a stream to a new blob in constant memory, hashing it on the way.
+
+    A full disk is a ``StoreFull`` (the half-written blob is removed either way).
+    """
     blob_id = new_blob_id()
     path = create_path(blob_id)
     digest = hashlib.md5(usedforsecurity=False)
@@ -66,8 +74,10 @@ def write_stream(chunks: Iterable[bytes]) -> WrittenBlob:
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
-    except BaseException:
+    except BaseException as error:
         path.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StoreFull(str(error)) from error
         raise
     return WrittenBlob(blob_id=blob_id, size=size, md5=digest.hexdigest())
 

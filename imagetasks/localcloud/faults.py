@@ -89,6 +89,6 @@ def _truncate(response: HttpResponse) -> None:
 def _parses(content: bytes) -> bool:
     try:
         json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True

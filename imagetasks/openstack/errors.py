@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from imagetasks.openstack import jsonbody
 from imagetasks.openstack.retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def cloud_message(text: str, status: int, reason: str = "") -> str:
     found: str | None = None
     if text.lstrip().startswith("{"):
         with contextlib.suppress(ValueError):
-            found = _message_in_json(json.loads(text))
+            found = _message_in_json(jsonbody.parse(text))
     message = _drop_status_titles(plain_text(text if found is None else found), status, reason)
     return truncate(message or f"{status} {reason}".strip(), MESSAGE_LIMIT)
 

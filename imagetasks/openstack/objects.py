@@ -134,6 +134,10 @@ class ObjectStore:
         return self._root
 
     def container_url(self, container: str) -> str:
+        if container in (".", ".."):
+            # As a path segment it would be normalised away and name the account or another
+            # container; Swift has no container by that name.
+            raise ValueError(f"a container cannot be named {container!r}")
         return f"{self.root}/{quote(_name('container', container), safe='')}"
 
     def object_url(self, container: str, name: str) -> str:

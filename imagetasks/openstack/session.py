@@ -12,7 +12,6 @@ or an exception.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import logging
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
+from imagetasks.openstack import jsonbody
 from imagetasks.openstack.auth import Token, plugin_for
 from imagetasks.openstack.config import CloudConfig
 from imagetasks.openstack.errors import (
@@ -154,10 +154,10 @@ class CloudSession:
                 body=error.body,
             )
         try:
-            return response.headers, json.loads(response.content)
+            return response.headers, jsonbody.parse(response.content)
         except ValueError:
             raise MalformedResponse(
-                "the identity service answered with a body that is not JSON",
+                "the identity service answered with a body that is not readable JSON",
                 status=response.status_code,
                 request_id=request_id_of(response),
             ) from None
@@ -231,7 +231,7 @@ class CloudSession:
     def decode(self, response: requests.Response, build: Callable[[Any], T]) -> T:
         """Build a result from a JSON body; anything unreadable is a ``MalformedResponse``."""
         try:
-            return build(json.loads(response.content))
+            return build(jsonbody.parse(response.content))
         except ValueError as exc:  # JSONDecodeError and ShapeError alike
             reason = str(exc) if isinstance(exc, ShapeError) else "not JSON"
             raise MalformedResponse(

@@ -133,7 +133,8 @@
       }
       progress.value = progress.max;
       finish("Uploaded " + answer.container + "/" + answer.object + " (" + mebibytes(answer.bytes) +
-        "). Check the image name above and press Import.");
+        (answer.verified ? ", checksum verified" : "; the store did not confirm its checksum") +
+        "). Check the image name and press Import.");
       importForm.elements.name.focus();
     });
     xhr.addEventListener("error", function () { finish("The upload failed: the network dropped. Nothing was stored.", true); });

@@ -130,3 +130,51 @@ def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_s
             time.sleep(0.2)
             continue
         pytest.fail("a truncated upload was stored")
+
+
+@pytest.mark.parametrize("announced", ["9" * 30, "-5", "12abc", "9" * 4400])
+def test_an_upload_announcing_an_impossible_size_is_a_400_with_a_message(
+    operator_client, local_cloud, announced
+):
+    response = operator_client.put(
+        "/clouds/local/upload/uploads/web.vhd",
+        data=b"abc",
+        content_type="application/octet-stream",
+        CONTENT_LENGTH=announced,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "The announced size is not one a file can have."
+
+
+@pytest.mark.parametrize("container", [".", ".."])
+def test_an_upload_to_a_dot_container_is_refused_not_discarded(
+    operator_client, local_cloud, container
+):
+    response = operator_client.put(
+        f"/clouds/local/upload/{container}/web.vhd",
+        data=b"abc",
+        content_type="application/octet-stream",
+    )
+    assert response.status_code == 400
+    assert f"A container cannot be named “{container}”." in response.json()["error"]
+
+
+def test_a_store_that_sends_no_etag_stores_the_file_but_does_not_call_it_verified(
+    client, django_user_model
+):
+    from tests.dashboard.test_views_factories import make_cloud
+    from tests.openstack.scripted import Reply, ScriptedCloud
+
+    store = ScriptedCloud().start()
+    try:
+        cloud = make_cloud("quiet", object_store_endpoint=f"{store.url}/v1/AUTH_q")
+        store.on("HEAD", "/v1/AUTH_q/uploads", Reply(204))
+        store.on("PUT", "/v1/AUTH_q/uploads/web.vhd", Reply(201))  # no ETag header
+        _login(client, django_user_model, cloud, "quinn", "operators")
+        response = client.put(
+            "/clouds/quiet/upload/uploads/web.vhd", data=b"abc", content_type="text/plain"
+        )
+    finally:
+        store.stop()
+    assert response.status_code == 201
+    assert response.json()["verified"] is False

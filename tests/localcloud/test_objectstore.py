@@ -5,19 +5,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -54,95 +47,6 @@ def put_objects(cloud, base: str, container: str, names: list[str]) -> None:
     for name in names:
         response = cloud.put(f"{base}/{container}/{quote(name)}", data=name.encode())
         assert response.status_code == 201, response.text
-
-
-@dataclass
-class Gunicorn:
-    """The app served by gunicorn in a process of its own, reached with http.client.
-
-    http.client sends the path byte for byte (requests unquotes %2E and drops
-    dot segments first), and gunicorn is what production runs.
-    """
-
-    port: int
-    token: str
-    store_dir: Path
-
-    def request(self, method: str, path: str, body=None) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, f"/localcloud/{path}", body, {"X-Auth-Token": self.token})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-
-@pytest.fixture(scope="module")
-def gunicorn_process(django_db_setup, tmp_path_factory):
-    """gunicorn on a free port, sharing the test database; its blobs go to a store of its own."""
-    store_dir = tmp_path_factory.mktemp("gunicorn-store")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "LOCALCLOUD_STORE_DIR": str(store_dir),
-    }
-    log = store_dir.parent / "gunicorn.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "imagetasks.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-            ],
-            cwd=django_settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, process, log)
-        yield port, store_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-def gunicorn(gunicorn_process, transactional_db, account) -> Gunicorn:
-    port, store_dir = gunicorn_process
-    return Gunicorn(port, account.token(), store_dir)
-
-
-def database_url(database: dict) -> str:
-    if database["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{database['NAME']}"
-    return (
-        f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'])}"
-        f"@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
-    )
-
-
-def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            time.sleep(0.1)
-        else:
-            return
-    raise AssertionError(f"gunicorn did not listen within 30 s:\n{log.read_text()}")
 
 
 # --- Accounts -------------------------------------------------------------------------------

@@ -311,3 +311,12 @@ def test_a_file_like_body_is_read_in_chunks_not_at_once(cloud, client):
     assert cloud.requests("PUT")[0].body == b"x" * 200_000
     assert -1 not in reads
     assert len(reads) > 1
+
+
+@pytest.mark.parametrize("container", [".", ".."])
+def test_a_dot_container_is_refused_before_any_request_names_the_wrong_place(
+    cloud, client, container
+):
+    with pytest.raises(ValueError, match="cannot be named"):
+        client.objects.put_object(container, "web.vhd", b"abc")
+    assert [r for r in cloud.received if r.method == "PUT"] == []

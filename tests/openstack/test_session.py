@@ -18,6 +18,7 @@ from imagetasks.openstack import (
     CloudConfig,
     CloudError,
     CloudTimeout,
+    MalformedResponse,
     RateLimited,
     Unavailable,
 )
@@ -246,3 +247,27 @@ def test_a_failure_to_sign_in_before_a_post_is_known_to_have_posted_nothing(clou
 @pytest.mark.parametrize(("timeout", "timeouts"), [(4, (4.0, 4.0)), ([3, 7], (3.0, 7.0))])
 def test_a_timeout_may_be_one_number_or_a_connect_read_pair(timeout, timeouts):
     assert CloudConfig(auth_type="none", timeout=timeout).timeouts == timeouts
+
+
+NESTED = b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # deeper than a stack
+
+
+def test_an_identity_answer_nested_too_deeply_is_a_clear_cloud_error(cloud):
+    cloud.on("POST", IDENTITY_PATH, Reply(201, body=NESTED))
+    client = CloudClient(v3_config(cloud, retries=0))
+
+    with pytest.raises(MalformedResponse) as caught:
+        client.images.get_task("t-1")
+
+    assert "identity service" in caught.value.message
+    assert "not readable JSON" in caught.value.message
+
+
+@pytest.mark.parametrize("status", [200, 404, 500])
+def test_a_task_or_error_body_nested_too_deeply_is_a_cloud_error(cloud, client, status):
+    cloud.on("GET", f"{TASKS_PATH}/t-1", Reply(status, body=NESTED))
+
+    with pytest.raises(CloudError) as caught:
+        client.images.get_task("t-1")
+
+    assert caught.value.status == status or isinstance(caught.value, MalformedResponse)

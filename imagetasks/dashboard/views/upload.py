@@ -55,12 +55,17 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+# No file is larger (Swift's own limits are far below); a longer number is no size at all.
+MAX_LENGTH = 2**63 - 1
+
+
 def _content_length(request) -> int | None:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
+    """The announced size, or None when there is none a file could have."""
+    announced = (request.META.get("CONTENT_LENGTH") or "").strip()
+    if not (announced.isascii() and announced.isdigit()) or len(announced) > 19:
         return None
-    return length if length >= 0 else None
+    length = int(announced)
+    return length if length <= MAX_LENGTH else None
 
 
 @require_http_methods(["PUT"])
@@ -79,6 +84,9 @@ def upload_object(request, cloud_name: str, container: str, name: str):
         return _error(400, " ".join(error.messages))
     length = _content_length(request)
     if length is None:
+        announced = request.META.get("CONTENT_LENGTH")
+        if announced:
+            return _error(400, "The announced size is not one a file can have.")
         return _error(411, "Send the file with a Content-Length header.")
     if length == 0:
         return _error(400, "The file is empty: there is nothing to import.")
@@ -98,7 +106,12 @@ def upload_object(request, cloud_name: str, container: str, name: str):
     if etag and etag != body.md5.hexdigest():
         objects.delete_object(container, name)
         return _error(502, "The stored object's checksum differs from the file; it was removed.")
-    log.info("uploaded cloud=%s object=%s/%s bytes=%d", cloud.name, container, name, length)
+    # Without an ETag the store said nothing about what it kept: stored, not verified.
+    verified = bool(etag)
+    log.info(
+        "uploaded cloud=%s object=%s/%s bytes=%d verified=%s",
+        cloud.name, container, name, length, verified,
+    )  # fmt: skip
     query = {"cloud": cloud.name, "container": container, "object": name}
     return JsonResponse(
         {
@@ -106,6 +119,7 @@ def upload_object(request, cloud_name: str, container: str, name: str):
             "object": name,
             "bytes": length,
             "md5": body.md5.hexdigest(),
+            "verified": verified,
             "import_url": f"{reverse('dashboard:import')}?{urlencode(query)}",
         },
         status=201,

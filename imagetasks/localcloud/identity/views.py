@@ -44,7 +44,7 @@ def _answers(render: Callable[[AuthFailure], HttpResponse]):
 def _json(request: HttpRequest, bad_body_message: str) -> object:
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise AuthFailure(400, bad_body_message) from None
 
 

@@ -47,15 +47,17 @@ def delete_at_from(request: HttpRequest) -> datetime | None:
     """When the object should expire: ``X-Delete-After`` (seconds) wins over ``X-Delete-At``."""
     after = request.headers.get("X-Delete-After")
     if after is not None:
-        if not is_whole_number(after.strip()):
+        seconds = whole_number(after.strip(), cap=MAX_DELETE_AT)
+        if seconds is None:
             raise ApiError(400, "Non-integer X-Delete-After")
-        return _expiry(timezone.now().timestamp() + int(after))
+        return _expiry(timezone.now().timestamp() + seconds)
     at = request.headers.get("X-Delete-At")
     if at is None:
         return None
-    if not is_whole_number(at.strip()):
+    when = whole_number(at.strip(), cap=MAX_DELETE_AT)
+    if when is None:
         raise ApiError(400, "Non-integer X-Delete-At")
-    moment = _expiry(int(at))
+    moment = _expiry(when)
     if moment <= timezone.now():
         raise ApiError(400, "X-Delete-At in past")
     return moment
@@ -64,6 +66,19 @@ def delete_at_from(request: HttpRequest) -> datetime | None:
 def is_whole_number(text: str) -> bool:
     """ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses."""
     return text.isascii() and text.isdigit()
+
+
+def whole_number(text: str, cap: int) -> int | None:
+    """ASCII digits as a number no larger than ``cap``; None when they are not digits.
+
+    A longer number is ``cap`` without being read: Python refuses to read one of over
+    4,300 digits, and no float holds one of a few hundred.
+    """
+    if not is_whole_number(text):
+        return None
+    if len(text.lstrip("0")) > len(str(cap)):
+        return cap
+    return min(int(text), cap)
 
 
 def listing_time(moment: datetime) -> str:

@@ -15,7 +15,7 @@ from django.db.models.functions import Collate, Left
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imagetasks.localcloud.api import ApiError
-from imagetasks.localcloud.objectstore.headers import is_whole_number
+from imagetasks.localcloud.objectstore.headers import whole_number
 from imagetasks.localcloud.objectstore.names import query_params
 
 LISTING_LIMIT = 10_000
@@ -47,8 +47,9 @@ def parse_query(request: HttpRequest) -> ListingQuery:
     """The listing parameters, with Swift's answers to bad ones (412 for limit and delimiter)."""
     params = query_params(request)
     limit = LISTING_LIMIT
-    if is_whole_number(params.get("limit", "")):
-        limit = int(params["limit"])
+    asked = whole_number(params.get("limit", ""), cap=LISTING_LIMIT + 1)
+    if asked is not None:
+        limit = asked
         if limit > LISTING_LIMIT:
             raise ApiError(412, f"Maximum limit is {LISTING_LIMIT}")
     delimiter = params.get("delimiter", "")

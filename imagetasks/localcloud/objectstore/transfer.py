@@ -16,7 +16,10 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.api import ApiError
-from imagetasks.localcloud.objectstore.headers import is_whole_number
+from imagetasks.localcloud.objectstore.headers import whole_number
+
+# No body is longer; a Content-Length of more digits reads as this (and is cut short).
+LENGTH_CAP = 2**63 - 1
 
 
 def body_chunks(request: HttpRequest) -> Iterator[bytes]:
@@ -33,17 +36,18 @@ def body_chunks(request: HttpRequest) -> Iterator[bytes]:
     length = request.META.get("CONTENT_LENGTH", "")
     if not length:
         raise ApiError(411, "Length Required: send Content-Length or a chunked body.")
-    if not is_whole_number(length):
+    declared = whole_number(length, cap=LENGTH_CAP)
+    if declared is None:
         raise ApiError(400, "Invalid Content-Length")
-    return _exactly(request, int(length))
+    return _exactly(request, declared)
 
 
 def declared_length(request: HttpRequest) -> int:
     """Content-Length as sent, 0 when absent (for requests that must not carry a body)."""
-    length = request.META.get("CONTENT_LENGTH", "") or "0"
-    if not is_whole_number(length):
+    declared = whole_number(request.META.get("CONTENT_LENGTH", "") or "0", cap=LENGTH_CAP)
+    if declared is None:
         raise ApiError(400, "Invalid Content-Length")
-    return int(length)
+    return declared
 
 
 def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -59,16 +63,20 @@ def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, dash, last = spec.strip().partition("-")
     if unit.strip().lower() != "bytes" or "," in spec or not dash:
         return None
+    # Numbers past the object's size mean the same as its size, however long they are.
     if not first:  # "bytes=-N": the last N bytes ("-0" asks for none, so cannot be met)
-        if not is_whole_number(last):
+        suffix = whole_number(last, cap=size)
+        if suffix is None:
             return None
-        start, end = size - min(int(last), size), size - 1
+        start, end = size - suffix, size - 1
     else:
-        if not is_whole_number(first) or (last and not is_whole_number(last)):
+        start = whole_number(first, cap=size)
+        stop = whole_number(last, cap=size) if last else size - 1
+        if start is None or stop is None:
             return None
-        start, end = int(first), min(int(last) if last else size - 1, size - 1)
-        if last and int(last) < start:
+        if last and stop < start:
             return None
+        end = min(stop, size - 1)
     if start >= size:
         raise ApiError(416, "Requested Range Not Satisfiable", {"Content-Range": f"bytes */{size}"})
     return start, end
@@ -102,7 +110,14 @@ def _exactly(request: HttpRequest, length: int) -> Iterator[bytes]:
 
 
 def _until_end(stream: BinaryIO) -> Iterator[bytes]:
-    while chunk := stream.read(blobstore.CHUNK_SIZE):
+    """A chunked body to its end; a malformed one is the client's error, not ours."""
+    while True:
+        try:
+            chunk = stream.read(blobstore.CHUNK_SIZE)
+        except (OSError, ValueError):  # gunicorn's InvalidChunkSize, ChunkMissingTerminator…
+            raise ApiError(400, "The chunked request body is malformed.") from None
+        if not chunk:
+            return
         yield chunk
 
 
