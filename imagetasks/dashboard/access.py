@@ -83,6 +83,28 @@ def get_cloud_for_user(request, name: str) -> Cloud:
     return cloud
 
 
+def switched_off(cloud: Cloud) -> str:
+    """What to tell someone who tries to submit to a cloud an administrator switched off."""
+    return (
+        f"The cloud {cloud.name} is switched off: nothing can be submitted or uploaded to it, "
+        "and its tasks are not followed. An administrator can switch it on again."
+    )
+
+
+def chosen_cloud(request, offered: list[Cloud]) -> Cloud | None:
+    """The cloud a form names (a 404 if not visible), or the only one offered; None to ask.
+
+    A form never works on a switched-off cloud: naming one is a 403 that says so.
+    """
+    name = request.POST.get("cloud") or request.GET.get("cloud")
+    if not name:
+        return offered[0] if len(offered) == 1 else None
+    cloud = get_cloud_for_user(request, name)
+    if not cloud.enabled:
+        raise PermissionDenied(switched_off(cloud))
+    return cloud
+
+
 def require_operator(request) -> None:
     """A 403 for anyone who may look but not change (viewers, people without a group)."""
     if not can_submit(request.user):

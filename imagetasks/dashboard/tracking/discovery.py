@@ -18,6 +18,7 @@ from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import observations
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import describe
+from imagetasks.openstack import CloudError
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -46,7 +47,14 @@ def discover(cloud: Cloud) -> int:
             newest = entry.created_at
         if entry.id in known or entry.type not in ADOPTED_TYPES:
             continue
-        if _adopt(cloud, client.images.get_task(entry.id)):
+        try:
+            remote = client.images.get_task(entry.id)
+        except CloudError as error:
+            # One task the cloud cannot show must not hold up the others: it is skipped
+            # (and tried again only while it is inside the next run's overlap).
+            log.warning("discovery skipped remote_id=%s cloud=%s: %s", entry.id, cloud.name, error)
+            continue
+        if _adopt(cloud, remote):
             adopted += 1
     Cloud.objects.filter(pk=cloud.pk).update(discovered_until=newest)
     return adopted
@@ -57,8 +65,8 @@ def _adopt(cloud: Cloud, remote) -> bool:
         task = ImageTask.objects.create(
             cloud=cloud,
             type=remote.type,
-            input=remote.input or {},
-            name=describe(remote.type, remote.input or {}),
+            input=remote.input if remote.input is not None else {},
+            name=describe(remote.type, remote.input),
             status=statuses.SUBMITTING,
             origin=ImageTask.Origin.DISCOVERED,
             poll_interval=cloud.poll_min_interval,

@@ -14,7 +14,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,14 +32,20 @@ RECONCILE_DELAY = 10.0
 ORPHAN_AFTER = 120.0
 # How a refusal of the tasks API reads (the client words it; Glance forbids it by default).
 TASKS_FORBIDDEN = "This account may not use the tasks API"
+CLOUD_OFF = "Not sent: the cloud {cloud} is switched off in the dashboard."
 
 
-def describe(task_type: str, task_input: dict) -> str:
-    """A short name for the table: the image name for imports, the image id for exports."""
+def describe(task_type: str, task_input) -> str:
+    """A short name for the table: the image name for imports, the image id for exports.
+
+    A discovered task's input is whatever the cloud sent: any shape reads as a name or "".
+    """
+    data = task_input if isinstance(task_input, dict) else {}
     if task_type == "import":
-        properties = task_input.get("image_properties") or {}
-        return str(properties.get("name") or task_input.get("import_from") or "")[:255]
-    return str(task_input.get("image_uuid") or "")[:255]
+        properties = data.get("image_properties")
+        name = properties.get("name") if isinstance(properties, dict) else None
+        return str(name or data.get("import_from") or "")[:255]
+    return str(data.get("image_uuid") or "")[:255]
 
 
 def submit(
@@ -60,26 +66,35 @@ def submit(
     ``name``: what the table calls the task (an export's image name), when the caller
     knows better than the input does.
     """
+    if submission_id is not None and _taken_by_another(submission_id, cloud, user):
+        # The id names someone else's task (or another cloud's): it is no key of this
+        # person's, so this is a new submission, and nothing of the other task is shown.
+        submission_id = None
     try:
-        task = ImageTask.objects.create(
-            id=submission_id or uuid.uuid4(),
-            cloud=cloud,
-            type=task_type,
-            input=task_input,
-            name=(name or describe(task_type, task_input))[:255],
-            status=statuses.SUBMITTING,
-            submitted_by=user,
-            origin=origin,
-            resubmitted_from=resubmitted_from,
-            delete_source_after_import=delete_source and task_type == ImageTask.Type.IMPORT,
-            poll_interval=cloud.poll_min_interval,
-            # Should this process die before the POST's outcome is stored, the
-            # poller finds the row due and reconciles it like an unconfirmed one.
-            next_poll_at=timezone.now() + timedelta(seconds=ORPHAN_AFTER),
-        )
+        with transaction.atomic():  # a savepoint: a duplicate must not spoil a caller's atomic
+            task = ImageTask.objects.create(
+                id=submission_id or uuid.uuid4(),
+                cloud=cloud,
+                type=task_type,
+                input=task_input,
+                name=(name or describe(task_type, task_input))[:255],
+                status=statuses.SUBMITTING,
+                submitted_by=user,
+                origin=origin,
+                resubmitted_from=resubmitted_from,
+                delete_source_after_import=delete_source and task_type == ImageTask.Type.IMPORT,
+                poll_interval=cloud.poll_min_interval,
+                # Should this process die before the POST's outcome is stored, the
+                # poller finds the row due and reconciles it like an unconfirmed one.
+                next_poll_at=timezone.now() + timedelta(seconds=ORPHAN_AFTER),
+            )
     except IntegrityError:
         # The same form arrived twice: the first submission stands.
-        return ImageTask.objects.get(pk=submission_id)
+        return ImageTask.objects.get(pk=submission_id, cloud=cloud, submitted_by=user)
+    if not cloud.enabled:
+        # The CLI, a resubmission or a copy may name a cloud switched off since: nothing
+        # is sent, and the row says why (the poller would never look at it).
+        return _finish(task, statuses.REJECTED, message=CLOUD_OFF.format(cloud=cloud.name))
     log.info("submitting task=%s cloud=%s type=%s", task.pk, cloud.name, task_type)
     try:
         remote = client_for(cloud).images.create_task(task_type, task_input)
@@ -91,6 +106,13 @@ def submit(
     task.refresh_from_db()
     log.info("submitted task=%s remote_id=%s status=%s", task.pk, task.remote_id, task.status)
     return task
+
+
+def _taken_by_another(submission_id: uuid.UUID, cloud: Cloud, user) -> bool:
+    """Whether a task with this id exists that is not this person's on this cloud."""
+    return (
+        ImageTask.objects.filter(pk=submission_id).exclude(cloud=cloud, submitted_by=user).exists()
+    )
 
 
 def _not_confirmed(task: ImageTask, error: CloudError) -> ImageTask:

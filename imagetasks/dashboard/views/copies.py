@@ -26,13 +26,6 @@ from imagetasks.openstack import CloudError, NotFound
 REFRESH = "2s"
 
 
-def _source(request, clouds: list[Cloud]) -> Cloud | None:
-    name = request.POST.get("cloud") or request.GET.get("cloud")
-    if name:
-        return access.get_cloud_for_user(request, name)
-    return clouds[0] if len(clouds) == 1 else None
-
-
 def _unreachable(cloud: Cloud, error: CloudError) -> str:
     return f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was started."
 
@@ -84,7 +77,7 @@ def copy_image(request):
     """Pick the image, the target cloud and the name; one submit starts the whole copy."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    source = _source(request, clouds)
+    source = access.chosen_cloud(request, clouds)
     if source is None:
         return render(request, "dashboard/copy_form.html", {"clouds": clouds, "cloud": None})
     targets = [cloud for cloud in clouds if cloud.pk != source.pk]

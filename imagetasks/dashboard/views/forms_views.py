@@ -24,14 +24,6 @@ from imagetasks.dashboard.views.browse import listing_for
 from imagetasks.openstack import CloudError, NotFound
 
 
-def _chosen_cloud(request, clouds) -> Cloud | None:
-    """The cloud named in the request (404 if not visible), or the only one there is."""
-    name = request.POST.get("cloud") or request.GET.get("cloud")
-    if name:
-        return access.get_cloud_for_user(request, name)
-    return clouds[0] if len(clouds) == 1 else None
-
-
 def _unreachable(cloud: Cloud, error: CloudError) -> str:
     return (
         f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was "
@@ -122,7 +114,7 @@ def import_task(request):
     """Pick a cloud, then the source (the object browser or a URL) and the image name."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    cloud = _chosen_cloud(request, clouds)
+    cloud = access.chosen_cloud(request, clouds)
     if cloud is None:
         return render(request, "dashboard/import.html", _common(request, clouds, None))
     style, cloud_error = _import_style(cloud)
@@ -238,7 +230,7 @@ def export_task(request):
     """Pick one of the account's images and the container to receive <image id>.vhd."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    cloud = _chosen_cloud(request, clouds)
+    cloud = access.chosen_cloud(request, clouds)
     if cloud is None:
         return render(request, "dashboard/export.html", _common(request, clouds, None))
     client, task = client_for(cloud), None

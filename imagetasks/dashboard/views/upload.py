@@ -77,6 +77,8 @@ def upload_object(request, cloud_name: str, container: str, name: str):
     """
     access.require_operator(request)
     cloud = access.get_cloud_for_user(request, cloud_name)
+    if not cloud.enabled:
+        return _error(409, access.switched_off(cloud))
     try:
         forms.validate_container_name(container)
         forms.validate_object_name(name)
