@@ -33,16 +33,6 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "schedule": 1.0,
             "options": {"expires": 5},
         },
-        "localcloud-recover-tasks": {
-            "task": "imagetasks.localcloud.recover_tasks",
-            "schedule": 30.0,
-            "options": {"expires": 30},
-        },
-        "localcloud-purge-expired-tasks": {
-            "task": "imagetasks.localcloud.purge_expired_tasks",
-            "schedule": 600.0,
-            "options": {"expires": 600},
-        },
         # Copies to another cloud: move on those with a step due, and take back those
         # whose job died with its worker (their lease ran out).
         "advance-copies": {
@@ -74,3 +64,16 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
             "options": {"expires": 60},
         },
     }
+    if settings.LOCALCLOUD_ENABLED:
+        sender.conf.beat_schedule |= {
+            "localcloud-recover-tasks": {
+                "task": "imagetasks.localcloud.recover_tasks",
+                "schedule": 30.0,
+                "options": {"expires": 30},
+            },
+            "localcloud-purge-expired-tasks": {
+                "task": "imagetasks.localcloud.purge_expired_tasks",
+                "schedule": 600.0,
+                "options": {"expires": 600},
+            },
+        }

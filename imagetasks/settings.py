@@ -76,7 +76,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "imagetasks.localcloud.faults.FaultInjectionMiddleware",
 ]
 
 ROOT_URLCONF = "imagetasks.urls"
@@ -269,7 +268,12 @@ for _key in CLOUD_SECRET_KEYS:
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", 10.0, minimum=1.0)
 HEARTBEAT_MAX_AGE = env.float("HEARTBEAT_MAX_AGE", 60.0, minimum=2.0)
 
-# The built-in cloud (imagetasks.localcloud), served under /localcloud/.
+# The built-in cloud (imagetasks.localcloud), served under /localcloud/. A deployment
+# that talks only to real clouds switches it off: no /localcloud/ URLs, no fault
+# injection, no upkeep jobs (its tables stay, empty).
+LOCALCLOUD_ENABLED = env.bool("LOCALCLOUD_ENABLED", True)
+if LOCALCLOUD_ENABLED:
+    MIDDLEWARE.append("imagetasks.localcloud.faults.FaultInjectionMiddleware")
 LOCALCLOUD_STORE_DIR = Path(env.str("LOCALCLOUD_STORE_DIR", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_PUBLIC_URL = env.str("LOCALCLOUD_PUBLIC_URL", "")  # default: the request's own host
 LOCALCLOUD_REGION = env.str("LOCALCLOUD_REGION", "LOCAL")

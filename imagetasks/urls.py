@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("localcloud/", include("imagetasks.localcloud.urls")),
     path("", include("imagetasks.dashboard.urls")),
 ]
+if settings.LOCALCLOUD_ENABLED:
+    urlpatterns.insert(-1, path("localcloud/", include("imagetasks.localcloud.urls")))

@@ -43,3 +43,8 @@ def test_make_run_starts_web_both_workers_and_beat():
     assert set(processes) == {"web", "worker", "cloudworker", "beat"}
     assert "--queues dashboard" in processes["worker"]
     assert "--queues localcloud" in processes["cloudworker"]
+
+
+def test_compose_serves_no_built_in_cloud_unless_asked():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert compose["services"]["web"]["environment"]["LOCALCLOUD_ENABLED"].endswith(":-false}")

@@ -18,7 +18,7 @@ CONFIG_VARIABLES = (
     "DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL TIME_ZONE EMAIL_HOST "
     "EMAIL_PORT EMAIL_USE_TLS EMAIL_USE_SSL CSRF_TRUSTED_ORIGINS HEARTBEAT_MAX_AGE LOG_LEVEL "
     "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_PROXY_SSL_HEADER DJANGO_ALLOW_ASYNC_UNSAFE "
-    "IMAGETASKS_BIND IMAGETASKS_BASE_URL"
+    "IMAGETASKS_BIND IMAGETASKS_BASE_URL LOCALCLOUD_ENABLED"
 ).split()
 
 
@@ -187,3 +187,19 @@ def test_a_blank_variable_means_the_default():
 def test_an_http_url_without_host_is_refused():
     with pytest.raises(ImproperlyConfigured, match="has no host name"):
         Env({"HOOK": "http://"}).url("HOOK", "", schemes=("http",))
+
+
+def test_a_deployment_without_the_built_in_cloud_serves_none_of_it(tmp_path):
+    code = (
+        "from django.conf import settings; from django.urls import Resolver404, resolve\n"
+        "from imagetasks.celery import app; app.finalize()\n"
+        "try: resolve('/localcloud/identity/v3'); served = 'served'\n"
+        "except Resolver404: served = '404'\n"
+        "print(served,"
+        " any('FaultInjection' in m for m in settings.MIDDLEWARE),"
+        " any(job.startswith('localcloud') for job in app.conf.beat_schedule))"
+    )
+    off = start_django(tmp_path, code, LOCALCLOUD_ENABLED="false")
+    assert off.stdout.split() == ["404", "False", "False"], off.stderr
+    on = start_django(tmp_path, code)
+    assert on.stdout.split() == ["served", "True", "True"], on.stderr
