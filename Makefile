@@ -2,8 +2,6 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-IMAGETASKS_BIND ?= 127.0.0.1:8000
-export IMAGETASKS_BIND
 
 .PHONY: run test test-glance lint format bench screenshots clean install install-dev
 
@@ -27,21 +25,25 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py ensure_admin
-	$(BIN)/python manage.py localcloud_seed --clouds-yaml var/clouds.yaml --public-url http://$(IMAGETASKS_BIND)
+	$(BIN)/python manage.py localcloud_seed --clouds-yaml var/clouds.yaml
 	if [ -f var/clouds.yaml ]; then $(BIN)/python manage.py import_clouds var/clouds.yaml; fi
-	@echo "imagetasks: open http://$(IMAGETASKS_BIND)/ (Ctrl-C stops everything)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python -m imagetasks.runner Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python -m imagetasks.runner Procfile \
+		--default IMAGETASKS_BIND=127.0.0.1:8000 \
+		--banner 'open http://$$IMAGETASKS_BIND/ (Ctrl-C stops everything)'
+
 
 test: install-dev
 	mkdir -p var/test
-	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test} $(BIN)/pytest $(PYTEST_ARGS)
+	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test} \
+		IMAGETASKS_ENV_FILE=$${IMAGETASKS_ENV_FILE:-/dev/null} $(BIN)/pytest $(PYTEST_ARGS)
 
 # The tier against a real OpenStack Glance (docs/GLANCE.md). The first run installs
 # Glance into var/glance-venv (about 2 minutes); later runs take well under one.
 test-glance: install-dev
 	mkdir -p var/test-glance
 	$(BIN)/python -m tests_glance.harness.venv var/glance-venv
-	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test-glance} $(BIN)/pytest tests_glance $(PYTEST_ARGS)
+	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test-glance} \
+		IMAGETASKS_ENV_FILE=$${IMAGETASKS_ENV_FILE:-/dev/null} $(BIN)/pytest tests_glance $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """Run the processes of a Procfile in one terminal, and stop them cleanly on Ctrl-C.
 
-    python -m imagetasks.runner [Procfile]
+    python -m imagetasks.runner [Procfile] [--default NAME=VALUE]... [--banner TEXT]
 
 Each process runs in a session of its own and its output is printed line by line
 with its name in front. Ctrl-C (or SIGTERM) sends SIGTERM to each process's main
@@ -14,11 +14,14 @@ still there five seconds after that is killed.
 
 A process that exits by itself stops the others, as when one part fails to start.
 The exit status is 0 after a stop that was asked for, else the failed process's.
-Variables in ``.env`` (see ``imagetasks.dotenv``) are set for every process.
+Variables in ``.env`` (see ``imagetasks.dotenv``) are set for every process, then
+each ``--default`` for a variable still unset; ``$NAME`` in the Procfile and in the
+``--banner`` (printed once everything has started) are expanded from them.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import signal
@@ -63,8 +66,9 @@ def read_procfile(path: Path) -> list[Part]:
 
 
 class Runner:
-    def __init__(self, parts: list[Part], grace: float, out=sys.stdout):
+    def __init__(self, parts: list[Part], grace: float, out=sys.stdout, banner: str = ""):
         self.parts = parts
+        self.banner = banner
         self.grace = grace
         self.out = out
         self.width = max(len(name) for name in ["runner", *(part.name for part in parts)])
@@ -90,6 +94,8 @@ class Runner:
             part.printer = threading.Thread(target=self._print_output, args=(part,), daemon=True)
             part.printer.start()
             self.say("runner", f"started {part.name} (pid {part.process.pid})")
+        if self.banner:
+            self.say("runner", self.banner)
 
     def _print_output(self, part: Part) -> None:
         assert part.process is not None and part.process.stdout is not None
@@ -160,18 +166,29 @@ class Runner:
         self.say("runner", "stopped")
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m imagetasks.runner")
+    parser.add_argument("procfile", nargs="?", default="Procfile", type=Path)
+    parser.add_argument("--default", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--banner", default="")
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    procfile = Path(args[0] if args else "Procfile")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    procfile = args.procfile
     try:
         dotenv.load(Path(".env"))
     except ValueError as error:
         raise SystemExit(str(error)) from None
+    for default in args.default:
+        name, _, value = default.partition("=")
+        os.environ.setdefault(name, value)
     try:
         grace = float(os.environ.get("IMAGETASKS_STOP_GRACE", "20"))
     except ValueError:
         raise SystemExit("IMAGETASKS_STOP_GRACE must be a number of seconds") from None
-    runner = Runner(read_procfile(procfile), grace=grace)
+    runner = Runner(read_procfile(procfile), grace=grace, banner=os.path.expandvars(args.banner))
     signal.signal(signal.SIGINT, runner.ask_to_stop)
     signal.signal(signal.SIGTERM, runner.ask_to_stop)
     return runner.run()

@@ -7,16 +7,26 @@ with ``ImproperlyConfigured`` naming it.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from imagetasks import dotenv
 from imagetasks.env import Env, parse_database_url
 
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Every entry point (manage.py, celery, gunicorn, make run's steps) reads the same .env;
+# a variable already in the environment wins over the file.
+ENV_FILE = Path(os.environ.get("IMAGETASKS_ENV_FILE") or BASE_DIR / ".env")
+try:
+    dotenv.load(ENV_FILE)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"{ENV_FILE}: {_error}") from None
 env = Env()
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.str("IMAGETASKS_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 

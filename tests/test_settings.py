@@ -26,7 +26,9 @@ def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedP
     """Import the settings in a fresh interpreter, with only the given configuration."""
     environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     environ.update(
-        IMAGETASKS_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="imagetasks.settings"
+        IMAGETASKS_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_SETTINGS_MODULE="imagetasks.settings",
+        IMAGETASKS_ENV_FILE=str(tmp_path / ".env"),  # a developer's own .env stays out
     )
     environ.update(variables)
     return subprocess.run(
@@ -203,3 +205,24 @@ def test_a_deployment_without_the_built_in_cloud_serves_none_of_it(tmp_path):
     assert off.stdout.split() == ["404", "False", "False"], off.stderr
     on = start_django(tmp_path, code)
     assert on.stdout.split() == ["served", "True", "True"], on.stderr
+
+
+def test_the_env_file_fills_in_what_the_environment_leaves_unset(tmp_path):
+    (tmp_path / ".env").write_text("# local\nTIME_ZONE='Europe/Paris'\nLOG_LEVEL=WARNING\n")
+    code = "from django.conf import settings as s; print(s.TIME_ZONE, s.LOG_LEVEL)"
+    result = start_django(tmp_path, code, LOG_LEVEL="ERROR")
+    assert result.stdout.split() == ["Europe/Paris", "ERROR"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("LOG_LEVEL=loud", "LOG_LEVEL='LOUD' is not a log level"),
+        ("this is not a setting", ".env line 1 is not KEY=value"),
+    ],
+)
+def test_a_bad_env_file_stops_start_up_naming_what_to_fix(tmp_path, line, says):
+    (tmp_path / ".env").write_text(line + "\n")
+    result = start_django(tmp_path, "")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and says in result.stderr

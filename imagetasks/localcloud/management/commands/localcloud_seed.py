@@ -49,11 +49,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--public-url",
-            default="http://127.0.0.1:8000",
-            help="Where this server is reached, for the clouds.yaml auth_url.",
+            help="Where this server is reached, for the clouds.yaml auth_url (default: "
+            "LOCALCLOUD_PUBLIC_URL, else IMAGETASKS_BASE_URL).",
         )
 
-    def handle(self, *args, clouds_yaml: Path | None, public_url: str, **options):
+    def handle(self, *args, clouds_yaml: Path | None, public_url: str | None, **options):
+        public_url = public_url or settings.LOCALCLOUD_PUBLIC_URL or settings.IMAGETASKS_BASE_URL
         passwords = {}
         users = {}
         for account in ACCOUNTS:
