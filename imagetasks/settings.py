@@ -128,6 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Error reports (the debug page, error emails) hide the locals of code holding secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "imagetasks.error_reports.SecretsHiddenFilter"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from imagetasks.dashboard import access, audit
 from imagetasks.dashboard.copies.visibility import visible_copies
@@ -54,6 +56,7 @@ class CloudForm(forms.ModelForm):
             "users", "groups", "webhook_url",
         ]  # fmt: skip
 
+    @method_decorator(sensitive_variables())
     def clean(self):
         cleaned = super().clean()
         has_secret = bool(cleaned.get("webhook_secret")) or self.instance.has_webhook_secret
@@ -61,6 +64,7 @@ class CloudForm(forms.ModelForm):
             self.add_error("webhook_secret", "A webhook needs a secret: nothing is sent unsigned.")
         return cleaned
 
+    @method_decorator(sensitive_variables())
     def save(self, commit=True):
         cloud = super().save(commit=False)
         if self.cleaned_data.get("secret"):
@@ -146,6 +150,11 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
     @admin.display(boolean=True, description="secret")
     def secret_set(self, cloud: Cloud) -> bool:
         return cloud.has_secret
+
+    @method_decorator(sensitive_post_parameters("secret", "webhook_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The form that takes secrets: an error report of its POST shows them as stars."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def visible(self, rows, user):
         return rows.filter(pk__in=access.visible_cloud_ids(user))

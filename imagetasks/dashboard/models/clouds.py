@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 from imagetasks.dashboard import secretbox
 
@@ -106,6 +107,7 @@ class Cloud(models.Model):
     def has_secret(self) -> bool:
         return bool(self.secret_encrypted)
 
+    @sensitive_variables("clear")
     def set_secret(self, clear: str) -> None:
         self.secret_encrypted = secretbox.encrypt(clear)
 
@@ -117,6 +119,7 @@ class Cloud(models.Model):
     def has_webhook_secret(self) -> bool:
         return bool(self.webhook_secret_encrypted)
 
+    @sensitive_variables("clear")
     def set_webhook_secret(self, clear: str) -> None:
         self.webhook_secret_encrypted = secretbox.encrypt(clear)
 
