@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import observations
+from imagetasks.dashboard.tracking import observations, storable
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import describe
 from imagetasks.openstack import CloudError
@@ -65,7 +65,7 @@ def _adopt(cloud: Cloud, remote) -> bool:
         task = ImageTask.objects.create(
             cloud=cloud,
             type=remote.type,
-            input=remote.input if remote.input is not None else {},
+            input=storable.json_value(remote.input) if remote.input is not None else {},
             name=describe(remote.type, remote.input),
             status=statuses.SUBMITTING,
             origin=ImageTask.Origin.DISCOVERED,

@@ -17,10 +17,13 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
 from imagetasks.dashboard.notifications import outbox
-from imagetasks.dashboard.tracking import scheduling
+from imagetasks.dashboard.tracking import scheduling, storable
 from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
+
+STATUS_LENGTH = ImageTask._meta.get_field("status").max_length
+REMOTE_ID_LENGTH = ImageTask._meta.get_field("remote_id").max_length
 
 
 def fingerprint_of(remote: RemoteTask) -> str:
@@ -50,7 +53,12 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
     ``task`` is the row as the caller read it: the update only applies if its
     version is still current, otherwise another observer got there first.
     """
-    status = statuses.get(remote.status)
+    remote_id = task.remote_id or remote.id  # a known task keeps the id it was asked by
+    if len(remote_id) > REMOTE_ID_LENGTH or storable.NUL in remote_id:
+        log.warning("task=%s: the cloud's task id cannot be kept: %.80r", task.pk, remote_id)
+        return False
+    status_code = storable.text(remote.status, STATUS_LENGTH)
+    status = statuses.get(status_code)
     if status.terminal:
         interval = task.poll_interval
         next_poll_at = scheduling.expiry_check_at(observed_at, remote.expires_at)
@@ -60,10 +68,10 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
     try:
         with transaction.atomic():
             updated = ImageTask.objects.filter(pk=task.pk, version=task.version).update(
-                remote_id=remote.id,
-                status=remote.status,
-                result=remote.result,
-                message=remote.message,
+                remote_id=remote_id,
+                status=status_code,
+                result=storable.json_value(remote.result),
+                message=storable.text(remote.message),
                 remote_created_at=remote.created_at or task.remote_created_at,
                 remote_updated_at=remote.updated_at,
                 expires_at=remote.expires_at,
@@ -81,12 +89,12 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
             snapshot = TaskSnapshot.objects.create(
                 task_id=task.pk,
                 observed_at=observed_at,
-                status=remote.status,
-                message=remote.message,
-                result=remote.result,
+                status=status_code,
+                message=storable.text(remote.message),
+                result=storable.json_value(remote.result),
                 remote_updated_at=remote.updated_at,
                 expires_at=remote.expires_at,
-                body=remote.raw,
+                body=storable.json_value(remote.raw),
                 fingerprint=fingerprint_of(remote),
             )
             # In this transaction: a recorded ending is always notified, and only once.
@@ -98,8 +106,8 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
         "task changed task=%s cloud=%s remote_id=%s status=%s",
         task.pk,
         task.cloud.name,
-        remote.id,
-        remote.status,
+        remote_id,
+        status_code,
     )
     return True
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.secretbox import SecretUnreadable
-from imagetasks.dashboard.tracking import observations
+from imagetasks.dashboard.tracking import observations, storable
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError, TasksForbidden
 
@@ -44,8 +44,8 @@ def describe(task_type: str, task_input) -> str:
     if task_type == "import":
         properties = data.get("image_properties")
         name = properties.get("name") if isinstance(properties, dict) else None
-        return str(name or data.get("import_from") or "")[:255]
-    return str(data.get("image_uuid") or "")[:255]
+        return storable.text(str(name or data.get("import_from") or ""), 255)
+    return storable.text(str(data.get("image_uuid") or ""), 255)
 
 
 def submit(
