@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
     "imagetasks.dashboard",
     "imagetasks.localcloud",
 ]
@@ -86,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its documentation asks: it turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imagetasks.urls"
@@ -128,6 +132,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Guessing passwords (the dashboard's login and the admin's): after LOGIN_FAILURE_LIMIT
+# failures for one login from one address, that pair is locked for LOGIN_LOCKOUT_MINUTES
+# (django-axes). Only the pair: someone else typing a name wrong cannot lock a person
+# out from their own desk. An admin unlocks in the admin (Access attempts) or with
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address the connection comes from; a proxy's X-Forwarded-For could be forged.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 # Error reports (the debug page, error emails) hide the locals of code holding secrets.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "imagetasks.error_reports.SecretsHiddenFilter"
 LOGIN_URL = "login"
@@ -293,6 +314,9 @@ LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
 LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
 LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)
 LOCALCLOUD_RATE_LIMIT = env.int("LOCALCLOUD_RATE_LIMIT", 0, minimum=0)  # bytes/s per task
+# Failed token requests per client address and account before a 429 (identity/throttle.py).
+LOCALCLOUD_LOGIN_FAILURE_LIMIT = env.int("LOCALCLOUD_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOCALCLOUD_LOGIN_WINDOW = env.int("LOCALCLOUD_LOGIN_WINDOW", 300, minimum=1)
 LOCALCLOUD_FAULT_ERROR_RATE = env.float("LOCALCLOUD_FAULT_ERROR_RATE", 0.0, minimum=0.0)
 LOCALCLOUD_FAULT_LATENCY = env.float("LOCALCLOUD_FAULT_LATENCY", 0.0, minimum=0.0)
 LOCALCLOUD_FAULT_MALFORMED_RATE = env.float("LOCALCLOUD_FAULT_MALFORMED_RATE", 0.0, minimum=0.0)
@@ -326,6 +350,8 @@ LOGGING = {
             name: {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"}
             for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
         },
+        # django-axes says at every start which parameters it locks by.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 if CELERY_BROKER_URL.startswith("filesystem"):

@@ -14,6 +14,16 @@ from imagetasks.celery import app as celery_app
 pytest_plugins = ["tests.fixtures.gunicorn", "tests.fixtures.people"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: rendered rows, login failure counts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def workers_stop_quickly():
     """Workers started in this process look whether to stop every 0.2 s, not every 2 s.

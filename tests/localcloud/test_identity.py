@@ -518,3 +518,32 @@ def test_the_identity_admin_pages_never_show_a_token_or_its_digest(admin_client,
     for page in (listing.content.decode(), detail.content.decode()):
         assert value not in page
         assert token.key_hash not in page
+
+
+def test_guessing_a_password_is_slowed_to_a_429_for_that_client_and_account(
+    anonymous_cloud, account, other_account, settings
+):
+    settings.LOCALCLOUD_LOGIN_FAILURE_LIMIT = 3
+    wrong = v3_password_body(by_name(account), "not-the-password")
+    for _ in range(3):
+        assert anonymous_cloud.post("identity/v3/auth/tokens", json=wrong).status_code == 401
+    refused = anonymous_cloud.post("identity/v3/auth/tokens", json=wrong)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == str(settings.LOCALCLOUD_LOGIN_WINDOW)
+    assert "Too many failed authentication attempts" in refused.json()["error"]["message"]
+    right = v3_password_body(by_name(account), account.password)
+    assert anonymous_cloud.post("identity/v3/auth/tokens", json=right).status_code == 429
+
+    # Another account from the same address (the dashboard signs in for every cloud
+    # from one address) is not held back by it.
+    theirs = v3_password_body(by_name(other_account), other_account.password)
+    assert anonymous_cloud.post("identity/v3/auth/tokens", json=theirs).status_code == 201
+
+
+def test_the_rackspace_api_key_endpoint_is_throttled_too(anonymous_cloud, account, settings):
+    settings.LOCALCLOUD_LOGIN_FAILURE_LIMIT = 2
+    wrong = {"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": account.user.name,
+                                                       "apiKey": "wrong"}}}  # fmt: skip
+    statuses = [anonymous_cloud.post("identity/v2.0/tokens", json=wrong).status_code
+                for _ in range(3)]  # fmt: skip
+    assert statuses == [401, 401, 429]

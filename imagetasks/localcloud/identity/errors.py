@@ -17,16 +17,20 @@ RACKSPACE_BAD_BODY = (
     "Invalid request body: unable to parse Auth data. Please review XML or JSON formatting"
 )
 
-_RACKSPACE_FAULTS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound"}
+_RACKSPACE_FAULTS = {
+    400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+    429: "overLimit",
+}  # fmt: skip
 
 
 class AuthFailure(Exception):
     """Raised while authenticating; the view renders it in its API's error shape."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def keystone_error(failure: AuthFailure) -> JsonResponse:
@@ -40,10 +44,15 @@ def keystone_error(failure: AuthFailure) -> JsonResponse:
     response = JsonResponse(body, status=failure.status)
     if failure.status == 401:
         response["WWW-Authenticate"] = 'Keystone uri="/localcloud/identity"'
+    for name, value in failure.headers.items():
+        response[name] = value
     return response
 
 
 def rackspace_error(failure: AuthFailure) -> JsonResponse:
     fault = _RACKSPACE_FAULTS.get(failure.status, "identityFault")
     body = {fault: {"code": failure.status, "message": failure.message}}
-    return JsonResponse(body, status=failure.status)
+    response = JsonResponse(body, status=failure.status)
+    for name, value in failure.headers.items():
+        response[name] = value
+    return response

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imagetasks.localcloud.api import api_view
-from imagetasks.localcloud.identity import keystone, rackspace, tokens, versions
+from imagetasks.localcloud.identity import keystone, rackspace, throttle, tokens, versions
 from imagetasks.localcloud.identity.errors import (
     KEYSTONE_UNAUTHORIZED,
     RACKSPACE_BAD_BODY,
@@ -87,8 +87,22 @@ def v3_tokens(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _throttled(authenticate: Callable[[object], object], request: HttpRequest, body: object):
+    """``authenticate(body)``, counting failures per client and account (throttle.py)."""
+    throttle.check(request, body)
+    try:
+        authentication = authenticate(body)
+    except AuthFailure as failure:
+        if failure.status == 401:
+            throttle.failed(request, body)
+        raise
+    throttle.succeeded(request, body)
+    return authentication
+
+
 def _issue_v3(request: HttpRequest) -> JsonResponse:
-    authentication = keystone.authenticate(_json(request, "Malformed JSON in request body."))
+    body = _json(request, "Malformed JSON in request body.")
+    authentication = _throttled(keystone.authenticate, request, body)
     value, token = tokens.issue(authentication.user)
     response = JsonResponse(keystone.token_body(request, token, authentication.method), status=201)
     response["X-Subject-Token"] = value
@@ -113,7 +127,8 @@ def _validated_subject(request: HttpRequest) -> Token:
 @_answers(rackspace_error)
 @require_POST
 def v2_tokens(request: HttpRequest) -> JsonResponse:
-    authentication = rackspace.authenticate(_json(request, RACKSPACE_BAD_BODY))
+    body = _json(request, RACKSPACE_BAD_BODY)
+    authentication = _throttled(rackspace.authenticate, request, body)
     value, token = tokens.issue(authentication.user)
     return JsonResponse(
         rackspace.access_body(request, value, token, authentication.authenticated_by)
