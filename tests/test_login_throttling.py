@@ -29,9 +29,7 @@ def test_five_wrong_passwords_lock_the_login_and_say_so(client, lena):
     assert right.status_code == 429  # locked means locked, even with the right password
 
     call_command("axes_reset_username", "lena")  # what an administrator does to unlock
-    unlocked = client.post(
-        "/accounts/login/", {"username": "lena", "password": "Lena-right-pw-1"}
-    )
+    unlocked = client.post("/accounts/login/", {"username": "lena", "password": "Lena-right-pw-1"})
     assert unlocked.status_code == 302
 
 

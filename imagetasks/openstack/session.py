@@ -157,7 +157,7 @@ class CloudSession:
             return response.headers, jsonbody.parse(response.content)
         except ValueError:
             raise MalformedResponse(
-                "the identity service answered with a body that is not readable JSON",
+                "the identity service answered with a body that is not JSON it can read",
                 status=response.status_code,
                 request_id=request_id_of(response),
             ) from None
