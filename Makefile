@@ -61,6 +61,7 @@ bench: install-dev
 	$(BIN)/python bench/tracker_polling.py
 	$(BIN)/python bench/table_views.py
 	$(BIN)/python bench/live_table.py
+	$(BIN)/python bench/slow_clients.py
 
 # The screenshots in docs/ are taken by the browser tests (desktop, 390 px phone, dark).
 SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned copy-page \

@@ -39,6 +39,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.fixtures.gunicorn import procfile_web_options  # noqa: E402
 
 PASSWORD = "bench-live-table-pw"
 
@@ -107,8 +108,7 @@ def add_task(cloud, name: str, status: str):
 def start_server(environment: dict[str, str], port: int) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "imagetasks.wsgi",
-        f"--bind=127.0.0.1:{port}", "--worker-class=gthread", "--workers=2", "--threads=8",
-        "--no-control-socket",
+        f"--bind=127.0.0.1:{port}", *procfile_web_options(),
     ]  # fmt: skip
     server = subprocess.Popen(
         command, cwd=BASE_DIR, env=os.environ | environment, stderr=subprocess.DEVNULL

@@ -48,3 +48,10 @@ def test_make_run_starts_web_both_workers_and_beat():
 def test_compose_serves_no_built_in_cloud_unless_asked():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert compose["services"]["web"]["environment"]["LOCALCLOUD_ENABLED"].endswith(":-false}")
+
+
+def test_make_run_and_compose_serve_with_an_event_loop_worker():
+    procfile = (ROOT / "Procfile").read_text()
+    assert "--worker-class gevent" in procfile
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "--worker-class=gevent" in compose["services"]["web"]["command"]
