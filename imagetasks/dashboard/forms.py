@@ -29,12 +29,16 @@ def validate_container_name(name: str, *, export: bool = False) -> None:
         raise forms.ValidationError("A container name cannot contain '/'.")
     if name in (".", ".."):
         raise forms.ValidationError(f"A container cannot be named “{name}”.")
+    if "\x00" in name:
+        raise forms.ValidationError("A container name cannot contain a NUL character.")
     if export and ("?" in name or "." in name):
         raise forms.ValidationError("An export's container name cannot contain '?' or '.'.")
 
 
 def validate_object_name(name: str) -> None:
-    """Swift: at most 1024 bytes of UTF-8."""
+    """Swift: at most 1024 bytes of UTF-8, no NUL."""
+    if "\x00" in name:
+        raise forms.ValidationError("An object name cannot contain a NUL character.")
     if len(name.encode()) > OBJECT_MAX_BYTES:
         raise forms.ValidationError(
             f"An object name is at most {OBJECT_MAX_BYTES} bytes (this one is "

@@ -59,6 +59,7 @@ query_values = st.one_of(
     st.text(max_size=40).map(str.encode),
     st.binary(max_size=40),
     st.sampled_from([b"", b"0", b"-1", b"10000", b"10001", b"1e3", b"/", b"%", b".."]),
+    st.sampled_from([b"9" * 400, b"9" * 4400]),
 )
 queries = st.dictionaries(
     st.sampled_from(
@@ -125,6 +126,8 @@ def test_arbitrary_names_and_queries_never_cause_a_server_error(
 header_values = st.one_of(
     st.text(alphabet=st.characters(max_codepoint=255, blacklist_characters="\r\n"), max_size=40),
     st.sampled_from(["", "0", "-1", "9" * 40, "bytes=0-", "bytes=-0", "/docs/x", "/", "%ff"]),
+    # Longer than float or int() can read (int() stops at 4,300 digits).
+    st.sampled_from(["9" * 400, "9" * 4400, f"bytes={'9' * 4400}-", f"bytes=0-{'9' * 4400}"]),
 )
 object_headers = st.dictionaries(
     st.sampled_from(

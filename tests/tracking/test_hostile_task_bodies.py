@@ -132,6 +132,7 @@ def worst(**fields) -> dict:
 @settings(
     max_examples=40,
     deadline=None,
+    database=None,  # no example database written into the working tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_whatever_a_cloud_sends_is_recorded_and_every_page_renders(body, scripted, cloud, auditor):

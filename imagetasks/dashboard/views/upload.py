@@ -104,7 +104,10 @@ def upload_object(request, cloud_name: str, container: str, name: str):
         return _error(400, f"The upload was interrupted ({error}); nothing was stored.")
     except CloudError as error:
         log.warning("upload failed cloud=%s object=%s/%s: %s", cloud.name, container, name, error)
-        return _error(502, f"The cloud {cloud.name} refused the upload: {error.message}")
+        # The store refusing this file or name (a 4xx but for credentials) is the
+        # person's to fix; a store that fails or cannot be reached is ours to report.
+        status = 400 if error.status in range(400, 500) and error.status not in (401, 403) else 502
+        return _error(status, f"The cloud {cloud.name} refused the upload: {error.message}")
     if etag and etag != body.md5.hexdigest():
         objects.delete_object(container, name)
         return _error(502, "The stored object's checksum differs from the file; it was removed.")
