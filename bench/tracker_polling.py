@@ -167,6 +167,9 @@ class Run:
             DATABASE_URL=self.cloud_db if role == "cloud" else self.dashboard_db,
             LOCALCLOUD_RATE_LIMIT=str(self.rate),
             LOG_LEVEL=log_level,
+            # The report counts beat's sends and the workers' job lines in their logs.
+            CELERY_JOB_LOGS="true",
+            IMAGETASKS_ENV_FILE="/dev/null",
             CELERY_BROKER_URL=self.broker_url,
             PYTHONUNBUFFERED="1",
         )
