@@ -68,6 +68,7 @@ SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned c
 	tasks-phone-filtered task-failed forbidden
 screenshots: install-dev
 	$(BIN)/pytest tests/browser -q
+	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp var/screenshots/$$name-*.png docs/screenshots/; done
 
 clean:
