@@ -66,7 +66,9 @@ def test_a_copy_page_is_shown_to_whoever_sees_both_clouds_and_is_a_404_to_others
     client = client_for_user(client, person(request, who))
 
     page = client.get(f"/copies/{copy.pk}/")
-    status_part = client.get(f"/copies/{copy.pk}/?part=status")
+    status_part = client.get(
+        f"/copies/{copy.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="copy-status"
+    )
 
     assert page.status_code == status_part.status_code == expected
     if expected == 200:
@@ -142,9 +144,13 @@ def test_the_copies_list_answers_an_unchanged_poll_with_an_empty_204(client, own
 def test_the_copy_page_answers_an_unchanged_poll_with_an_empty_204(client, owner, copy):
     client.force_login(owner)
 
-    response = client.get(f"/copies/{copy.pk}/", {"part": "status", "v": str(copy.version)})
+    status_part = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "copy-status"}
+    response = client.get(f"/copies/{copy.pk}/", {"v": str(copy.version)}, **status_part)
+    Copy.objects.filter(pk=copy.pk).update(version=copy.version + 1)
+    changed = client.get(f"/copies/{copy.pk}/", {"v": str(copy.version)}, **status_part)
 
-    assert response.status_code == 204
+    assert response.status_code == 204 and response.content == b""
+    assert changed.status_code == 200 and 'id="copy-status"' in changed.content.decode()
 
 
 def test_a_finished_copy_page_no_longer_polls(client, owner, copy):

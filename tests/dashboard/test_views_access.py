@@ -38,7 +38,7 @@ READS = [
     ("/tasks/rows/", {"owner": 200, "colleague": 200, "viewer": 200, "outsider": 200}),
     ("/tasks/{task}/", {"owner": 200, "colleague": 200, "viewer": 200, "outsider": 404}),
     (
-        "/tasks/{task}/?part=status",
+        "/tasks/{task}/?v=1",
         {"owner": 200, "colleague": 200, "viewer": 200, "outsider": 404},
     ),
     ("/tasks/new/import/", {"owner": 200, "colleague": 200, "viewer": 403, "outsider": 200}),

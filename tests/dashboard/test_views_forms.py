@@ -143,7 +143,7 @@ def test_a_cloud_down_at_submit_time_keeps_the_input_and_loses_nothing(
 def test_a_refused_submission_shows_the_cloud_s_message_escaped(
     cloud_operator_client, local_cloud, disk, monkeypatch
 ):
-    from imagetasks.dashboard.views import forms_views
+    from imagetasks.dashboard.views import task_forms
 
     def refuse(cloud, task_type, task_input, **kwargs):
         task = ImageTask.objects.create(
@@ -152,7 +152,7 @@ def test_a_refused_submission_shows_the_cloud_s_message_escaped(
         )  # fmt: skip
         return task
 
-    monkeypatch.setattr(forms_views, "submit", refuse)
+    monkeypatch.setattr(task_forms, "submit", refuse)
     response = post_import(
         cloud_operator_client, local_cloud, container="images", object="web-01.vhd"
     )
@@ -241,3 +241,25 @@ def test_an_export_to_a_missing_container_without_creating_it_is_refused(
         create_container="",
     )  # fmt: skip
     assert "There is no container “absent”" in str(errors_of(response)["container"])
+
+
+def test_a_submission_the_cloud_did_not_confirm_goes_to_its_task_page_and_says_so(
+    cloud_operator_client, local_cloud, disk, monkeypatch
+):
+    from imagetasks.dashboard.views import task_forms
+
+    def unconfirmed(cloud, task_type, task_input, **kwargs):
+        return ImageTask.objects.create(
+            id=kwargs["submission_id"], cloud=cloud, type=task_type, input=task_input,
+            status=statuses.UNCONFIRMED, last_error="CloudTimeout: read timed out",
+        )  # fmt: skip
+
+    monkeypatch.setattr(task_forms, "submit", unconfirmed)
+    response = post_import(
+        cloud_operator_client, local_cloud, container="images", object="web-01.vhd"
+    )
+    task = ImageTask.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/tasks/{task.pk}/"
+    page = cloud_operator_client.get(response["Location"]).content.decode()
+    assert "The cloud did not confirm the submission" in page
+    assert "never sends it twice" in page

@@ -193,14 +193,15 @@ def test_the_task_page_polls_its_status_while_in_flight_and_answers_204_when_unc
     add_snapshot(task, "pending")
     add_snapshot(task, "processing")
     html = owner_client.get(f"/tasks/{task.pk}/").content.decode()
-    assert f"?part=status&amp;v={task.version}" in html and 'aria-live="polite"' in html
+    assert f'hx-get="/tasks/{task.pk}/?v={task.version}"' in html and 'aria-live="polite"' in html
     assert "<details><summary>Raw JSON</summary>" in html
-    unchanged = owner_client.get(f"/tasks/{task.pk}/?part=status&v={task.version}")
+    status_part = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "task-status"}
+    unchanged = owner_client.get(f"/tasks/{task.pk}/?v={task.version}", **status_part)
     assert unchanged.status_code == 204 and unchanged.content == b""
     ImageTask.objects.filter(pk=task.pk).update(
         status="success", result={"image_id": "img-7f3a"}, version=F("version") + 1
     )
-    changed = owner_client.get(f"/tasks/{task.pk}/?part=status&v={task.version}")
+    changed = owner_client.get(f"/tasks/{task.pk}/?v={task.version}", **status_part)
     assert changed.status_code == 200 and 'id="task-status"' in changed.content.decode()
     assert "hx-trigger" not in changed.content.decode()
     assert "img-7f3a" in changed.content.decode(), "the refreshed part carries the result"

@@ -110,7 +110,6 @@ def pages(task: ImageTask) -> list[str]:
         "/",
         "/tasks/rows/",
         f"/tasks/{task.pk}/",
-        f"/tasks/{task.pk}/?part=status",
         "/admin/dashboard/imagetask/",
         f"/admin/dashboard/imagetask/{task.pk}/change/",
         "/admin/dashboard/tasksnapshot/",
@@ -149,8 +148,9 @@ def test_whatever_a_cloud_sends_is_recorded_and_every_page_renders(body, scripte
 
     task.refresh_from_db()
     assert task.snapshots.exists() or task.last_error, "neither recorded nor said why"
-    for url in pages(task):
-        response = auditor.get(url)
+    live = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "task-status"}
+    for url, headers in [(url, {}) for url in pages(task)] + [(f"/tasks/{task.pk}/", live)]:
+        response = auditor.get(url, **headers)
         assert response.status_code == 200, f"{url}: {response.status_code}"
         content = b"".join(response.streaming_content) if response.streaming else response.content
         if not url.endswith(".csv"):

@@ -3,11 +3,11 @@
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
 from imagetasks.dashboard.views.form_warnings import export_check, import_check
-from imagetasks.dashboard.views.forms_views import export_task, import_task
 from imagetasks.dashboard.views.image_picker import image_picker
 from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
+from imagetasks.dashboard.views.task_forms import export_task, import_task
 from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
 from imagetasks.dashboard.views.upload import upload_object
 

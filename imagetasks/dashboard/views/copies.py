@@ -21,13 +21,10 @@ from imagetasks.dashboard.copies.visibility import get_copy_for_user, recent_cop
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.views import image_picker
-from imagetasks.openstack import CloudError, NotFound
+from imagetasks.dashboard.views.common import Request, live_part, unchanged, unreachable
+from imagetasks.openstack import CloudError
 
 REFRESH = "2s"
-
-
-def _unreachable(cloud: Cloud, error: CloudError) -> str:
-    return f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was started."
 
 
 def _image(source: Cloud, image_id: str):
@@ -35,22 +32,14 @@ def _image(source: Cloud, image_id: str):
     client = client_for(source)
     if not client.tasks_flavour().offers_export:
         return None, f"The cloud {source.name} offers no export task: its images cannot be copied."
-    try:
-        image = client.images.get_image(image_id)
-    except NotFound:
-        return None, f"There is no image {image_id} in {source.name}."
-    if image.owner != client.project_id:
-        return image, "This image belongs to another account: only the image owner may export it."
-    if image.status != "active":
-        return image, f"The image is {image.status}; only an active image can be copied."
-    return image, ""
+    return image_picker.exportable(client, image_id, source.name)
 
 
 def _check_target(form: CopyForm, target: Cloud) -> None:
     try:
         style = client_for(target).tasks_flavour().import_style
     except CloudError as error:
-        form.add_error("target", _unreachable(target, error))
+        form.add_error("target", unreachable(target, error, nothing="started"))
         return
     if style != "rackspace":
         form.add_error(
@@ -65,7 +54,7 @@ def _picker(request, source: Cloud, form: CopyForm) -> tuple[image_picker.ImageC
     try:
         offers_export = client_for(source).tasks_flavour().offers_export
     except CloudError as error:
-        return None, _unreachable(source, error)
+        return None, unreachable(source, error, nothing="started")
     if not offers_export:
         return None, f"The cloud {source.name} offers no export task: its images cannot be copied."
     chosen = str(form["image_id"].value() or "")
@@ -73,7 +62,7 @@ def _picker(request, source: Cloud, form: CopyForm) -> tuple[image_picker.ImageC
 
 
 @require_http_methods(["GET", "POST"])
-def copy_image(request):
+def copy_image(request: Request) -> HttpResponse:
     """Pick the image, the target cloud and the name; one submit starts the whole copy."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
@@ -112,7 +101,7 @@ def _start(request, form: CopyForm, source: Cloud):
     try:
         image, image_error = _image(source, data["image_id"])
     except CloudError as error:
-        form.add_error(None, _unreachable(source, error))
+        form.add_error(None, unreachable(source, error, nothing="started"))
         return None
     if image_error:
         form.add_error("image_id", image_error)
@@ -140,18 +129,18 @@ def _timeline(copy) -> list[dict]:
 
 
 @require_GET
-def copy_detail(request, copy_id):
-    """The copy's page; its status part polls itself while the copy is in flight."""
+def copy_detail(request: Request, copy_id: uuid.UUID) -> HttpResponse:
+    """The copy's page; htmx refreshes its status part alone while the copy is in flight."""
     copy = get_copy_for_user(request, copy_id)
-    if request.GET.get("part") == "status" and request.GET.get("v") == str(copy.version):
-        return HttpResponse(status=204)
     context = {
         "copy": copy,
         "timeline": _timeline(copy),
         "refresh": "" if copy.state.final else REFRESH,
     }
-    if request.GET.get("part") == "status":
-        return render(request, "dashboard/copy.html#status", context)
+    if live_part(request, "copy-status"):
+        return unchanged(request, str(copy.version)) or render(
+            request, "dashboard/copy.html#status", context
+        )
     return render(request, "dashboard/copy.html", context)
 
 
@@ -164,9 +153,9 @@ def copies_context(user) -> dict:
 
 
 @require_GET
-def copies_rows(request):
+def copies_rows(request: Request) -> HttpResponse:
     """The home page's list of recent copies; an empty 204 when nothing in it changed."""
     context = copies_context(request.user)
-    if request.GET.get("v") == context["copies_v"]:
-        return HttpResponse(status=204)
-    return render(request, "dashboard/_copies.html", context)
+    return unchanged(request, context["copies_v"]) or render(
+        request, "dashboard/_copies.html", context
+    )

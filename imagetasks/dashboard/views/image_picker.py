@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from imagetasks.dashboard import access
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.tracking.clients import client_for
-from imagetasks.openstack import CloudError, Image
+from imagetasks.openstack import CloudClient, CloudError, Image, NotFound
 
 PAGE_SIZE = 20
 SCAN_LIMIT = 1000
@@ -109,6 +109,23 @@ class ImageChoices:
     def search_fragment_url(self) -> str:
         """The list for a new search (the box's value and the choice are added by htmx)."""
         return f"{reverse('dashboard:image_picker', args=[self.cloud.name])}?for={self.purpose}"
+
+
+def exportable(client: CloudClient, image_id: str, in_words: str) -> tuple[Image | None, str]:
+    """The image and "" when it can be exported (so copied); else what is wrong with it.
+
+    Only an account's own, active image can be exported. ``in_words`` names the account in
+    the message ("this account", "acme-dfw").
+    """
+    try:
+        image = client.images.get_image(image_id)
+    except NotFound:
+        return None, f"There is no image {image_id} in {in_words}."
+    if image.owner != client.project_id:
+        return image, "This image belongs to another account: only the image owner may export it."
+    if image.status != "active":
+        return image, f"The image is {image.status}; only an active image can be exported."
+    return image, ""
 
 
 def _matches(image: Image, needle: str) -> bool:

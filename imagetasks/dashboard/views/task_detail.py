@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.db.models import F
 from django.http import HttpResponse
@@ -14,6 +16,7 @@ from imagetasks.dashboard import access, hints, statuses, tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
+from imagetasks.dashboard.views.common import Request, live_part, unchanged
 
 
 def _timeline(task: ImageTask) -> list[dict]:
@@ -32,13 +35,13 @@ def _timeline(task: ImageTask) -> list[dict]:
     return entries
 
 
-def back_to_table(request) -> tuple[str, bool]:
+def back_to_table(request: Request) -> tuple[str, bool]:
     """The task table as the person last filtered it (kept in their session)."""
     query = request.session.get(tables.LAST_QUERY_KEY, "")
     return reverse("dashboard:home") + (f"?{query}" if query else ""), bool(query)
 
 
-def _context(request, task: ImageTask) -> dict:
+def _context(request: Request, task: ImageTask) -> dict:
     back_url, back_filtered = back_to_table(request)
     return {
         "back_url": back_url,
@@ -54,21 +57,21 @@ def _context(request, task: ImageTask) -> dict:
 
 
 @require_GET
-def task_detail(request, task_id):
-    """The task page; its status part polls itself (``?part=status``) while in flight.
+def task_detail(request: Request, task_id: uuid.UUID) -> HttpResponse:
+    """The task page; htmx refreshes its status part alone while the task is in flight.
 
-    A poll names the version it shows: the same version gets an empty 204.
+    A refresh names the version it shows: the same version gets an empty 204.
     """
     task = access.get_task_for_user(request, task_id)
-    if request.GET.get("part") == "status":
-        if request.GET.get("v") == str(task.version):
-            return HttpResponse(status=204)
-        return render(request, "dashboard/task_detail.html#status", _context(request, task))
+    if live_part(request, "task-status"):
+        return unchanged(request, str(task.version)) or render(
+            request, "dashboard/task_detail.html#status", _context(request, task)
+        )
     return render(request, "dashboard/task_detail.html", _context(request, task))
 
 
 @require_POST
-def resubmit(request, task_id):
+def resubmit(request: Request, task_id: uuid.UUID) -> HttpResponse:
     """A new task with the same input, linked both ways; the old one stays as it was."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
@@ -78,7 +81,7 @@ def resubmit(request, task_id):
 
 
 @require_POST
-def stop_watching(request, task_id):
+def stop_watching(request: Request, task_id: uuid.UUID) -> HttpResponse:
     """Stop polling the task here. It keeps running on the cloud: tasks cannot be cancelled."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access, audit, statuses, tables
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.views.common import Request, unchanged
 from imagetasks.dashboard.views.copies import copies_context
 
 
-def _context(request, page: tables.Page) -> dict:
+def _context(request: Request, page: tables.Page) -> dict:
     return {
         "page": page,
         "query": page.query,
@@ -26,7 +27,7 @@ def _context(request, page: tables.Page) -> dict:
 
 
 @require_GET
-def home(request):
+def home(request: Request) -> HttpResponse:
     """The task table. Until the person can see any task it explains how to start one."""
     query = tables.TableQuery.from_request(request)
     if request.session.get(tables.LAST_QUERY_KEY, "") != query.querystring():
@@ -37,7 +38,7 @@ def home(request):
 
 
 @require_GET
-def rows(request):
+def rows(request: Request) -> HttpResponse:
     """The rows fragment the table polls; an empty 204 when nothing it shows changed.
 
     The poll names the version it shows (``v``); comparing it costs one narrow
@@ -45,16 +46,15 @@ def rows(request):
     and the browser swaps nothing.
     """
     query = tables.TableQuery.from_request(request)
-    shown = request.GET.get("v", "")
-    if shown and shown == tables.current_version(request.user, query):
-        return HttpResponse(status=204)
+    if response := unchanged(request, lambda: tables.current_version(request.user, query)):
+        return response
     page = tables.page_of(request.user, query)
     context = {**_context(request, page), "fragment": True}
     return render(request, "dashboard/tasks.html#rows", context)
 
 
 @require_GET
-def tasks_csv(request):
+def tasks_csv(request: Request) -> HttpResponse:
     """The current filter's tasks with their history, as CSV: staff only (auditors)."""
     if not request.user.is_staff:
         raise PermissionDenied("Only staff may export the audit trail.")

@@ -10,7 +10,10 @@ form again cannot create a second task.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
+from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -21,31 +24,28 @@ from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.dashboard.views import form_warnings, image_picker
 from imagetasks.dashboard.views.browse import listing_for
-from imagetasks.openstack import CloudError, NotFound
+from imagetasks.dashboard.views.common import Request, unreachable
+from imagetasks.openstack import CloudClient, CloudError, NotFound
+
+UNCONFIRMED = (
+    "The cloud did not confirm the submission. It may have been created all the same: the "
+    "dashboard looks for it and never sends it twice."
+)
 
 
-def _unreachable(cloud: Cloud, error: CloudError) -> str:
-    return (
-        f"The cloud {cloud.name} could not be reached ({error.message}). Nothing was "
-        "submitted and your input is kept: try again when it answers."
-    )
+def _submit(
+    request: Request,
+    form,
+    cloud: Cloud,
+    task_type: str,
+    task_input: dict,
+    field_for_message: Callable[[str], str | None],
+    name: str | None = None,
+) -> HttpResponse | None:
+    """Submit once and go to the task page; None, with the cloud's refusal on the form.
 
-
-def _fresh_copy(form, **changes):
-    """The same form bound to its data with some values replaced (a new submission id)."""
-    data = form.data.copy()
-    for key, value in changes.items():
-        data[key] = value
-    fresh = type(form)(data)
-    fresh.is_valid()
-    for field, errors in form.errors.items():
-        for error in errors:
-            fresh.add_error(None if field == "__all__" else field, error)
-    return fresh
-
-
-def _submit_and_route(request, form, cloud, task_type, task_input, field_for_message, name=None):
-    """Submit once; go to the task page, or show the form again with the reason."""
+    A refused form gets a new submission id, so the corrected form is a new submission.
+    """
     task = submit(
         cloud,
         task_type,
@@ -56,15 +56,16 @@ def _submit_and_route(request, form, cloud, task_type, task_input, field_for_mes
         delete_source=form.cleaned_data.get("delete_source", False),
     )
     if task.status == statuses.REJECTED:
-        form = _fresh_copy(form, submission_id=str(uuid.uuid4()))
+        form.data = form.data.copy()
+        form.data["submission_id"] = str(uuid.uuid4())
         form.add_error(field_for_message(task.message), f"The cloud refused it: {task.message}")
-        return None, form, task
+        return None
     if task.status == statuses.UNCONFIRMED:
-        return None, form, task
-    return redirect("dashboard:task", task_id=task.pk), form, task
+        messages.warning(request, UNCONFIRMED)
+    return redirect("dashboard:task", task_id=task.pk)
 
 
-def _common(request, clouds, cloud, **extra) -> dict:
+def _common(clouds: list[Cloud], cloud: Cloud | None, **extra) -> dict:
     return {"clouds": clouds, "cloud": cloud, **extra}
 
 
@@ -76,7 +77,7 @@ def _import_style(cloud: Cloud) -> tuple[str, str]:
     try:
         return client_for(cloud).tasks_flavour().import_style, ""
     except CloudError as error:
-        return "rackspace", _unreachable(cloud, error)
+        return "rackspace", unreachable(cloud, error)
 
 
 def _import_form_class(style: str):
@@ -95,7 +96,7 @@ def _import_message_field(message: str) -> str | None:
     return None
 
 
-def _check_source(client, form) -> None:
+def _check_source(client: CloudClient, form) -> None:
     """The container and the object exist (a HEAD of each through the client)."""
     container, name = form.cleaned_data["container"], form.cleaned_data["object"]
     try:
@@ -110,16 +111,15 @@ def _check_source(client, form) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-def import_task(request):
+def import_task(request: Request) -> HttpResponse:
     """Pick a cloud, then the source (the object browser or a URL) and the image name."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
     cloud = access.chosen_cloud(request, clouds)
     if cloud is None:
-        return render(request, "dashboard/import.html", _common(request, clouds, None))
+        return render(request, "dashboard/import.html", _common(clouds, None))
     style, cloud_error = _import_style(cloud)
     form_class = _import_form_class(style)
-    task = None
     if request.method == "POST":
         form = form_class(request.POST)
         warnings = form_warnings.for_import(
@@ -128,10 +128,12 @@ def import_task(request):
         if cloud_error:
             form.is_valid()
             form.add_error(None, cloud_error)
-        elif form.is_valid() and warnings.seen_in(request.POST):
-            response, form, task = _post_import(request, form, cloud, style)
-            if response:
-                return response
+        elif (
+            form.is_valid()
+            and warnings.seen_in(request.POST)
+            and (response := _post_import(request, form, cloud, style))
+        ):
+            return response
     else:
         initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
         given = ("container", "object", "name")
@@ -144,25 +146,24 @@ def import_task(request):
         )
     listing = listing_for(request, cloud) if style == "rackspace" and not cloud_error else None
     context = _common(
-        request, clouds, cloud, form=form, style=style, cloud_error=cloud_error,
-        listing=listing, task=task, upload_base=_upload_base(cloud) if listing else "",
-        warnings=warnings,
+        clouds, cloud, form=form, style=style, cloud_error=cloud_error, listing=listing,
+        upload_base=_upload_base(cloud) if listing else "", warnings=warnings,
     )  # fmt: skip
     return render(request, "dashboard/import.html", context)
 
 
-def _upload_base(cloud) -> str:
+def _upload_base(cloud: Cloud) -> str:
     """Where the upload form PUTs a file: this prefix, then ``<container>/<object>``."""
     return reverse("dashboard:upload", args=[cloud.name, "c", "o"]).removesuffix("c/o")
 
 
-def _post_import(request, form, cloud, style):
+def _post_import(request: Request, form, cloud: Cloud, style: str) -> HttpResponse | None:
     client = client_for(cloud)
     try:
         if style == "rackspace":
             _check_source(client, form)
             if form.errors:
-                return None, form, None
+                return None
             formats = {}
         else:
             formats = {
@@ -173,14 +174,12 @@ def _post_import(request, form, cloud, style):
             source=form.source(), name=form.cleaned_data["name"], **formats
         )
     except CloudError as error:
-        form.add_error(None, _unreachable(cloud, error))
-        return None, form, None
+        form.add_error(None, unreachable(cloud, error))
+        return None
     except ValueError as error:
         form.add_error(None, str(error))
-        return None, form, None
-    return _submit_and_route(
-        request, form, cloud, ImageTask.Type.IMPORT, task_input, _import_message_field
-    )
+        return None
+    return _submit(request, form, cloud, ImageTask.Type.IMPORT, task_input, _import_message_field)
 
 
 # Export ------------------------------------------------------------------------------
@@ -195,45 +194,33 @@ def _export_message_field(message: str) -> str | None:
     return None
 
 
-def _check_export(client, form) -> str:
-    """The image exists, is the account's own and active; the container exists or may be
-    created. Returns the image's name, to show it in the table instead of its id."""
+def _check_export(client: CloudClient, form) -> str:
+    """The image exists, is the account's own and active, and the container exists unless
+    it is to be created. Returns the image's name, for the table to show instead of its id.
+
+    It only looks: the container is created when the export is submitted.
+    """
     image_id, container = form.cleaned_data["image_id"], form.cleaned_data["container"]
-    name = ""
-    try:
-        image = client.images.get_image(image_id)
-    except NotFound:
-        form.add_error("image_id", f"There is no image {image_id} in this account.")
-    else:
-        name = image.name or ""
-        if image.owner != client.project_id:
-            form.add_error(
-                "image_id",
-                "This image belongs to another account: only the image owner may export it.",
-            )
-        elif image.status != "active":
-            form.add_error(
-                "image_id", f"The image is {image.status}; only an active image can be exported."
-            )
-    try:
-        client.objects.head_container(container)
-    except NotFound:
-        if form.cleaned_data["create_container"] and not form.errors:
-            client.objects.create_container(container)
-        elif not form.cleaned_data["create_container"]:
+    image, problem = image_picker.exportable(client, image_id, "this account")
+    if problem:
+        form.add_error("image_id", problem)
+    if not form.cleaned_data["create_container"]:
+        try:
+            client.objects.head_container(container)
+        except NotFound:
             form.add_error("container", f"There is no container “{container}” in this account.")
-    return name
+    return (image.name or "") if image else ""
 
 
 @require_http_methods(["GET", "POST"])
-def export_task(request):
+def export_task(request: Request) -> HttpResponse:
     """Pick one of the account's images and the container to receive <image id>.vhd."""
     access.require_operator(request)
     clouds = list(access.visible_clouds(request.user).filter(enabled=True))
     cloud = access.chosen_cloud(request, clouds)
     if cloud is None:
-        return render(request, "dashboard/export.html", _common(request, clouds, None))
-    client, task = client_for(cloud), None
+        return render(request, "dashboard/export.html", _common(clouds, None))
+    client = client_for(cloud)
     form = (
         forms.ExportForm(request.POST)
         if request.method == "POST"
@@ -252,7 +239,7 @@ def export_task(request):
         if offers_export:
             containers = [c.name for c in client.objects.list_containers(limit=500)]
     except CloudError as error:
-        cloud_error = _unreachable(cloud, error)
+        cloud_error = unreachable(cloud, error)
     warnings = form_warnings.Warnings("export", cloud.name)
     if offers_export and not cloud_error:
         warnings = form_warnings.for_export(
@@ -261,33 +248,34 @@ def export_task(request):
     if request.method == "POST" and form.is_valid() and warnings.seen_in(request.POST):
         if cloud_error or not offers_export:
             form.add_error(None, cloud_error or "This cloud offers no export task.")
-        else:
-            response, form, task = _post_export(request, form, cloud, client)
-            if response:
-                return response
+        elif response := _post_export(request, form, cloud, client):
+            return response
     choices = None
     if offers_export and not cloud_error:
         chosen = str(form["image_id"].value() or "")
         choices = image_picker.choices_from(request, cloud, "export", chosen)
     context = _common(
-        request, clouds, cloud, form=form, choices=choices, containers=containers,
-        cloud_error=cloud_error, offers_export=offers_export, task=task, warnings=warnings,
+        clouds, cloud, form=form, choices=choices, containers=containers,
+        cloud_error=cloud_error, offers_export=offers_export, warnings=warnings,
     )  # fmt: skip
     return render(request, "dashboard/export.html", context)
 
 
-def _post_export(request, form, cloud, client):
+def _post_export(request: Request, form, cloud: Cloud, client: CloudClient) -> HttpResponse | None:
     try:
         image_name = _check_export(client, form)
         if form.errors:
-            return None, form, None
+            return None
+        container = form.cleaned_data["container"]
+        if form.cleaned_data["create_container"]:
+            client.objects.create_container(container)  # a PUT: nothing if it exists
         task_input = client.export_input(
-            image_id=form.cleaned_data["image_id"], container=form.cleaned_data["container"]
+            image_id=form.cleaned_data["image_id"], container=container
         )
     except CloudError as error:
-        form.add_error(None, _unreachable(cloud, error))
-        return None, form, None
-    return _submit_and_route(
+        form.add_error(None, unreachable(cloud, error))
+        return None
+    return _submit(
         request, form, cloud, ImageTask.Type.EXPORT, task_input, _export_message_field,
         name=image_name,
     )  # fmt: skip
