@@ -16,7 +16,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/resubmit/", views.resubmit, name="resubmit"),
     path("tasks/<uuid:task_id>/stop/", views.stop_watching, name="stop_watching"),
     path("clouds/<slug:cloud_name>/browse/", views.browse, name="browse"),
-    path("clouds/<slug:cloud_name>/image-picker/", views.image_picker, name="image_picker"),
+    path("clouds/<slug:cloud_name>/image-picker/", views.pick_image, name="image_picker"),
     path("clouds/<slug:cloud_name>/images/<str:image_id>/", views.image_detail, name="image"),
     path(
         "clouds/<slug:cloud_name>/upload/<str:container>/<path:name>",

@@ -3,7 +3,7 @@
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
 from imagetasks.dashboard.views.form_warnings import export_check, import_check
-from imagetasks.dashboard.views.image_picker import image_picker
+from imagetasks.dashboard.views.image_picker import pick_image
 from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
@@ -20,11 +20,11 @@ __all__ = [
     "export_task",
     "home",
     "image_detail",
-    "image_picker",
     "import_check",
     "import_task",
     "object_detail",
     "object_download",
+    "pick_image",
     "profile",
     "resubmit",
     "rows",

@@ -178,7 +178,7 @@ def choices_from(request: HttpRequest, cloud: Cloud, purpose: str, selected_id: 
 
 
 @require_GET
-def image_picker(request: HttpRequest, cloud_name: str) -> HttpResponse:
+def pick_image(request: HttpRequest, cloud_name: str) -> HttpResponse:
     """The picker's list alone (search, paging), for htmx; operators only, like its forms."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     access.require_operator(request)
