@@ -1,9 +1,13 @@
-"""The one status map: every status a task can have, and what it means here.
+"""The one status map: every status a task or a copy can have, and what it means here.
 
 Table, poller, filters and admin all read this module; nothing else decides
 whether a status is in flight, finished, or whether to keep polling it.
 Remote statuses come from the Images v2 API; local ones describe submissions
 whose POST was refused, or whose outcome is not known yet.
+
+Copies have statuses of their own (the steps of export, transfer, import and
+clean-up), kept in the second half. The models read their choices from here,
+so this module imports no models.
 """
 
 from __future__ import annotations
@@ -89,3 +93,54 @@ def get(code: str) -> Status:
     return STATUSES.get(code) or Status(
         code, code.title(), Phase.IN_FLIGHT, "warn", "?", True, False, "Unknown status."
     )
+
+
+# Copies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyStatus:
+    code: str
+    label: str
+    badge: str  # CSS modifier: badge--<badge>
+    icon: str  # a character, so the badge reads without colour
+    step: str  # the machine's step that runs while a copy has this status; "" when final
+    description: str
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to a copy with this status: no step is left to run."""
+        return not self.step
+
+
+COPY_EXPORTING = "exporting"
+COPY_TRANSFERRING = "transferring"
+COPY_IMPORTING = "importing"
+COPY_CLEANING = "cleaning"
+COPY_SUCCEEDED = "succeeded"
+COPY_FAILED = "failed"
+
+_ALL_COPY = [
+    CopyStatus(COPY_EXPORTING, "Exporting", "info", "↻", "export",
+               "The image is being exported to a staging container here."),
+    CopyStatus(COPY_TRANSFERRING, "Transferring", "info", "⇄", "transfer",
+               "The exported object is being streamed to the target's object storage."),
+    CopyStatus(COPY_IMPORTING, "Importing", "info", "↻", "import",
+               "The target cloud is importing the object as an image."),
+    CopyStatus(COPY_CLEANING, "Cleaning up", "info", "…", "cleanup",
+               "The staging objects are being removed."),
+    CopyStatus(COPY_SUCCEEDED, "Copied", "ok", "✓", "",
+               "The image is in the target cloud; the staging objects are gone."),
+    CopyStatus(COPY_FAILED, "Failed", "bad", "✗", "",
+               "The copy did not complete; the reason is kept and the staging objects removed."),
+]  # fmt: skip
+
+COPY_STATUSES: dict[str, CopyStatus] = {status.code: status for status in _ALL_COPY}
+COPY_FINAL = frozenset(code for code, s in COPY_STATUSES.items() if s.final)
+COPY_IN_FLIGHT = frozenset(code for code, s in COPY_STATUSES.items() if not s.final)
+COPY_CHOICES = [(s.code, s.label) for s in _ALL_COPY]
+
+
+def copy_status(code: str) -> CopyStatus:
+    """The status for a copy's code; copies only ever hold codes of this map."""
+    return COPY_STATUSES[code]

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, Copy, CopyEvent
 from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
     client_for_user,
@@ -124,7 +125,7 @@ def test_the_home_page_lists_recent_copies_and_polls_only_while_one_is_in_flight
     assert f'id="copy-{copy.pk}"' in html
     assert "Exporting" in html and "acme → acme-eu" in html
     assert 'hx-get="/copies/rows/?v=' in html
-    Copy.objects.filter(pk=copy.pk).update(status=Copy.Status.SUCCEEDED, version=2)
+    Copy.objects.filter(pk=copy.pk).update(status=statuses.COPY_SUCCEEDED, version=2)
     assert 'hx-get="/copies/rows/' not in client.get("/").content.decode()
 
 
@@ -155,7 +156,7 @@ def test_the_copy_page_answers_an_unchanged_poll_with_an_empty_204(client, owner
 
 def test_a_finished_copy_page_no_longer_polls(client, owner, copy):
     client.force_login(owner)
-    Copy.objects.filter(pk=copy.pk).update(status=Copy.Status.FAILED, error="The export failed")
+    Copy.objects.filter(pk=copy.pk).update(status=statuses.COPY_FAILED, error="The export failed")
 
     html = client.get(f"/copies/{copy.pk}/").content.decode()
 

@@ -46,11 +46,11 @@ def test_a_copy_puts_the_same_bytes_in_the_target_and_removes_the_staging_object
     image = source_image(source_cloud, "web-01")
 
     copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="web-01-ord")
-    assert copy.status == Copy.Status.EXPORTING
+    assert copy.status == statuses.COPY_EXPORTING
     assert copy.export_task.status == statuses.PENDING
     wait_for(lambda: finished(copy), what="the copy to finish")
 
-    assert copy.status == Copy.Status.SUCCEEDED, copy.error
+    assert copy.status == statuses.COPY_SUCCEEDED, copy.error
     assert copy.error == ""
     copied = client_for(target_cloud).images.get_image(copy.target_image_id)
     assert (copied.status, copied.name) == ("active", "web-01-ord")
@@ -81,7 +81,7 @@ def test_a_copy_whose_import_fails_keeps_the_reason_and_cleans_up(
     copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="too-big")
     wait_for(lambda: finished(copy), what="the copy to fail")
 
-    assert copy.status == Copy.Status.FAILED
+    assert copy.status == statuses.COPY_FAILED
     assert copy.error == "The import failed: Image cannot be imported. Error code: '413'"
     assert copy.import_task.status == statuses.FAILURE
     assert copy.target_image_id == ""
@@ -103,7 +103,7 @@ def test_a_copy_whose_export_fails_says_why_and_never_transfers(
     copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="theirs")
     wait_for(lambda: finished(copy), what="the copy to fail")
 
-    assert copy.status == Copy.Status.FAILED
+    assert copy.status == statuses.COPY_FAILED
     assert copy.error == "The export failed: An image may only be exported by the image owner."
     assert copy.import_task is None
     assert ("transfer", "started") not in timeline(copy)
@@ -125,7 +125,7 @@ def test_a_copy_whose_job_was_lost_is_taken_up_again_when_its_lease_runs_out(
 
     wait_for(lambda: finished(copy), what="the copy to finish after the lease ran out")
 
-    assert copy.status == Copy.Status.SUCCEEDED, copy.error
+    assert copy.status == statuses.COPY_SUCCEEDED, copy.error
     copied = client_for(target_cloud).images.get_image(copy.target_image_id)
     assert copied.checksum == image.checksum
     assert copy.lease_token == ""
@@ -156,7 +156,7 @@ def test_a_transfer_run_again_after_its_upload_finished_sends_nothing_twice(
 
     wait_for(lambda: advance_once(copy), what="the copy to finish")
 
-    assert copy.status == Copy.Status.SUCCEEDED, copy.error
+    assert copy.status == statuses.COPY_SUCCEEDED, copy.error
     assert ("transfer", "skipped") in timeline(copy)
     assert ("transfer", "started") not in timeline(copy)
     assert client_for(target_cloud).images.get_image(copy.target_image_id).checksum == (

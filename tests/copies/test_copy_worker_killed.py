@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from imagetasks.dashboard import statuses
 from imagetasks.dashboard.copies import lease, sweep
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.jobs import advance_copy, poll_cloud
@@ -91,11 +92,11 @@ def test_a_copy_whose_worker_is_killed_mid_transfer_is_finished_by_another(
         time.sleep(0.2)
         first.kill()
         copy.refresh_from_db()
-        assert copy.status == Copy.Status.TRANSFERRING, "killed before the transfer ended"
+        assert copy.status == statuses.COPY_TRANSFERRING, "killed before the transfer ended"
 
         second = WorkerProcess(list(queues.values()), tmp_path / "worker-b.log")
         wait_until(
-            lambda: Copy.objects.get(pk=copy.pk).status in (Copy.Status.SUCCEEDED, "failed"),
+            lambda: Copy.objects.get(pk=copy.pk).status in (statuses.COPY_SUCCEEDED, "failed"),
             120,
             "the copy to end",
             [first, second],
@@ -106,7 +107,7 @@ def test_a_copy_whose_worker_is_killed_mid_transfer_is_finished_by_another(
             second.stop()
 
     copy.refresh_from_db()
-    assert copy.status == Copy.Status.SUCCEEDED, copy.error
+    assert copy.status == statuses.COPY_SUCCEEDED, copy.error
     assert transfers_started(copy) == 2, "the transfer ran again from the start"
     copied = client_for(target_cloud).images.get_image(copy.target_image_id)
     assert (copied.checksum, copied.size) == (big_image.checksum, big_image.size)

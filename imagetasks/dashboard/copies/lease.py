@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Copy, CopyEvent
 
 # How long a claim lasts without renewal; the transfer renews it every RENEW_EVERY.
@@ -85,7 +86,7 @@ class Lease:
     def move(self, copy: Copy, status: str, step: str, outcome: str, message: str = "", **fields):
         """Go from the copy's current status to ``status``, with its timeline entry, at once."""
         now = timezone.now()
-        if status in (Copy.Status.SUCCEEDED, Copy.Status.FAILED):
+        if status in statuses.COPY_FINAL:
             fields.update(next_step_at=None, finished_at=now)
         else:
             fields.setdefault("next_step_at", now)

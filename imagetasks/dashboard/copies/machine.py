@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
-from imagetasks.dashboard.copies import states, transfer
+from imagetasks.dashboard.copies import transfer
 from imagetasks.dashboard.copies.lease import Lease, Superseded, event
 from imagetasks.dashboard.models import Copy, ImageTask
 from imagetasks.dashboard.secretbox import SecretUnreadable
@@ -34,13 +34,6 @@ log = logging.getLogger("imagetasks.copies")
 MAX_ATTEMPTS = 5
 WAIT = timedelta(seconds=2)
 RETRY_DELAY = 5.0  # seconds, doubled after each failed attempt
-
-STEP_OF = {
-    Copy.Status.EXPORTING: "export",
-    Copy.Status.TRANSFERRING: "transfer",
-    Copy.Status.IMPORTING: "import",
-    Copy.Status.CLEANING: "cleanup",
-}
 
 
 def submission_id(copy: Copy, step: str) -> uuid.UUID:
@@ -99,7 +92,7 @@ def _attach(copy: Copy, field: str, task: ImageTask, message: str) -> None:
 
 def _fail(copy: Copy, lease: Lease, step: str, message: str) -> bool:
     log.info("copy failed copy=%s step=%s message=%s", copy.pk, step, message)
-    lease.move(copy, Copy.Status.CLEANING, step, "failed", message, error=message)
+    lease.move(copy, statuses.COPY_CLEANING, step, "failed", message, error=message)
     return True
 
 
@@ -116,7 +109,7 @@ def _exporting(copy: Copy, lease: Lease) -> bool:
             return _fail(copy, lease, "export", "The export succeeded without an export_location.")
         lease.move(
             copy,
-            Copy.Status.TRANSFERRING,
+            statuses.COPY_TRANSFERRING,
             "export",
             "succeeded",
             f"Exported to {location} on {copy.source_cloud.name}.",
@@ -132,7 +125,7 @@ def _transferring(copy: Copy, lease: Lease) -> bool:
     size, etag = transfer.copy_object(copy, lease)
     lease.move(
         copy,
-        Copy.Status.IMPORTING,
+        statuses.COPY_IMPORTING,
         "transfer",
         "succeeded",
         f"{size} bytes in {copy.target_cloud.name} (MD5 {etag or 'unknown'}).",
@@ -170,7 +163,7 @@ def _imported(copy: Copy, lease: Lease, image_id: str) -> bool:
         )
     lease.move(
         copy,
-        Copy.Status.CLEANING,
+        statuses.COPY_CLEANING,
         "import",
         "succeeded",
         f"Image {image_id} is {image.status} on {copy.target_cloud.name} "
@@ -204,17 +197,18 @@ def _cleaning(copy: Copy, lease: Lease, leftovers: str = "") -> bool:
         if not left
         else "Staging objects could not all be removed: " + "; ".join(left)
     )
-    final = Copy.Status.FAILED if copy.error else Copy.Status.SUCCEEDED
+    final = statuses.COPY_FAILED if copy.error else statuses.COPY_SUCCEEDED
     lease.move(copy, final, "cleanup", "failed" if left else "succeeded", message)
     log.info("copy finished copy=%s status=%s", copy.pk, final)
     return True
 
 
+# The status map names the step each status runs; these are the steps themselves.
 STEPS = {
-    Copy.Status.EXPORTING: _exporting,
-    Copy.Status.TRANSFERRING: _transferring,
-    Copy.Status.IMPORTING: _importing,
-    Copy.Status.CLEANING: _cleaning,
+    "export": _exporting,
+    "transfer": _transferring,
+    "import": _importing,
+    "cleanup": _cleaning,
 }
 
 
@@ -226,8 +220,8 @@ def advance(copy_id: uuid.UUID | str, token: str) -> str:
         copy = lease.load()
         # The claim was taken when the job was sent; it may have waited in the queue.
         lease.renew()
-        while copy.status in states.IN_FLIGHT:
-            if not STEPS[copy.status](copy, lease):
+        while copy.status in statuses.COPY_IN_FLIGHT:
+            if not STEPS[copy.state.step](copy, lease):
                 lease.release(next_step_at=timezone.now() + WAIT)
                 return copy.status
         lease.release()
@@ -250,7 +244,7 @@ def _retry_later(copy: Copy | None, lease: Lease, error: Exception) -> str:
         return ""
     try:
         copy = lease.load()
-        step, attempts = STEP_OF[copy.status], copy.attempts + 1
+        step, attempts = copy.state.step, copy.attempts + 1
         reason = str(error)
         log.warning(
             "copy step failed copy=%s step=%s attempt=%d: %s", copy.pk, step, attempts, reason
@@ -261,7 +255,7 @@ def _retry_later(copy: Copy | None, lease: Lease, error: Exception) -> str:
             lease.note(copy, step, "retrying", f"Attempt {attempts} failed: {reason}")
             lease.release(next_step_at=timezone.now() + timedelta(seconds=delay))
             return copy.status
-        if copy.status == Copy.Status.CLEANING:
+        if copy.status == statuses.COPY_CLEANING:
             _cleaning(copy, lease, leftovers=reason)
         else:
             _fail(copy, lease, step, f"Gave up after {attempts} attempts: {reason}")

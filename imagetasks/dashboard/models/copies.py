@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models.clouds import Cloud
 from imagetasks.dashboard.models.tasks import ImageTask
 
@@ -18,14 +19,6 @@ class Copy(models.Model):
     advances it, and writes a ``CopyEvent`` in the same transaction.
     """
 
-    class Status(models.TextChoices):
-        EXPORTING = "exporting"
-        TRANSFERRING = "transferring"
-        IMPORTING = "importing"
-        CLEANING = "cleaning"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source_cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="copies_out")
     source_image_id = models.CharField(max_length=64)
@@ -34,7 +27,9 @@ class Copy(models.Model):
     target_cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="copies_in")
     target_name = models.CharField(max_length=255)
     disk_format = models.CharField(max_length=16, default="vhd")
-    status = models.CharField(max_length=16, choices=Status, default=Status.EXPORTING)
+    status = models.CharField(
+        max_length=16, choices=statuses.COPY_CHOICES, default=statuses.COPY_EXPORTING
+    )
     error = models.TextField(blank=True, help_text="Why the copy failed; kept after clean-up.")
 
     export_task = models.ForeignKey(
@@ -86,11 +81,9 @@ class Copy(models.Model):
         return f"copy {self.source_image_name or self.source_image_id} → {self.target_name}"
 
     @property
-    def state(self):
-        """The status's label, badge and finality, from the copies' status map."""
-        from imagetasks.dashboard.copies import states
-
-        return states.get(self.status)
+    def state(self) -> statuses.CopyStatus:
+        """The status's label, badge, step and finality, from the status map."""
+        return statuses.copy_status(self.status)
 
     @property
     def percent_done(self) -> int | None:
