@@ -554,7 +554,7 @@ def object_name(seconds: float) -> str:
 def upload_objects(cloud, durations: list[float], rate: int) -> None:
     """One fixed VHD per distinct duration, sized so the cloud's paced checksum pass (the
     whole file at ``rate`` bytes/s) lasts that long. Imports of one object share it."""
-    from imagetasks.dashboard.tracking.clients import client_for
+    from imagetasks.dashboard.clouds.clients import client_for
     from imagetasks.localcloud import vhd_samples
 
     objects = client_for(cloud).objects

@@ -15,8 +15,8 @@ from django.views.debug import SafeExceptionReporterFilter
 
 SECRET_HOLDERS = (
     "imagetasks.openstack.",
-    "imagetasks.dashboard.secretbox",
-    "imagetasks.dashboard.tracking.clients",
+    "imagetasks.dashboard.clouds.secretbox",
+    "imagetasks.dashboard.clouds.clients",
     "imagetasks.dashboard.notifications.signing",
     "imagetasks.dashboard.notifications.webhook",
     "imagetasks.localcloud.identity.",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud
-from imagetasks.dashboard.tracking.clients import forget_clients
 from imagetasks.openstack.session import CloudSession
 from tests.openstack.samples import IDENTITY_PATH
 from tests.openstack.scripted import ScriptedCloud

@@ -25,9 +25,9 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller, scheduling
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import TASKS_FORBIDDEN, submit
 from imagetasks.openstack import NotFound
 from tests_glance.support import import_through_glance_direct, wait_for_task

@@ -27,9 +27,9 @@ from typing import Any, TypeVar
 import pytest
 from django.utils import timezone
 
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.tracking import dispatcher, poller
-from imagetasks.dashboard.tracking.clients import forget_clients
 from tests_glance.harness.server import GlanceServer
 
 T = TypeVar("T")

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from tests.browser.people import log_in, make_person
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
+from imagetasks.dashboard.clouds.clients import client_for, forget_clients
 from imagetasks.dashboard.copies import lease
 from imagetasks.dashboard.jobs import advance_copies, dispatch_polls
 from imagetasks.dashboard.models import Cloud, Copy
-from imagetasks.dashboard.tracking.clients import client_for, forget_clients
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.support.beat import ticking

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies import lease, machine
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.models import Copy
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from imagetasks.openstack import NotFound

@@ -21,12 +21,12 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies import lease, sweep
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.jobs import advance_copy, poll_cloud
 from imagetasks.dashboard.models import Copy, CopyEvent
 from imagetasks.dashboard.tracking import dispatcher
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.copies.conftest import (  # noqa: F401  (fixtures)

@@ -88,7 +88,7 @@ def test_a_file_without_clouds_says_so(db, tmp_path):
 def test_a_secret_survives_only_with_the_key_that_encrypted_it(db, settings, clouds_yaml):
     call_command("import_clouds", str(clouds_yaml))
     settings.SECRET_KEY = "another-secret-key-entirely-" + "x" * 30
-    from imagetasks.dashboard.secretbox import SecretUnreadable
+    from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 
     with pytest.raises(SecretUnreadable, match="Enter the secret again"):
         Cloud.objects.get(name="lab").reveal_secret()

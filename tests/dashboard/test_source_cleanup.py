@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.jobs import delete_imported_sources
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
 from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.access import OPERATORS, VIEWERS
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
-from imagetasks.dashboard.tracking.clients import forget_clients
 
 PASSWORD = "s3cret-pass-for-tests"
 

@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.views.results import StreamingHttpResponse
 from imagetasks.localcloud import vhd_samples
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)

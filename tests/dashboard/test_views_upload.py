@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Group
 
-from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
 from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)

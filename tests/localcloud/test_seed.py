@@ -254,7 +254,7 @@ def test_the_seed_writes_two_clouds_the_admin_can_use_to_copy_between(
 ):
     """What `make run` does: seed, import the file, log in as the admin it creates."""
     from imagetasks.dashboard import access
-    from imagetasks.dashboard.tracking.clients import client_for, forget_clients
+    from imagetasks.dashboard.clouds.clients import client_for, forget_clients
 
     path = tmp_path / "clouds.yaml"
     call_command("localcloud_seed", clouds_yaml=path, public_url=live_server.url, stdout=StringIO())

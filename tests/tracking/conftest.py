@@ -15,9 +15,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from imagetasks.celery import app as celery_app
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.jobs import dispatch_polls
 from imagetasks.dashboard.models import Cloud
-from imagetasks.dashboard.tracking.clients import forget_clients
 from tests.localcloud.conftest import (  # noqa: F401  (fixtures shared with the cloud's tests)
     Account,
     account,

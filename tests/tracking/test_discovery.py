@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import discovery
-from imagetasks.dashboard.tracking.clients import forget_clients
 from tests.openstack.samples import glance_task
 from tests.openstack.scripted import Reply, ScriptedCloud
 

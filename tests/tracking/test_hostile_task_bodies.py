@@ -17,9 +17,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
 from imagetasks.dashboard.tracking import poller
-from imagetasks.dashboard.tracking.clients import forget_clients
 from tests.openstack.scripted import Reply, ScriptedCloud
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
 from imagetasks.dashboard.tracking import dispatcher, observations, poller, submission
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import CloudTask
 from tests.tracking.conftest import wait_for

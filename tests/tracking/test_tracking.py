@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.dashboard import hints, statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking import vhd_probe
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.resubmission import MAX_AUTOMATIC, TRANSIENT_FAILURE
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.localcloud import vhd_samples

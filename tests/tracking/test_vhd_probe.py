@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.vhd_probe import check_source, has_vhd_cookie
 from imagetasks.localcloud import vhd_samples
 from tests.tracking.conftest import (  # noqa: F401  (fixtures)

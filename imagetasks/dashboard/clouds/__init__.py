@@ -1,0 +1,1 @@
+"""The dashboard's way to a cloud: clients from ``Cloud`` rows, secrets at rest, clouds.yaml."""

@@ -21,11 +21,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.copies import transfer
 from imagetasks.dashboard.copies.lease import Lease, Superseded, event
 from imagetasks.dashboard.models import Copy, ImageTask
-from imagetasks.dashboard.secretbox import SecretUnreadable
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.openstack import CloudError, Conflict, NotFound
 

@@ -19,10 +19,10 @@ import logging
 import time
 from collections.abc import Iterator
 
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies import lease as leases
 from imagetasks.dashboard.copies.lease import Lease
 from imagetasks.dashboard.models import Copy
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError, NotFound, ObjectMetadata
 
 log = logging.getLogger("imagetasks.copies")

@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.views.decorators.debug import sensitive_variables
 
-from imagetasks.dashboard import secretbox
+from imagetasks.dashboard.clouds import secretbox
 
 
 class Cloud(models.Model):

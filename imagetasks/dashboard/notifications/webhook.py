@@ -16,11 +16,11 @@ import requests
 from django.core.serializers.json import DjangoJSONEncoder
 
 from imagetasks.dashboard import hints
+from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.models import Notification
 from imagetasks.dashboard.notifications import signing
 from imagetasks.dashboard.notifications.errors import DeliveryFailed
 from imagetasks.dashboard.notifications.links import task_url
-from imagetasks.dashboard.secretbox import SecretUnreadable
 
 # (connect, read) seconds: a slow receiver fails the attempt, it does not hold a worker.
 TIMEOUT = (5.0, 10.0)

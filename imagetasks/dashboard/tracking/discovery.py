@@ -14,9 +14,9 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import observations, storable
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import describe
 from imagetasks.openstack import CloudError
 

@@ -19,10 +19,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import observations, pollstate, reconcile, resubmission
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.ratelimit import Pacer
 from imagetasks.openstack import (
     CloudClient,

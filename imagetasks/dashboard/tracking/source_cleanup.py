@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from django.db.models import F
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError, NotFound
 
 log = logging.getLogger("imagetasks.tracking")

@@ -19,10 +19,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
+from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.secretbox import SecretUnreadable
 from imagetasks.dashboard.tracking import observations, storable
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError, TasksForbidden
 
 log = logging.getLogger("imagetasks.tracking")

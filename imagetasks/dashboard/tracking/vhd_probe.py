@@ -13,8 +13,8 @@ import logging
 
 from django.db.models import F
 
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError
 
 log = logging.getLogger("imagetasks.tracking")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
-from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.openstack import CloudClient, CloudError, ObjectInfo
 
 PAGE = 50

@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from imagetasks.dashboard import access
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies.forms import NO_TARGETS, CopyForm
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.copies.visibility import get_copy_for_user, recent_copies
 from imagetasks.dashboard.models import Cloud
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.views import image_picker
 from imagetasks.dashboard.views.common import Request, live_part, unchanged, unreachable
 from imagetasks.openstack import CloudError

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudClient, CloudError, Image, NotFound
 
 PAGE_SIZE = 20

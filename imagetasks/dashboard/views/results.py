@@ -13,8 +13,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.openstack import CloudError, NotFound
 
 DOWNLOAD_CHUNK = 256 * 1024

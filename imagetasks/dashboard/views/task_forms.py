@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from imagetasks.dashboard import access, forms, statuses
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking.clients import client_for
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.dashboard.views import form_warnings, image_picker
 from imagetasks.dashboard.views.browse import listing_for

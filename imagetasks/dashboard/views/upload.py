@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from imagetasks.dashboard import access, forms
-from imagetasks.dashboard.tracking.clients import client_for
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.openstack import CloudError, NotFound
 
 log = logging.getLogger("imagetasks.upload")
