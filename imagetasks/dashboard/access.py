@@ -1,26 +1,30 @@
-"""Who sees which cloud and task, and who may change anything.
+"""Who sees which cloud, task and copy, and who may change anything.
 
 Two groups, checked by name: ``operators`` submit, resubmit and upload;
 ``viewers`` only look. Which clouds a person sees is granted on the cloud
 itself (``Cloud.users`` and ``Cloud.groups``); superusers see every cloud.
 A task of a cloud someone cannot see does not exist for them (404), so
-URLs never tell an outsider what is there; a viewer who tries to change
-something they can see gets a 403.
+URLs never tell an outsider what is there; a copy is seen by whoever may see
+both of its clouds. A viewer who tries to change something they can see gets
+a 403.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.models import Cloud, Copy, ImageTask
 
 OPERATORS = "operators"
 VIEWERS = "viewers"
+
+M = TypeVar("M", bound=Model)
 
 
 def _group_names(user) -> frozenset[str]:
@@ -55,13 +59,24 @@ def visible_cloud_ids(user) -> list[int]:
     return cached
 
 
+def _on_visible_clouds(user, rows: QuerySet[M], *cloud_fields: str) -> QuerySet[M]:
+    """The rows whose every named cloud the user may see (all of them for superusers)."""
+    if not user.is_authenticated:
+        return rows.none()
+    if user.is_superuser:
+        return rows
+    ids = visible_cloud_ids(user)
+    return rows.filter(**{f"{field}__in": ids for field in cloud_fields})
+
+
 def visible_tasks(user) -> QuerySet[ImageTask]:
     """Every task of a cloud the user may see, whoever submitted it."""
-    if not user.is_authenticated:
-        return ImageTask.objects.none()
-    if user.is_superuser:
-        return ImageTask.objects.all()
-    return ImageTask.objects.filter(cloud_id__in=visible_cloud_ids(user))
+    return _on_visible_clouds(user, ImageTask.objects.all(), "cloud_id")
+
+
+def visible_copies(user) -> QuerySet[Copy]:
+    """Every copy whose two clouds the user may see, whoever started it."""
+    return _on_visible_clouds(user, Copy.objects.all(), "source_cloud_id", "target_cloud_id")
 
 
 def can_submit(user) -> bool:
@@ -73,6 +88,23 @@ def get_task_for_user(request, task_id: uuid.UUID | str) -> ImageTask:
     """The task, if its cloud is visible to the user; a 404 otherwise, never a 403."""
     tasks = visible_tasks(request.user).select_related("cloud", "submitted_by")
     return get_object_or_404(tasks, pk=task_id)
+
+
+def get_copy_for_user(request, copy_id: uuid.UUID | str) -> Copy:
+    """The copy, if both its clouds are visible to the user; a 404 otherwise, never a 403."""
+    copies = visible_copies(request.user).select_related(
+        "source_cloud", "target_cloud", "created_by", "export_task", "import_task"
+    )
+    return get_object_or_404(copies, pk=copy_id)
+
+
+def recent_copies(user, limit: int = 5) -> list[Copy]:
+    """The user's view of the latest copies, newest first, for the home page."""
+    return list(
+        visible_copies(user)
+        .select_related("source_cloud", "target_cloud", "created_by")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def get_cloud_for_user(request, name: str) -> Cloud:

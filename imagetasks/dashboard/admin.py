@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from imagetasks.dashboard import access, audit
-from imagetasks.dashboard.copies.visibility import visible_copies
 from imagetasks.dashboard.models import (
     Cloud,
     Copy,
@@ -344,4 +343,4 @@ class CopyAdmin(ScopedToClouds, ReadOnlyAdmin):
     ]  # fmt: skip
 
     def visible(self, rows, user):
-        return rows.filter(pk__in=visible_copies(user).values("pk"))
+        return rows.filter(pk__in=access.visible_copies(user).values("pk"))

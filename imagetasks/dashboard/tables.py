@@ -20,7 +20,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from imagetasks.dashboard import access, search_index, statuses
-from imagetasks.dashboard.copies import visibility
 from imagetasks.dashboard.models import Copy, ImageTask
 
 PAGE_SIZE = 25
@@ -297,7 +296,7 @@ def group_by_copy(user, tasks: list[ImageTask]) -> list[Group]:
     Only copies the person may see (both clouds) group anything.
     """
     ids = [task.pk for task in tasks]
-    copies = visibility.visible_copies(user).filter(
+    copies = access.visible_copies(user).filter(
         Q(export_task_id__in=ids) | Q(import_task_id__in=ids)
     )
     copy_of = {}

@@ -18,7 +18,6 @@ from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies.forms import NO_TARGETS, CopyForm
 from imagetasks.dashboard.copies.service import start_copy
-from imagetasks.dashboard.copies.visibility import get_copy_for_user, recent_copies
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.views import image_picker
 from imagetasks.dashboard.views.common import Request, live_part, unchanged, unreachable
@@ -131,7 +130,7 @@ def _timeline(copy) -> list[dict]:
 @require_GET
 def copy_detail(request: Request, copy_id: uuid.UUID) -> HttpResponse:
     """The copy's page; htmx refreshes its status part alone while the copy is in flight."""
-    copy = get_copy_for_user(request, copy_id)
+    copy = access.get_copy_for_user(request, copy_id)
     context = {
         "copy": copy,
         "timeline": _timeline(copy),
@@ -146,7 +145,7 @@ def copy_detail(request: Request, copy_id: uuid.UUID) -> HttpResponse:
 
 def copies_context(user) -> dict:
     """What the home page's list of recent copies needs."""
-    copies = recent_copies(user)
+    copies = access.recent_copies(user)
     in_flight = any(not copy.state.final for copy in copies)
     version = ",".join(f"{copy.pk}:{copy.version}" for copy in copies)
     return {"copies": copies, "copies_refresh": REFRESH if in_flight else "", "copies_v": version}
