@@ -26,6 +26,7 @@ from tests.localcloud.conftest import (  # noqa: F401  (fixtures shared with the
     route_jobs,
     store_dir,
 )
+from tests.openstack.scripted import ScriptedCloud
 from tests.support.beat import ticking
 
 
@@ -100,3 +101,21 @@ def wait_for(predicate, timeout: float = 120.0, interval: float = 0.2, what: str
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def scripted():
+    """A scripted cloud on 127.0.0.1 for this test: it answers what the test tells it to."""
+    server = ScriptedCloud().start()
+    forget_clients()
+    yield server
+    server.stop()
+    forget_clients()
+
+
+@pytest.fixture
+def cloud(scripted) -> Cloud:
+    """A dashboard ``Cloud`` whose image endpoint is ``scripted`` (no identity service)."""
+    return Cloud.objects.create(
+        name="scripted", auth_type=Cloud.AuthType.NONE, image_endpoint=f"{scripted.url}/image"
+    )

@@ -11,18 +11,9 @@ from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import discovery
 from tests.openstack.samples import glance_task
-from tests.openstack.scripted import Reply, ScriptedCloud
+from tests.openstack.scripted import Reply
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scripted():
-    server = ScriptedCloud().start()
-    forget_clients()
-    yield server
-    server.stop()
-    forget_clients()
 
 
 def listed(*tasks: dict) -> Reply:

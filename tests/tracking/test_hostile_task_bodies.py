@@ -17,10 +17,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from imagetasks.dashboard.clouds.clients import forget_clients
-from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
+from imagetasks.dashboard.models import ImageTask, TaskSnapshot
 from imagetasks.dashboard.tracking import poller
-from tests.openstack.scripted import Reply, ScriptedCloud
+from tests.openstack.scripted import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -70,22 +69,6 @@ def task_bodies(draw):
     if draw(st.booleans()):
         body[draw(TEXT)] = draw(JSON)  # a field nobody asked for
     return body
-
-
-@pytest.fixture
-def scripted():
-    server = ScriptedCloud().start()
-    forget_clients()
-    yield server
-    server.stop()
-    forget_clients()
-
-
-@pytest.fixture
-def cloud(scripted):
-    return Cloud.objects.create(
-        name="hostile", auth_type=Cloud.AuthType.NONE, image_endpoint=f"{scripted.url}/image"
-    )
 
 
 @pytest.fixture
