@@ -1,0 +1,234 @@
+"""The poller against a scripted cloud on loopback: what it reads, what it asks, what it stores.
+
+No worker runs here: each test claims rows itself and calls ``poller.poll`` the way the
+poll job does, so the cloud's answers (and their order) are exactly the test's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from imagetasks.dashboard import statuses
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking import poller
+from tests.openstack.samples import task_schema
+from tests.openstack.scripted import Reply, ScriptedCloud
+
+pytestmark = pytest.mark.django_db
+
+TASKS = "/image/v2/tasks"
+# Remote timestamps are whole seconds from here on.
+EPOCH = datetime(2026, 5, 5, 17, 0, tzinfo=UTC)
+ENDED = {statuses.SUCCESS, statuses.FAILURE}
+
+
+def at(second: int) -> datetime:
+    return EPOCH + timedelta(seconds=second)
+
+
+def entry(remote_id: str, status: str = "processing", second: int = 0) -> dict:
+    """A task in list view: no input, result or message."""
+    body = {
+        "id": remote_id,
+        "type": "import",
+        "status": status,
+        "owner": "demo",
+        "created_at": at(0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "updated_at": at(second).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "self": f"/v2/tasks/{remote_id}",
+        "schema": "/v2/schemas/task",
+    }
+    if status in ENDED:
+        body["expires_at"] = at(second + 48 * 3600).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return body
+
+
+def detail(remote_id: str, status: str = "processing", second: int = 0, **fields) -> dict:
+    """The same task in full view."""
+    result = {"image_id": f"image-{remote_id}"} if status == statuses.SUCCESS else None
+    message = "Image not found for import." if status == statuses.FAILURE else ""
+    body = entry(remote_id, status, second) | {"input": {}, "result": result, "message": message}
+    return body | fields
+
+
+def claimed(cloud: Cloud, remote_id: str, status: str = "processing", second: int = 0):
+    """A row as the dispatcher leaves it: due, and claimed for this poll."""
+    now = timezone.now()
+    return ImageTask.objects.create(
+        cloud=cloud, type="import", remote_id=remote_id, status=status, name=remote_id,
+        remote_updated_at=at(second), next_poll_at=now, claimed_until=now + timedelta(seconds=60),
+    )  # fmt: skip
+
+
+def claim_again(*tasks: ImageTask) -> list[str]:
+    now = timezone.now()
+    ids = [t.pk for t in tasks]
+    ImageTask.objects.filter(pk__in=ids).update(
+        next_poll_at=now, claimed_until=now + timedelta(seconds=60)
+    )
+    return [str(pk) for pk in ids]
+
+
+def serve(scripted: ScriptedCloud, *bodies: dict) -> None:
+    for body in bodies:
+        scripted.on("GET", f"{TASKS}/{body['id']}", Reply(json=body))
+
+
+def serve_list(scripted: ScriptedCloud, *pages: list[dict] | Reply) -> None:
+    """The task list, one page per argument, each linking to the next."""
+    replies = []
+    for number, page in enumerate(pages, start=1):
+        if isinstance(page, Reply):
+            replies.append(page)
+            continue
+        body: dict = {"tasks": page, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"}
+        if number < len(pages):
+            body["next"] = f"/v2/tasks?page={number + 1}"
+        replies.append(body)
+
+    def handler(request) -> Reply:
+        reply = replies[int(request.param("page") or 1) - 1]
+        return reply if isinstance(reply, Reply) else Reply(json=reply)
+
+    scripted.on("GET", TASKS, handler=handler)
+
+
+def detail_gets(scripted: ScriptedCloud) -> list[str]:
+    return [
+        r.path.rsplit("/", 1)[-1]
+        for r in scripted.requests("GET")
+        if r.path.startswith(TASKS + "/")
+    ]
+
+
+def list_gets(scripted: ScriptedCloud) -> list:
+    return scripted.requests("GET", TASKS)
+
+
+@pytest.fixture
+def lists_allowed(scripted: ScriptedCloud) -> None:
+    """A Rackspace-style schema: list requests have no side effects there (Glance's do)."""
+    scripted.on("GET", "/image/v2/schemas/task", Reply(json=task_schema("import", "export")))
+
+
+def fresh(task: ImageTask) -> ImageTask:
+    return ImageTask.objects.get(pk=task.pk)
+
+
+# The list scan -----------------------------------------------------------------------------
+
+
+def test_a_scan_moves_the_watermark_to_just_before_the_newest_entry_it_saw(
+    cloud, scripted, lists_allowed
+):
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    serve_list(scripted, [entry("t0", "processing", 40), entry("t1", "processing", 10)])
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    cloud.refresh_from_db()
+    assert cloud.list_watermark == at(40) - poller.WATERMARK_MARGIN
+    assert fresh(tasks[0]).remote_updated_at == at(40), "a move in flight comes from the list"
+    assert detail_gets(scripted) == ["t2"], "the one the scan should have seen is fetched"
+
+
+def test_a_scan_reads_back_only_to_the_watermark(cloud, scripted, lists_allowed):
+    tasks = [claimed(cloud, f"t{i}", second=50) for i in range(3)]
+    Cloud.objects.filter(pk=cloud.pk).update(list_watermark=at(48))
+    serve_list(
+        scripted,
+        [entry("t0", "processing", 60), entry("other", "success", 20)],
+        [entry("t1", "processing", 10)],
+    )
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    assert len(list_gets(scripted)) == 1, "the page past the watermark is not asked for"
+    cloud.refresh_from_db()
+    assert cloud.list_watermark == at(60) - poller.WATERMARK_MARGIN
+
+
+def test_a_scan_that_sees_nothing_leaves_the_watermark_alone(cloud, scripted, lists_allowed):
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    Cloud.objects.filter(pk=cloud.pk).update(list_watermark=at(8))
+    serve_list(scripted, [])
+    serve(scripted, *(detail(f"t{i}", "processing", 10) for i in range(3)))
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    cloud.refresh_from_db()
+    assert cloud.list_watermark == at(8)
+
+
+def test_detail_gets_after_a_scan_stay_within_the_clouds_request_cap(
+    cloud, scripted, lists_allowed
+):
+    Cloud.objects.filter(pk=cloud.pk).update(max_requests_per_second=2)
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(5)]
+    ended = [entry(f"t{i}", "success", 20 + i) for i in range(5)]
+    serve_list(scripted, ended[::-1])
+    serve(scripted, *(detail(f"t{i}", "success", 20 + i) for i in range(5)))
+
+    sent = poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    assert sent == 3 and len(list_gets(scripted)) == 1 and len(detail_gets(scripted)) == 2
+    fetched = [t for t in tasks if fresh(t).status == statuses.SUCCESS]
+    deferred = [t for t in tasks if fresh(t).status == statuses.PROCESSING]
+    assert len(fetched) == 2 and len(deferred) == 3
+    cloud.refresh_from_db()
+    oldest_deferred = min(at(20 + int(t.remote_id[1:])) for t in deferred)
+    assert cloud.list_watermark <= oldest_deferred - poller.WATERMARK_MARGIN, (
+        "the next scan must still see the ends it has not fetched yet"
+    )
+
+    while deferred:
+        scripted.received.clear()
+        sent = poller.poll(cloud.pk, claim_again(*deferred))
+        assert sent <= 3, "one list request and at most two detail GETs per round"
+        deferred = [t for t in deferred if fresh(t).status == statuses.PROCESSING]
+    assert {fresh(t).status for t in tasks} == {statuses.SUCCESS}
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param("list", id="a-list-page-fails"),
+        pytest.param("detail", id="a-detail-get-is-rate-limited"),
+    ],
+)
+def test_an_error_mid_scan_leaves_the_watermark_where_it_was(
+    cloud, scripted, lists_allowed, broken
+):
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    Cloud.objects.filter(pk=cloud.pk).update(list_watermark=at(8))
+    first_page = [entry("t0", "success", 30), entry("t1", "processing", 20)]
+    if broken == "list":
+        serve_list(scripted, first_page, Reply(500, json={"message": "boom"}))
+        serve(scripted, *(detail(f"t{i}", "processing", 10) for i in range(3)))
+    else:
+        serve_list(scripted, [*first_page, entry("t2", "processing", 10)])
+        scripted.on("GET", f"{TASKS}/t0", Reply(429, headers={"Retry-After": "0"}))
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    cloud.refresh_from_db()
+    assert cloud.list_watermark == at(8), "what was not recorded must be scanned again"
+    assert cloud.scan_until is None, "the scan lease is given back"
+    assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
+    assert fresh(tasks[0]).status == statuses.PROCESSING, "the end is still to be fetched"
+
+
+def test_one_cloud_is_scanned_by_one_job_at_a_time(cloud, scripted, lists_allowed):
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    Cloud.objects.filter(pk=cloud.pk).update(scan_until=timezone.now() + timedelta(seconds=30))
+
+    sent = poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    assert sent == 0 and not list_gets(scripted)
+    for task in tasks:
+        row = fresh(task)
+        assert row.claimed_until is None
+        assert row.next_poll_at <= timezone.now() + poller.LIST_TICK, "due again next tick"
