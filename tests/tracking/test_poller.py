@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
@@ -96,6 +98,16 @@ def serve_list(scripted: ScriptedCloud, *pages: list[dict] | Reply) -> None:
     scripted.on("GET", TASKS, handler=handler)
 
 
+def task_reads(queries: CaptureQueriesContext) -> list[str]:
+    """The SELECTs that read the task table (not its snapshots, not the clouds), by their
+    WHERE clause: the column lists say nothing."""
+    return [
+        q["sql"].partition(" WHERE ")[2][:160]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "dashboard_imagetask"' in q["sql"]
+    ]
+
+
 def detail_gets(scripted: ScriptedCloud) -> list[str]:
     return [
         r.path.rsplit("/", 1)[-1]
@@ -116,6 +128,79 @@ def lists_allowed(scripted: ScriptedCloud) -> None:
 
 def fresh(task: ImageTask) -> ImageTask:
     return ImageTask.objects.get(pk=task.pk)
+
+
+# Reading each row once ---------------------------------------------------------------------
+
+
+def test_polling_a_few_tasks_reads_their_rows_once_whatever_happens_to_them(cloud, scripted):
+    ends = claimed(cloud, "ends")
+    fails = claimed(cloud, "fails")
+    expired = claimed(cloud, "expired")
+    serve(scripted, detail("expired", "success", 5))
+    poller.poll(cloud.pk, [str(expired.pk)])  # its end is recorded; it comes back past expiry
+    serve(
+        scripted,
+        detail("ends", "success", 9),
+        detail("fails", "failure", 9),
+        detail("expired", "success", 5),  # Glance purges lazily: still there, unchanged
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        poller.poll(cloud.pk, claim_again(ends, fails, expired))
+
+    # One statement reads the claimed rows, one counts the cloud's tasks in flight
+    # (to choose GETs or a list); nothing reads a row again, however many there are.
+    assert len(task_reads(queries)) == 2, task_reads(queries)
+    assert fresh(ends).status == statuses.SUCCESS
+    assert fresh(fails).status == statuses.FAILURE
+    assert fresh(fails).message == "Image not found for import."
+    assert fresh(expired).next_poll_at > timezone.now() + timedelta(minutes=59)
+    assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
+
+
+def test_a_cloud_that_says_slow_down_ends_the_round_and_every_claim_is_released_once(
+    cloud, scripted
+):
+    first, second = claimed(cloud, "first"), claimed(cloud, "second")
+    for name in ("first", "second"):
+        scripted.on("GET", f"{TASKS}/{name}", Reply(429, headers={"Retry-After": "0"}))
+
+    with CaptureQueriesContext(connection) as queries:
+        poller.poll(cloud.pk, [str(first.pk), str(second.pk)])
+
+    assert len(task_reads(queries)) == 2, task_reads(queries)
+    assert len(set(detail_gets(scripted))) == 1, "the round stopped at the first 429"
+    for task in (fresh(first), fresh(second)):
+        assert task.poll_errors == 1, "an error recorded once per task, not twice"
+        assert task.last_error.startswith("RateLimited 429")
+        assert task.claimed_until is None and task.status == statuses.PROCESSING
+
+
+def test_a_list_scan_reads_the_claimed_rows_once(cloud, scripted, lists_allowed):
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(5)]
+    serve_list(
+        scripted,
+        [
+            entry("t0", "success", 30),
+            entry("t1", "failure", 29),
+            entry("t2", "processing", 28),
+            entry("t3", "processing", 10),
+            entry("t4", "processing", 10),
+        ],
+    )
+    serve(scripted, detail("t0", "success", 30), detail("t1", "failure", 29))
+
+    with CaptureQueriesContext(connection) as queries:
+        poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    # The claimed rows; the cloud's other watched rows; the stale check of the quiet ones.
+    assert len(task_reads(queries)) == 3, task_reads(queries)
+    assert [fresh(t).status for t in tasks] == ["success", "failure", "processing"] + [
+        "processing"
+    ] * 2
+    assert sorted(detail_gets(scripted)) == ["t0", "t1"], "only the ended tasks are fetched"
+    assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
 
 
 # The list scan -----------------------------------------------------------------------------

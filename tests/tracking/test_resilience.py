@@ -108,7 +108,7 @@ def test_a_duplicated_poll_message_writes_no_second_snapshot(local_cloud, worker
 
     observations.record(task, remote, timezone.now())  # new, or the body seen at POST
     task.refresh_from_db()
-    assert observations.record(task, remote, timezone.now()) is False, "recorded twice"
+    assert observations.record(task, remote, timezone.now()) is None, "recorded twice"
     task.refresh_from_db()
     ImageTask.objects.filter(pk=task.pk).update(next_poll_at=timezone.now())
     claimed = dispatcher.claim_due(timezone.now())

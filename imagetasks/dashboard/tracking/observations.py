@@ -11,13 +11,12 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
 from imagetasks.dashboard.notifications import outbox
-from imagetasks.dashboard.tracking import scheduling, storable
+from imagetasks.dashboard.tracking import pollstate, scheduling, storable
 from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
@@ -45,18 +44,20 @@ def fingerprint_of(remote: RemoteTask) -> str:
     )
 
 
-def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
-    """Store ``remote`` if it is new; return whether anything changed.
+def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> ImageTask | None:
+    """Store ``remote`` if it is new; return ``task`` as written, or None if nothing changed.
 
     ``remote`` is a full view, or a list entry of a task still in flight.
 
     ``task`` is the row as the caller read it: the update only applies if its
-    version is still current, otherwise another observer got there first.
+    version is still current, otherwise another observer got there first. When
+    it applies, ``task`` is brought up to what was stored (the new version
+    included), so the caller can go on with it without reading the row again.
     """
     remote_id = task.remote_id or remote.id  # a known task keeps the id it was asked by
     if len(remote_id) > REMOTE_ID_LENGTH or storable.NUL in remote_id:
         log.warning("task=%s: the cloud's task id cannot be kept: %.80r", task.pk, remote_id)
-        return False
+        return None
     status_code = storable.text(remote.status, STATUS_LENGTH)
     status = statuses.get(status_code)
     if status.terminal:
@@ -65,43 +66,43 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
     else:
         interval = scheduling.interval_after_change(task.cloud)
         next_poll_at = scheduling.next_poll(observed_at, interval)
+    fields = {
+        "remote_id": remote_id,
+        "status": status_code,
+        "result": storable.json_value(remote.result),
+        "message": storable.text(remote.message),
+        "remote_created_at": remote.created_at or task.remote_created_at,
+        "remote_updated_at": remote.updated_at,
+        "expires_at": remote.expires_at,
+        "changed_at": observed_at,
+        "last_polled_at": observed_at,
+        "poll_interval": interval,
+        "next_poll_at": next_poll_at if task.watching else None,
+        "poll_errors": 0,
+        "stale_since": None,
+        "version": task.version + 1,
+    }
     try:
         with transaction.atomic():
-            updated = ImageTask.objects.filter(pk=task.pk, version=task.version).update(
-                remote_id=remote_id,
-                status=status_code,
-                result=storable.json_value(remote.result),
-                message=storable.text(remote.message),
-                remote_created_at=remote.created_at or task.remote_created_at,
-                remote_updated_at=remote.updated_at,
-                expires_at=remote.expires_at,
-                changed_at=observed_at,
-                last_polled_at=observed_at,
-                poll_interval=interval,
-                next_poll_at=next_poll_at if task.watching else None,
-                claimed_until=None,
-                poll_errors=0,
-                stale_since=None,
-                version=F("version") + 1,
-            )
-            if not updated:
-                return False
+            if not pollstate.compare_and_set(task, fields):
+                return None
             snapshot = TaskSnapshot.objects.create(
                 task_id=task.pk,
                 observed_at=observed_at,
                 status=status_code,
-                message=storable.text(remote.message),
-                result=storable.json_value(remote.result),
+                message=fields["message"],
+                result=fields["result"],
                 remote_updated_at=remote.updated_at,
                 expires_at=remote.expires_at,
                 body=storable.json_value(remote.raw),
                 fingerprint=fingerprint_of(remote),
             )
             # In this transaction: a recorded ending is always notified, and only once.
+            # ``task`` is still the row before the change, which the notices compare with.
             outbox.after_observation(task, snapshot)
     except IntegrityError:
         # The same body was recorded already (a duplicated delivery): nothing changed.
-        return False
+        return None
     log.info(
         "task changed task=%s cloud=%s remote_id=%s status=%s",
         task.pk,
@@ -109,7 +110,7 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> bool:
         remote_id,
         status_code,
     )
-    return True
+    return pollstate.written(task, fields)
 
 
 def is_new(task: ImageTask, remote: RemoteTask) -> bool:

@@ -89,8 +89,9 @@ def poll(cloud_id: int, task_ids: list[str]) -> int:
             reconcile.reconcile(client, task, timezone.now())
     except CloudBackedOff as backoff:
         retry_after = getattr(backoff.error, "retry_after", None)
+        # Every write of this round kept its row current, so a claim still held in
+        # memory is one this round did not get to.
         for task in tasks:
-            task.refresh_from_db()
             if task.claimed_until is not None:
                 pollstate.failed_poll(task, timezone.now(), _describe(backoff.error), retry_after)
     return pacer.sent
@@ -136,15 +137,15 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         # Unexpected: make sure this row cannot be retried in a tight loop, then let it surface.
         pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
         raise
-    if observations.is_new(task, remote):
-        if observations.record(task, remote, now):
-            if remote.status == statuses.FAILURE:
-                task.refresh_from_db()
-                resubmission.after_failure(task)
-        else:
-            task.refresh_from_db()
-            pollstate.unchanged(task, now)
+    if not observations.is_new(task, remote):
+        pollstate.unchanged(task, now)
+    elif observations.record(task, remote, now):
+        if remote.status == statuses.FAILURE:
+            resubmission.after_failure(task)
     else:
+        # Not recorded: the body was stored already or its id cannot be kept, and the
+        # row is as read. (If another writer moved it instead, this compare-and-set
+        # fails too and that writer's state stands.)
         pollstate.unchanged(task, now)
 
 
@@ -169,12 +170,7 @@ def _poll_by_list(
 def _scan(
     client: CloudClient, cloud: Cloud, claimed: list[ImageTask], pacer: Pacer, now: datetime
 ) -> None:
-    watched = {
-        t.remote_id: t
-        for t in ImageTask.objects.select_related("cloud").filter(
-            cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False
-        )
-    }
+    watched = _watched(cloud, claimed)
     if not watched:
         return
     floor = _scan_floor(cloud, watched.values())
@@ -218,6 +214,21 @@ def _scan(
         Cloud.objects.filter(pk=cloud.pk).update(list_watermark=watermark)
     looked_at = {t.pk for t in moved + to_fetch[:budget]}
     _quiet_round(cloud, [t for t in claimed if t.pk not in looked_at], now)
+
+
+def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
+    """The cloud's tasks a scan looks for, by remote id, newest submission first.
+
+    The claimed rows are the ones this job already holds (and keeps current as
+    it writes them); only the cloud's other watched rows are read here.
+    """
+    mine = [t for t in claimed if t.cloud_id == cloud.pk and t.watching and t.remote_id is not None]
+    others = ImageTask.objects.select_related("cloud").filter(
+        cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False
+    )
+    rows = [*mine, *others.exclude(pk__in=[t.pk for t in claimed])]
+    rows.sort(key=lambda t: t.submitted_at, reverse=True)
+    return {t.remote_id: t for t in rows}
 
 
 def _take_scan_lease(cloud: Cloud, now: datetime) -> bool:
@@ -265,7 +276,7 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         return
     ids = [t.pk for t in tasks]
     with transaction.atomic():  # the stale flags and their notices are stored together
-        stale = list(
+        stale = set(
             ImageTask.objects.select_for_update()
             .filter(
                 pk__in=ids,
@@ -278,13 +289,19 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         if stale:
             ImageTask.objects.filter(pk__in=stale).update(stale_since=now, version=F("version") + 1)
             outbox.after_stale(stale, now)
+    released = {
+        "last_polled_at": now,
+        "poll_interval": LIST_TICK.total_seconds(),
+        "poll_errors": 0,
+        "next_poll_at": now + LIST_TICK,
+    }
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
-        claimed_until=None,
-        last_polled_at=now,
-        poll_interval=LIST_TICK.total_seconds(),
-        poll_errors=0,
-        next_poll_at=now + LIST_TICK,
+        claimed_until=None, **released
     )
+    for task in tasks:  # the rows as written, so that nothing needs to read them again
+        if task.pk in stale:
+            task.stale_since, task.version = now, task.version + 1
+        pollstate.written(task, released)
 
 
 def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
@@ -304,7 +321,6 @@ def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         return
     if observations.is_new(task, remote) and observations.record(task, remote, now):
         return
-    task.refresh_from_db()
     pollstate.still_there_after_expiry(task, now)
 
 

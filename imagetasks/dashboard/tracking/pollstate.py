@@ -4,15 +4,17 @@ Each is a compare-and-set on the row's version, so a stale worker cannot
 overwrite what a newer observation wrote. Only writes that change what a
 person sees (an error, the stale flag, the remote record gone) bump the
 version; a quiet "no change" does not, so the live table stays untouched.
+Each hands back the task as written (or None when another writer got there
+first), so a poller keeps its row current without reading it again.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
@@ -24,9 +26,14 @@ log = logging.getLogger("imagetasks.tracking")
 MAX_ERROR_TEXT = 2000
 
 
-def _apply(task: ImageTask, *, bump: bool, **fields) -> bool:
-    if bump:
-        fields["version"] = F("version") + 1
+def compare_and_set(task: ImageTask, fields: dict[str, Any]) -> bool:
+    """Store ``fields`` and release the claim if the row is still at ``task.version``;
+    return whether it was.
+
+    ``fields`` holds values, not expressions (a new version is ``task.version + 1``,
+    which the filter makes the same as ``F("version") + 1``), so that :func:`written`
+    can apply them to ``task`` without reading the row back.
+    """
     return bool(
         ImageTask.objects.filter(pk=task.pk, version=task.version).update(
             claimed_until=None, **fields
@@ -34,7 +41,21 @@ def _apply(task: ImageTask, *, bump: bool, **fields) -> bool:
     )
 
 
-def unchanged(task: ImageTask, now: datetime) -> bool:
+def written(task: ImageTask, fields: dict[str, Any]) -> ImageTask:
+    """``task`` brought up to what :func:`compare_and_set` stored for ``fields``."""
+    task.claimed_until = None
+    for name, value in fields.items():
+        setattr(task, name, value)
+    return task
+
+
+def _apply(task: ImageTask, *, bump: bool, **fields: Any) -> ImageTask | None:
+    if bump:
+        fields["version"] = task.version + 1
+    return written(task, fields) if compare_and_set(task, fields) else None
+
+
+def unchanged(task: ImageTask, now: datetime) -> ImageTask | None:
     """Nothing new: back off, and flag a task that has been processing for too long."""
     interval = scheduling.interval_after_no_change(task.cloud, task.poll_interval)
     fields = {
@@ -60,7 +81,9 @@ def unchanged(task: ImageTask, now: datetime) -> bool:
     return _apply(task, bump=task.poll_errors > 0, **fields)
 
 
-def failed_poll(task: ImageTask, now: datetime, error: str, retry_after: float | None) -> bool:
+def failed_poll(
+    task: ImageTask, now: datetime, error: str, retry_after: float | None
+) -> ImageTask | None:
     """The cloud did not answer usefully: record why, back off, never fail the task."""
     interval = scheduling.interval_after_error(task.cloud, task.poll_interval, retry_after)
     log.warning(
@@ -75,20 +98,20 @@ def failed_poll(task: ImageTask, now: datetime, error: str, retry_after: float |
         bump=True,
         last_polled_at=now,
         poll_interval=interval,
-        poll_errors=F("poll_errors") + 1,
+        poll_errors=task.poll_errors + 1,
         last_error=error[:MAX_ERROR_TEXT],
         last_error_at=now,
         next_poll_at=scheduling.next_poll(now, interval) if task.watching else None,
     )
 
 
-def remote_gone(task: ImageTask, now: datetime) -> bool:
+def remote_gone(task: ImageTask, now: datetime) -> ImageTask | None:
     """The cloud answers 404 for a finished task: its record expired; ours stays."""
     log.info("task expired on cloud task=%s cloud=%s", task.pk, task.cloud.name)
     return _apply(task, bump=True, remote_gone_at=now, last_polled_at=now, next_poll_at=None)
 
 
-def vanished(task: ImageTask, now: datetime) -> bool:
+def vanished(task: ImageTask, now: datetime) -> ImageTask | None:
     """An unfinished task the cloud keeps answering 404 for: it expired or was lost
     before its end was observed. Stop polling; say so rather than show it in flight."""
     log.warning("task vanished task=%s cloud=%s", task.pk, task.cloud.name)
@@ -108,7 +131,7 @@ def vanished(task: ImageTask, now: datetime) -> bool:
     )
 
 
-def still_there_after_expiry(task: ImageTask, now: datetime) -> bool:
+def still_there_after_expiry(task: ImageTask, now: datetime) -> ImageTask | None:
     """Glance purges lazily: an expired task may still answer. Look again later."""
     return _apply(
         task,
