@@ -16,6 +16,7 @@ from django.utils import timezone
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import poller
+from imagetasks.openstack.images import ImagesApi
 from tests.openstack.samples import task_schema
 from tests.openstack.scripted import Reply, ScriptedCloud
 
@@ -201,6 +202,69 @@ def test_a_list_scan_reads_the_claimed_rows_once(cloud, scripted, lists_allowed)
     ] * 2
     assert sorted(detail_gets(scripted)) == ["t0", "t1"], "only the ended tasks are fetched"
     assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
+
+
+# What each answer means for a task ------------------------------------------------------
+
+
+def test_a_task_in_flight_that_keeps_answering_404_is_taken_as_vanished_at_the_third(
+    cloud, scripted
+):
+    task = claimed(cloud, "gone")  # no route: the scripted cloud answers 404
+
+    for attempt in range(1, poller.GONE_AFTER_404S):
+        poller.poll(cloud.pk, claim_again(task))
+        row = fresh(task)
+        assert (row.status, row.poll_errors) == (statuses.PROCESSING, attempt)
+        assert row.last_error.startswith("NotFound 404")
+    poller.poll(cloud.pk, claim_again(task))
+
+    row = fresh(task)
+    assert row.status == statuses.VANISHED and not row.watching
+    assert row.remote_gone_at is not None and row.next_poll_at is None
+
+
+def test_a_finished_task_answering_404_past_its_expiry_is_gone_and_keeps_its_end(cloud, scripted):
+    task = claimed(cloud, "expired", status=statuses.SUCCESS)
+
+    poller.poll(cloud.pk, [str(task.pk)])
+
+    row = fresh(task)
+    assert row.status == statuses.SUCCESS and row.poll_errors == 0
+    assert row.remote_gone_at is not None and row.next_poll_at is None
+
+
+@pytest.mark.parametrize("status", [statuses.PROCESSING, statuses.SUCCESS])
+def test_an_unreadable_answer_is_an_error_on_the_task_which_keeps_its_status(
+    cloud, scripted, status
+):
+    task = claimed(cloud, "garbled", status=status)
+    scripted.on("GET", f"{TASKS}/garbled", Reply(200, body="<html>maintenance</html>"))
+
+    poller.poll(cloud.pk, [str(task.pk)])
+
+    row = fresh(task)
+    assert (row.status, row.poll_errors, row.claimed_until) == (status, 1, None)
+    assert row.last_error.startswith("MalformedResponse") and "maintenance" in row.last_error
+    assert row.next_poll_at > timezone.now()
+
+
+@pytest.mark.parametrize("status", [statuses.PROCESSING, statuses.SUCCESS])
+def test_a_bug_while_fetching_pushes_the_next_attempt_back_before_it_surfaces(
+    cloud, scripted, status, monkeypatch
+):
+    task = claimed(cloud, "any", status=status)
+
+    def broken(self, task_id):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ImagesApi, "get_task", broken)
+    with pytest.raises(RuntimeError):
+        poller.poll(cloud.pk, [str(task.pk)])
+
+    row = fresh(task)
+    assert row.last_error == "internal error while polling (see logs)"
+    assert row.claimed_until is None and row.next_poll_at > timezone.now()
 
 
 # The list scan -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ errors are recorded on it and the next attempt is pushed back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -49,6 +50,8 @@ SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
 # cap: one tick's worth, so no job runs into the next tick; the rest wait for it.
 DETAIL_WINDOW = 1.0
+# Answers that mean "slow down": the round stops and what is left waits for later.
+BACKING_OFF = (RateLimited, Unavailable)
 
 
 class CloudBackedOff(Exception):
@@ -119,24 +122,9 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
     """Detail GET of one task, recorded as a change, no change, or an error."""
     pacer.wait()
     now = timezone.now()
-    try:
-        remote = client.images.get_task(task.remote_id)
-    except NotFound as error:
-        if task.poll_errors + 1 >= GONE_AFTER_404S:
-            pollstate.vanished(task, now)
-        else:
-            pollstate.failed_poll(task, now, _describe(error), None)
+    remote = _fetch(client, task, now, if_not_found=_not_found_in_flight)
+    if remote is None:
         return
-    except (RateLimited, Unavailable) as error:
-        pollstate.failed_poll(task, now, _describe(error), getattr(error, "retry_after", None))
-        raise CloudBackedOff(error) from error
-    except CloudError as error:
-        pollstate.failed_poll(task, now, _describe(error), None)
-        return
-    except Exception:
-        # Unexpected: make sure this row cannot be retried in a tight loop, then let it surface.
-        pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
-        raise
     if not observations.is_new(task, remote):
         pollstate.unchanged(task, now)
     elif observations.record(task, remote, now):
@@ -147,6 +135,49 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         # row is as read. (If another writer moved it instead, this compare-and-set
         # fails too and that writer's state stands.)
         pollstate.unchanged(task, now)
+
+
+def _fetch(
+    client: CloudClient,
+    task: ImageTask,
+    now: datetime,
+    *,
+    if_not_found: Callable[[ImageTask, datetime, NotFound], object],
+) -> RemoteTask | None:
+    """``GET`` one task; on an error, record it on the row and return None.
+
+    The one place that says what each error means for a task: a 404 is the
+    caller's to judge; "slow down" ends the round (``CloudBackedOff``); any
+    other answer is an error on the task, which keeps its status; anything
+    unexpected pushes the next attempt back before it surfaces, so one bad row
+    cannot be retried in a tight loop.
+    """
+    try:
+        return client.images.get_task(task.remote_id)
+    except NotFound as error:
+        if_not_found(task, now, error)
+    except BACKING_OFF as error:
+        pollstate.failed_poll(task, now, _describe(error), error.retry_after)
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        pollstate.failed_poll(task, now, _describe(error), None)
+    except Exception:
+        pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
+        raise
+    return None
+
+
+def _not_found_in_flight(task: ImageTask, now: datetime, error: NotFound) -> None:
+    """A 404 for a task in flight: an error, until it has lasted long enough to mean gone."""
+    if task.poll_errors + 1 >= GONE_AFTER_404S:
+        pollstate.vanished(task, now)
+    else:
+        pollstate.failed_poll(task, now, _describe(error), None)
+
+
+def _not_found_after_end(task: ImageTask, now: datetime, error: NotFound) -> None:
+    """A 404 for a finished task past its expiry: the cloud deleted it; ours stays."""
+    pollstate.remote_gone(task, now)
 
 
 def _poll_by_list(
@@ -187,7 +218,7 @@ def _scan(
                 break
             if entry.id in watched:
                 seen[entry.id] = entry
-    except (RateLimited, Unavailable) as error:
+    except BACKING_OFF as error:
         raise CloudBackedOff(error) from error
     except CloudError as error:
         # A broken list answer: fall back to detail GETs for the claimed tasks.
@@ -308,16 +339,8 @@ def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
     """A finished task past its expiry: a 404 means the cloud deleted it; ours stays."""
     pacer.wait()
     now = timezone.now()
-    try:
-        remote = client.images.get_task(task.remote_id)
-    except NotFound:
-        pollstate.remote_gone(task, now)
-        return
-    except (RateLimited, Unavailable) as error:
-        pollstate.failed_poll(task, now, _describe(error), getattr(error, "retry_after", None))
-        raise CloudBackedOff(error) from error
-    except CloudError as error:
-        pollstate.failed_poll(task, now, _describe(error), None)
+    remote = _fetch(client, task, now, if_not_found=_not_found_after_end)
+    if remote is None:
         return
     if observations.is_new(task, remote) and observations.record(task, remote, now):
         return
