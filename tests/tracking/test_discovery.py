@@ -7,7 +7,6 @@ import logging
 
 import pytest
 
-from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import discovery
 from tests.openstack.samples import glance_task
