@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from imagetasks.dashboard.models import Cloud, Copy, ImageTask
@@ -84,13 +84,13 @@ def can_submit(user) -> bool:
     return user.is_authenticated and (user.is_superuser or OPERATORS in _group_names(user))
 
 
-def get_task_for_user(request, task_id: uuid.UUID | str) -> ImageTask:
+def get_task_for_user(request: HttpRequest, task_id: uuid.UUID | str) -> ImageTask:
     """The task, if its cloud is visible to the user; a 404 otherwise, never a 403."""
     tasks = visible_tasks(request.user).select_related("cloud", "submitted_by")
     return get_object_or_404(tasks, pk=task_id)
 
 
-def get_copy_for_user(request, copy_id: uuid.UUID | str) -> Copy:
+def get_copy_for_user(request: HttpRequest, copy_id: uuid.UUID | str) -> Copy:
     """The copy, if both its clouds are visible to the user; a 404 otherwise, never a 403."""
     copies = visible_copies(request.user).select_related(
         "source_cloud", "target_cloud", "created_by", "export_task", "import_task"
@@ -107,7 +107,7 @@ def recent_copies(user, limit: int = 5) -> list[Copy]:
     )
 
 
-def get_cloud_for_user(request, name: str) -> Cloud:
+def get_cloud_for_user(request: HttpRequest, name: str) -> Cloud:
     """The cloud by name, if visible to the user; a 404 otherwise."""
     cloud = visible_clouds(request.user).filter(name=name).first()
     if cloud is None:
@@ -123,7 +123,7 @@ def switched_off(cloud: Cloud) -> str:
     )
 
 
-def chosen_cloud(request, offered: list[Cloud]) -> Cloud | None:
+def chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:
     """The cloud a form names (a 404 if not visible), or the only one offered; None to ask.
 
     A form never works on a switched-off cloud: naming one is a 403 that says so.
@@ -137,7 +137,7 @@ def chosen_cloud(request, offered: list[Cloud]) -> Cloud | None:
     return cloud
 
 
-def require_operator(request) -> None:
+def require_operator(request: HttpRequest) -> None:
     """A 403 for anyone who may look but not change (viewers, people without a group)."""
     if not can_submit(request.user):
         raise PermissionDenied(

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -72,7 +72,7 @@ CHECKS = {
 @never_cache
 @require_GET
 @login_not_required
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     results = {}
     failing = []
     for name, check in CHECKS.items():

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudClient, CloudError, ObjectInfo
 
 PAGE = 50
@@ -69,7 +72,7 @@ def list_location(
     return listing
 
 
-def listing_for(request, cloud) -> Listing:
+def listing_for(request: Request, cloud: Cloud) -> Listing:
     get = request.GET
     return list_location(
         client_for(cloud),
@@ -81,7 +84,7 @@ def listing_for(request, cloud) -> Listing:
 
 
 @require_GET
-def browse(request, cloud_name: str):
+def browse(request: Request, cloud_name: str) -> HttpResponse:
     """The browser part alone, for htmx; operators only, like the form it belongs to."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     access.require_operator(request)

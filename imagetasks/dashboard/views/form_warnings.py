@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudError, NotFound
 
 
@@ -72,12 +73,12 @@ def for_export(cloud, image_id: str, container: str) -> Warnings:
     return warnings
 
 
-def _value(request: HttpRequest, key: str, limit: int) -> str:
+def _value(request: Request, key: str, limit: int) -> str:
     return request.GET.get(key, "").strip()[:limit]
 
 
 @require_GET
-def import_check(request: HttpRequest, cloud_name: str) -> HttpResponse:
+def import_check(request: Request, cloud_name: str) -> HttpResponse:
     """The import form's warnings for what it holds now (htmx swaps them in)."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     access.require_operator(request)
@@ -92,7 +93,7 @@ def import_check(request: HttpRequest, cloud_name: str) -> HttpResponse:
 
 
 @require_GET
-def export_check(request: HttpRequest, cloud_name: str) -> HttpResponse:
+def export_check(request: Request, cloud_name: str) -> HttpResponse:
     """The export form's warnings for the image and container it holds now."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     access.require_operator(request)

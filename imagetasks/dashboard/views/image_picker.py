@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudClient, CloudError, Image, NotFound
 
 PAGE_SIZE = 20
@@ -166,7 +167,7 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-def choices_from(request: HttpRequest, cloud: Cloud, purpose: str, selected_id: str = ""):
+def choices_from(request: Request, cloud: Cloud, purpose: str, selected_id: str = ""):
     """The picker for a form page: search and page from the URL, the choice from the form."""
     return image_choices(
         cloud,
@@ -178,7 +179,7 @@ def choices_from(request: HttpRequest, cloud: Cloud, purpose: str, selected_id: 
 
 
 @require_GET
-def pick_image(request: HttpRequest, cloud_name: str) -> HttpResponse:
+def pick_image(request: Request, cloud_name: str) -> HttpResponse:
     """The picker's list alone (search, paging), for htmx; operators only, like its forms."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     access.require_operator(request)

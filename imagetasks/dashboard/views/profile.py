@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from imagetasks.dashboard.models import Profile
+from imagetasks.dashboard.views.common import Request
 
 
 class ProfileForm(forms.ModelForm):
@@ -22,7 +24,7 @@ class ProfileForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-def profile(request):
+def profile(request: Request) -> HttpResponse:
     """Shows and saves the settings; the row is created on the first save only."""
     current = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     # An unticked box sends nothing: an empty POST is still a submitted form.

@@ -7,7 +7,7 @@ bytes through the dashboard without holding them.
 
 from __future__ import annotations
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudError, NotFound
 
 DOWNLOAD_CHUNK = 256 * 1024
@@ -30,7 +31,7 @@ def _related_tasks(cloud, **input_or_result):
 
 
 @require_GET
-def image_detail(request, cloud_name: str, image_id: str):
+def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
     cloud = access.get_cloud_for_user(request, cloud_name)
     image, error = None, ""
     try:
@@ -51,7 +52,7 @@ def image_detail(request, cloud_name: str, image_id: str):
 
 
 @require_GET
-def object_detail(request, cloud_name: str, container: str, name: str):
+def object_detail(request: Request, cloud_name: str, container: str, name: str) -> HttpResponse:
     cloud = access.get_cloud_for_user(request, cloud_name)
     metadata, error = None, ""
     try:
@@ -79,7 +80,9 @@ def _chunks(download):
 
 
 @require_GET
-def object_download(request, cloud_name: str, container: str, name: str):
+def object_download(
+    request: Request, cloud_name: str, container: str, name: str
+) -> HttpResponse | StreamingHttpResponse:
     """The object's bytes streamed from the cloud to the browser, a chunk at a time."""
     cloud = access.get_cloud_for_user(request, cloud_name)
     try:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from imagetasks.dashboard import access, forms
 from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudError, NotFound
 
 log = logging.getLogger("imagetasks.upload")
@@ -59,7 +60,7 @@ def _error(status: int, message: str) -> JsonResponse:
 MAX_LENGTH = 2**63 - 1
 
 
-def _content_length(request) -> int | None:
+def _content_length(request: Request) -> int | None:
     """The announced size, or None when there is none a file could have."""
     announced = (request.META.get("CONTENT_LENGTH") or "").strip()
     if not (announced.isascii() and announced.isdigit()) or len(announced) > 19:
@@ -69,7 +70,7 @@ def _content_length(request) -> int | None:
 
 
 @require_http_methods(["PUT"])
-def upload_object(request, cloud_name: str, container: str, name: str):
+def upload_object(request: Request, cloud_name: str, container: str, name: str) -> JsonResponse:
     """PUT a file's bytes: stored as ``container/name`` (the container is created if needed).
 
     Answers JSON: the stored object and the import form's URL with it filled in,
