@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
-from imagetasks.dashboard.copies import lease, machine
+from imagetasks.dashboard.copies import lease, machine, sweep
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.models import Copy
 from imagetasks.localcloud import vhd_samples
@@ -118,7 +119,7 @@ def test_a_copy_whose_job_was_lost_is_taken_up_again_when_its_lease_runs_out(
     copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="web-03")
     # A job claimed the copy and died with its worker: its claim is all that is left.
     Copy.objects.filter(pk=copy.pk).update(
-        lease_token="lost-job",
+        claim=F("claim") + 1,
         claimed_until=timezone.now() + lease.LEASE,
         next_step_at=timezone.now(),
     )
@@ -128,14 +129,13 @@ def test_a_copy_whose_job_was_lost_is_taken_up_again_when_its_lease_runs_out(
     assert copy.status == statuses.COPY_SUCCEEDED, copy.error
     copied = client_for(target_cloud).images.get_image(copy.target_image_id)
     assert copied.checksum == image.checksum
-    assert copy.lease_token == ""
+    assert copy.claimed_until is None
 
 
 def advance_once(copy: Copy) -> Copy | None:
     """What one sweep and its job do, run here so the test sees each step."""
-    token = lease.claim(copy.pk, timezone.now())
-    if token:
-        machine.advance(copy.pk, token)
+    for copy_id, token in sweep.claim_due(timezone.now()):
+        machine.advance(copy_id, token)
     return finished(copy)
 
 

@@ -1,12 +1,12 @@
-"""Who may advance a copy right now: a lease on the row, and the writes made under it.
+"""A copy's writes under the lease of the job that advances it.
 
-The sweep claims a copy by setting ``lease_token`` and ``claimed_until`` in one
-conditional update; only one claimer can win. Every later write of the job
-names that token (a fencing token), so a job whose lease ran out and was
-taken over by another cannot write anything: its update matches no row and
-it stops with ``Superseded``. A long step (the transfer) renews the lease as
-it goes; a worker that dies stops renewing, and the sweep claims the copy
-again once the lease has run out.
+The sweep claims due copies with ``leases.claim_due``; the job holding one
+writes only through this module's ``Lease``, which names the claim's fencing
+token in every update, bumps the copy's ``version`` and records its timeline. A job
+whose lease ran out and was taken over writes nothing and stops with
+``leases.Superseded``. A long step (the transfer) renews the lease as it goes;
+a worker that dies stops renewing, and the sweep claims the copy again once
+the lease has run out.
 """
 
 from __future__ import annotations
@@ -15,30 +15,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from imagetasks.dashboard import statuses
+from imagetasks.dashboard import leases, statuses
 from imagetasks.dashboard.models import Copy, CopyEvent
 
 # How long a claim lasts without renewal; the transfer renews it every RENEW_EVERY.
 LEASE = timedelta(seconds=30)
 RENEW_EVERY = 2.0
-
-
-class Superseded(Exception):
-    """The lease was lost (it ran out and another job took the copy): stop, write nothing."""
-
-
-def claim(copy_id: uuid.UUID | str, now: datetime) -> str | None:
-    """Take the copy's lease if nobody holds it; the token, or None when another job has it."""
-    token = uuid.uuid4().hex
-    taken = (
-        Copy.objects.filter(pk=copy_id, next_step_at__isnull=False)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(lease_token=token, claimed_until=now + LEASE)
-    )
-    return token if taken else None
 
 
 def event(copy: Copy, step: str, status: str, message: str = "", at: datetime | None = None):
@@ -47,35 +32,34 @@ def event(copy: Copy, step: str, status: str, message: str = "", at: datetime | 
     )
 
 
-class Lease:
-    """The claim a job holds on one copy; all its writes go through here."""
+class Lease(leases.Lease):
+    """The claim a job holds on one copy; all its writes go through here.
 
-    def __init__(self, copy_id: uuid.UUID | str, token: str):
-        self.copy_id = copy_id
-        self.token = token
+    Its lease is ``LEASE`` as it is when the lease is taken or renewed (tests shorten it).
+    """
 
-    def _rows(self):
-        return Copy.objects.filter(pk=self.copy_id, lease_token=self.token)
+    def __init__(self, copy_id: uuid.UUID | str, token: int):
+        super().__init__(Copy.objects.all(), leases.Claim(str(copy_id), token))
 
     def load(self) -> Copy:
-        copy = self._rows().select_related("source_cloud", "target_cloud").first()
+        copy = self.held().select_related("source_cloud", "target_cloud").first()
         if copy is None:
-            raise Superseded(str(self.copy_id))
+            raise leases.Superseded(str(self.pk))
         return copy
 
-    def renew(self, **fields) -> None:
+    def begin(self, lease: timedelta | None = None, **fields) -> None:
+        """Take the copy over from the sweep that sent this job; ``Superseded`` if it was lost."""
+        super().begin(lease or LEASE, **fields)
+
+    def renew(self, lease: timedelta | None = None, **fields) -> None:
         """Extend the claim (and store progress); ``Superseded`` when it was lost."""
-        now = timezone.now()
         if fields:
-            fields.update(version=F("version") + 1, updated_at=now)
-        if not self._rows().update(claimed_until=now + LEASE, **fields):
-            raise Superseded(str(self.copy_id))
+            fields.update(version=F("version") + 1, updated_at=timezone.now())
+        super().renew(lease or LEASE, **fields)
 
     def update(self, **fields) -> None:
         """Store facts about the current step without moving to another one."""
-        now = timezone.now()
-        if not self._rows().update(version=F("version") + 1, updated_at=now, **fields):
-            raise Superseded(str(self.copy_id))
+        self.write(version=F("version") + 1, updated_at=timezone.now(), **fields)
 
     def note(self, copy: Copy, step: str, status: str, message: str = "") -> None:
         """A timeline entry that changes no state (a start, a retry), under the lease."""
@@ -92,7 +76,7 @@ class Lease:
             fields.setdefault("next_step_at", now)
         with transaction.atomic():
             moved = (
-                self._rows()
+                self.held()
                 .filter(status=copy.status)
                 .update(
                     status=status,
@@ -103,10 +87,6 @@ class Lease:
                 )
             )
             if not moved:
-                raise Superseded(str(self.copy_id))
+                raise leases.Superseded(str(self.pk))
             event(copy, step, outcome, message, at=now)
         copy.refresh_from_db()
-
-    def release(self, **fields) -> None:
-        """Give the claim back, so the sweep may hand the copy out again when it is due."""
-        self._rows().update(lease_token="", claimed_until=None, **fields)

@@ -24,7 +24,8 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.copies import transfer
-from imagetasks.dashboard.copies.lease import Lease, Superseded, event
+from imagetasks.dashboard.copies.lease import Lease, event
+from imagetasks.dashboard.leases import Superseded
 from imagetasks.dashboard.models import Copy, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.openstack import CloudError, Conflict, NotFound
@@ -212,14 +213,15 @@ STEPS = {
 }
 
 
-def advance(copy_id: uuid.UUID | str, token: str) -> str:
+def advance(copy_id: uuid.UUID | str, token: int) -> str:
     """Run the copy's steps while they can go on; its status afterwards ("" if superseded)."""
     lease = Lease(copy_id, token)
     copy = None
     try:
         copy = lease.load()
-        # The claim was taken when the job was sent; it may have waited in the queue.
-        lease.renew()
+        # The claim was taken when the job was sent and it may have waited in the queue:
+        # a fresh lease, and a new token so that a second delivery of this message stops.
+        lease.begin()
         while copy.status in statuses.COPY_IN_FLIGHT:
             if not STEPS[copy.state.step](copy, lease):
                 lease.release(next_step_at=timezone.now() + WAIT)

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
-
-from imagetasks.dashboard.copies.lease import claim
+from imagetasks.dashboard import leases
+from imagetasks.dashboard.copies import lease
 from imagetasks.dashboard.models import Copy
 
 BATCH = 50
 
 
-def claim_due(now: datetime) -> list[tuple[str, str]]:
-    """(copy id, lease token) of every due copy this sweep could claim."""
-    due = (
-        Copy.objects.filter(next_step_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_step_at")
-        .values_list("pk", flat=True)[:BATCH]
-    )
-    claimed = []
-    for copy_id in list(due):
-        token = claim(copy_id, now)
-        if token:
-            claimed.append((str(copy_id), token))
-    return claimed
+def claim_due(now: datetime) -> list[leases.Claim]:
+    """Claim every due copy nobody holds (up to ``BATCH``): (copy id, token) for each job."""
+    due = Copy.objects.filter(next_step_at__lte=now).order_by("next_step_at")
+    return leases.claim_due(due, now=now, lease=lease.LEASE, limit=BATCH)

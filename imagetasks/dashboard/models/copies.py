@@ -50,7 +50,7 @@ class Copy(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_step_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
-    lease_token = models.CharField(max_length=32, blank=True)
+    claim = models.PositiveBigIntegerField(default=0, help_text="Fencing token of the holder.")
     version = models.PositiveBigIntegerField(default=1)
 
     created_by = models.ForeignKey(
