@@ -7,10 +7,10 @@ commit leaves a pending row that the sweeper sends. Rows are unique on
 (snapshot, event, channel), and snapshots are unique on their fingerprint,
 so a change observed twice is notified once.
 
-Delivery is claim-then-send. The sweeper claims due rows by bumping
-``claim`` (a fencing token) under a short lease and sends one job per row;
-the job begins only if the token is still the one it was given, bumping it
-again, and records the outcome only if nobody took the row over meanwhile.
+Delivery is claim-then-send, under ``leases``. The sweeper claims due rows
+under a short lease and sends one job per row with the claim's fencing token;
+the job begins only if the token is still the one it was given (taking a new
+one), and records the outcome only if nobody took the row over meanwhile.
 So a duplicated job sends nothing, and a row whose worker died is claimed
 again once its lease runs out. The lease of an attempt outlasts the
 channel's timeouts, so a slow attempt is never taken over while it can
@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from imagetasks.dashboard import statuses
+from imagetasks.dashboard import leases, statuses
 from imagetasks.dashboard.models import ImageTask, Notification, Profile, TaskSnapshot
 from imagetasks.dashboard.notifications import email, webhook
 from imagetasks.dashboard.notifications.errors import DeliveryFailed
@@ -116,65 +116,44 @@ def recipients(task: ImageTask) -> list[tuple[str, str]]:
 # --- Delivering (in Celery jobs, never in a poll) ---
 
 
-def claim_due(now: datetime, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
+def claim_due(now: datetime, limit: int = SWEEP_LIMIT) -> list[leases.Claim]:
     """Claim the rows due for an attempt; return (id, token) pairs to send as jobs.
 
-    Due: pending, its next attempt reached, and nobody holding it (or the
-    holder's lease ran out, which is how a dead worker's row comes back).
+    Due: pending and its next attempt reached; ``leases`` skips rows somebody
+    holds (unless the holder's lease ran out, which is how a dead worker's row
+    comes back).
     """
-    due = (
-        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", "claim")[:limit]
-    )
-    claimed = []
-    for pk, claim in list(due):
-        taken = Notification.objects.filter(
-            pk=pk, claim=claim, status=Notification.Status.PENDING
-        ).update(claim=claim + 1, claimed_until=now + QUEUE_LEASE)
-        if taken:
-            claimed.append((pk, claim + 1))
-    return claimed
+    due = _pending().filter(next_attempt_at__lte=now).order_by("next_attempt_at")
+    return leases.claim_due(due, now=now, lease=QUEUE_LEASE, limit=limit)
 
 
 def deliver(notification_id: int, claim: int) -> bool:
     """Make one attempt at a claimed row; return whether it was sent by this call."""
-    now = timezone.now()
+    lease = leases.Lease(_pending(), leases.Claim(notification_id, claim))
     notification = (
-        Notification.objects.select_related("task__cloud", "task__submitted_by", "snapshot")
-        .filter(pk=notification_id, claim=claim, status=Notification.Status.PENDING)
-        .first()
+        lease.held().select_related("task__cloud", "task__submitted_by", "snapshot").first()
     )
     if notification is None:
         return False  # a duplicated job, or the row was taken over: someone else has it
-    token = claim + 1
-    began = Notification.objects.filter(
-        pk=notification_id, claim=claim, status=Notification.Status.PENDING
-    ).update(
-        claim=token,
-        attempts=F("attempts") + 1,
-        last_attempt_at=now,
-        claimed_until=now + timedelta(seconds=lease_seconds(notification.channel)),
-    )
-    if not began:
+    try:
+        lease.begin(
+            timedelta(seconds=lease_seconds(notification.channel)),
+            attempts=F("attempts") + 1,
+            last_attempt_at=timezone.now(),
+        )
+    except leases.Superseded:
         return False
     attempt = notification.attempts + 1
     try:
         _channel(notification.channel).send(notification)
     except DeliveryFailed as error:
-        _failed(notification, token, attempt, str(error))
+        _failed(notification, lease, attempt, str(error))
         return False
     except Exception:
         # Unexpected: back off like any failure so this row cannot loop, then surface it.
-        _failed(notification, token, attempt, "Internal error while sending (see logs).")
+        _failed(notification, lease, attempt, "Internal error while sending (see logs).")
         raise
-    Notification.objects.filter(pk=notification_id, claim=token).update(
-        status=Notification.Status.SENT,
-        sent_at=timezone.now(),
-        claimed_until=None,
-        last_error="",
-    )
+    lease.release(status=Notification.Status.SENT, sent_at=timezone.now(), last_error="")
     log.info(
         "notification sent id=%s task=%s channel=%s event=%s attempt=%d",
         notification.pk,
@@ -186,14 +165,18 @@ def deliver(notification_id: int, claim: int) -> bool:
     return True
 
 
-def _failed(notification: Notification, token: int, attempt: int, error: str) -> None:
+def _pending() -> QuerySet[Notification]:
+    return Notification.objects.filter(status=Notification.Status.PENDING)
+
+
+def _failed(notification: Notification, lease: leases.Lease, attempt: int, error: str) -> None:
     now = timezone.now()
-    fields = {"claimed_until": None, "last_error": error[:MAX_ERROR_TEXT]}
+    fields = {"last_error": error[:MAX_ERROR_TEXT]}
     if attempt > len(BACKOFF):
         fields["status"] = Notification.Status.FAILED
     else:
         fields["next_attempt_at"] = now + BACKOFF[attempt - 1]
-    Notification.objects.filter(pk=notification.pk, claim=token).update(**fields)
+    lease.release(**fields)
     log.warning(
         "notification attempt failed id=%s task=%s channel=%s attempt=%d final=%s error=%s",
         notification.pk,
