@@ -2,16 +2,18 @@
 
 Messages carry primary keys only. Every job is safe to run twice: state writes
 are compare-and-set and snapshots are unique, because with ``acks_late`` a
-job whose worker died is delivered again.
+job whose worker died is delivered again. Work handed out by a sweep is claimed
+under a lease (``leases``) and the job is given the claim.
 """
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
+from imagetasks.dashboard import leases
 from imagetasks.dashboard.copies import machine, sweep
 from imagetasks.dashboard.heartbeat import heartbeat
 from imagetasks.dashboard.models import Cloud
@@ -21,6 +23,13 @@ from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_
 log = logging.getLogger("imagetasks.tracking")
 
 __all__ = ["discover_tasks", "dispatch_polls", "heartbeat", "poll_cloud"]
+
+
+def _send_each(claims: list[leases.Claim], job: Task) -> int:
+    """Send ``job`` once per claimed row, with the row's id and the claim's token."""
+    for claim in claims:
+        job.delay(claim.pk, claim.token)
+    return len(claims)
 
 
 @shared_task(name="imagetasks.dashboard.dispatch_polls", ignore_result=True)
@@ -56,14 +65,11 @@ def discover_tasks() -> int:
 @shared_task(name="imagetasks.dashboard.advance_copies", ignore_result=True)
 def advance_copies() -> int:
     """Claim every copy with a step due and send one job for each."""
-    claimed = sweep.claim_due(timezone.now())
-    for copy_id, token in claimed:
-        advance_copy.delay(copy_id, token)
-    return len(claimed)
+    return _send_each(sweep.claim_due(timezone.now()), advance_copy)
 
 
 @shared_task(name="imagetasks.dashboard.advance_copy", ignore_result=True)
-def advance_copy(copy_id: str, token: str) -> str:
+def advance_copy(copy_id: str, token: int) -> str:
     """Run a copy's steps under the lease the sweep took; a stale token does nothing."""
     return machine.advance(copy_id, token)
 
@@ -78,10 +84,7 @@ def dispatch_notifications() -> int:
     Due includes rows whose holder's lease ran out: a worker that died while
     sending leaves its row to the next sweep.
     """
-    claimed = outbox.claim_due(timezone.now())
-    for notification_id, claim in claimed:
-        deliver_notification.delay(notification_id, claim)
-    return len(claimed)
+    return _send_each(outbox.claim_due(timezone.now()), deliver_notification)
 
 
 @shared_task(name="imagetasks.dashboard.deliver_notification", ignore_result=True)
