@@ -8,7 +8,7 @@ import time
 
 from django.conf import settings
 
-from imagetasks.dashboard.heartbeat import heartbeat
+from imagetasks.dashboard.jobs import heartbeat
 from imagetasks.dashboard.models import Heartbeat
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 
-from celery import shared_task
 from celery.signals import beat_init, before_task_publish
 from django.utils import timezone
 
@@ -21,16 +20,12 @@ _in_beat_process = False
 
 
 def record_pulse(part: str, detail: str = "") -> None:
+    """Note that ``part`` ("worker" or "beat") is alive now, on ``detail`` (its host)."""
     from imagetasks.dashboard.models import Heartbeat
 
     Heartbeat.objects.update_or_create(
         part=part, defaults={"last_seen": timezone.now(), "detail": detail[:200]}
     )
-
-
-@shared_task(name=HEARTBEAT_JOB, ignore_result=True)
-def heartbeat() -> None:
-    record_pulse("worker", socket.gethostname())
 
 
 @beat_init.connect

@@ -1,28 +1,59 @@
 """Celery jobs of the dashboard (found by ``autodiscover_tasks(related_name="jobs")``).
 
-Messages carry primary keys only. Every job is safe to run twice: state writes
-are compare-and-set and snapshots are unique, because with ``acks_late`` a
-job whose worker died is delivered again. Work handed out by a sweep is claimed
-under a lease (``leases``) and the job is given the claim.
+Every job of the dashboard is here, with ``beat_schedule``, what beat sends and
+how often. Messages carry primary keys only. Every job is safe to run twice:
+state writes are compare-and-set and snapshots are unique, because with
+``acks_late`` a job whose worker died is delivered again. Work handed out by a
+sweep is claimed under a lease (``leases``) and the job is given the claim.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.utils import timezone
 
-from imagetasks.dashboard import leases
+from imagetasks.celery import every
+from imagetasks.dashboard import leases, planner_stats
 from imagetasks.dashboard.copies import machine, sweep
-from imagetasks.dashboard.heartbeat import heartbeat
+from imagetasks.dashboard.heartbeat import HEARTBEAT_JOB, record_pulse
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_cleanup
 
 log = logging.getLogger("imagetasks.tracking")
 
-__all__ = ["discover_tasks", "dispatch_polls", "heartbeat", "poll_cloud"]
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """The dashboard's periodic work, by entry name; beat drops a tick nobody took in time."""
+    return {
+        "heartbeat": every(
+            settings.HEARTBEAT_INTERVAL, HEARTBEAT_JOB, expires=settings.HEARTBEAT_INTERVAL * 2
+        ),
+        # Every second: claim due tasks and hand them to workers. A tick that no
+        # worker picks up in time is dropped; the next one claims the same tasks.
+        "dispatch-polls": every(1.0, "imagetasks.dashboard.dispatch_polls", expires=5),
+        # Copies to another cloud: move on those with a step due, and take back those
+        # whose job died with its worker (their lease ran out).
+        "advance-copies": every(2.0, "imagetasks.dashboard.advance_copies", expires=10),
+        "delete-imported-sources": every(
+            10.0, "imagetasks.dashboard.delete_imported_sources", expires=10
+        ),
+        # SQLite's planner statistics, as the tables grow (see planner_stats.py).
+        "refresh-planner-statistics": every(
+            600.0, "imagetasks.dashboard.refresh_planner_statistics", expires=600
+        ),
+        # Every two seconds: send the notifications that are due, and those a dead
+        # worker left claimed. They are rows in the database, so a dropped tick loses none.
+        "dispatch-notifications": every(
+            2.0, "imagetasks.dashboard.dispatch_notifications", expires=10
+        ),
+        "discover-tasks": every(60.0, "imagetasks.dashboard.discover_tasks", expires=60),
+    }
 
 
 def _send_each(claims: list[leases.Claim], job: Task) -> int:
@@ -30,6 +61,9 @@ def _send_each(claims: list[leases.Claim], job: Task) -> int:
     for claim in claims:
         job.delay(claim.pk, claim.token)
     return len(claims)
+
+
+# Following tasks ----------------------------------------------------------------------
 
 
 @shared_task(name="imagetasks.dashboard.dispatch_polls", ignore_result=True)
@@ -57,6 +91,12 @@ def discover_tasks() -> int:
             # One unreachable cloud must not stop discovery on the others.
             log.exception("discovery failed cloud=%s", cloud.name)
     return adopted
+
+
+@shared_task(name="imagetasks.dashboard.delete_imported_sources", ignore_result=True)
+def delete_imported_sources() -> int:
+    """Delete the source objects of successful imports whose submitter asked for it."""
+    return source_cleanup.delete_sources(timezone.now())
 
 
 # Copies to another cloud or region ----------------------------------------------------
@@ -93,7 +133,16 @@ def deliver_notification(notification_id: int, claim: int) -> bool:
     return outbox.deliver(notification_id, claim)
 
 
-@shared_task(name="imagetasks.dashboard.delete_imported_sources", ignore_result=True)
-def delete_imported_sources() -> int:
-    """Delete the source objects of successful imports whose submitter asked for it."""
-    return source_cleanup.delete_sources(timezone.now())
+# Upkeep -------------------------------------------------------------------------------
+
+
+@shared_task(name=HEARTBEAT_JOB, ignore_result=True)
+def heartbeat() -> None:
+    """Record that a worker is alive; beat records its own pulse as it sends this."""
+    record_pulse("worker", socket.gethostname())
+
+
+@shared_task(name="imagetasks.dashboard.refresh_planner_statistics", ignore_result=True)
+def refresh_planner_statistics() -> bool:
+    """Refresh SQLite's planner statistics as the tables grow (nothing on PostgreSQL)."""
+    return planner_stats.refresh()

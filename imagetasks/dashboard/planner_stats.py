@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from django.db import connections
 
 log = logging.getLogger(__name__)
-
-REFRESH_JOB = "imagetasks.dashboard.refresh_planner_statistics"
 
 
 def refresh(using: str = "default") -> bool:
@@ -30,11 +27,6 @@ def refresh(using: str = "default") -> bool:
         cursor.execute("ANALYZE")
     log.debug("refreshed the SQLite planner statistics of %s", using)
     return True
-
-
-@shared_task(name=REFRESH_JOB, ignore_result=True)
-def refresh_planner_statistics() -> bool:
-    return refresh()
 
 
 def refresh_after_migrate(sender, using: str = "default", **kwargs) -> None:

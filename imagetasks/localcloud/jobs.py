@@ -8,15 +8,30 @@ every job is safe to run twice (see ``executors.lifecycle``).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
+from imagetasks.celery import every
 from imagetasks.localcloud.executors import lifecycle, runner
 from imagetasks.localcloud.executors.dispatch import FILL_OBJECT_ETAG, RUN_TASK
 from imagetasks.localcloud.models import StoredObject
 from imagetasks.localcloud.objectstore import service
 
 logger = logging.getLogger(__name__)
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """The built-in cloud's periodic work, by entry name; none when it is switched off."""
+    if not settings.LOCALCLOUD_ENABLED:
+        return {}
+    return {
+        "localcloud-recover-tasks": every(30.0, "imagetasks.localcloud.recover_tasks", expires=30),
+        "localcloud-purge-expired-tasks": every(
+            600.0, "imagetasks.localcloud.purge_expired_tasks", expires=600
+        ),
+    }
 
 
 @shared_task(name=RUN_TASK, ignore_result=True)
