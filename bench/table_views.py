@@ -353,7 +353,7 @@ def bench(args: argparse.Namespace, run: Run) -> list[Case]:
     print(f"{run.engine}: {run.pg_database or run.directory / 'db.sqlite3'}", flush=True)
     from django.core.cache import cache
 
-    from imagetasks.dashboard import planner_stats
+    from imagetasks.dashboard.upkeep import planner_stats
 
     looker = populate(args)
     # Planner statistics, as the periodic job (SQLite) or autovacuum (PostgreSQL) soon has.

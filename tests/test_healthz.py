@@ -54,7 +54,7 @@ def test_it_says_when_a_part_has_never_reported(client, db):
 
 
 def test_beat_records_its_pulse_when_it_publishes_the_heartbeat(db, monkeypatch):
-    from imagetasks.dashboard import heartbeat as module
+    from imagetasks.dashboard.upkeep import heartbeat as module
 
     monkeypatch.setattr(module, "_in_beat_process", True)
     module._record_beat_pulse(sender=module.HEARTBEAT_JOB)

@@ -9,7 +9,7 @@ class DashboardConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from imagetasks.dashboard import (
+        from imagetasks.dashboard.upkeep import (
             heartbeat,  # noqa: F401  (connects Celery signals)
             planner_stats,
             search_index,

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from imagetasks.celery import every
-from imagetasks.dashboard import leases, planner_stats
+from imagetasks.dashboard import leases
 from imagetasks.dashboard.copies import machine, sweep
-from imagetasks.dashboard.heartbeat import HEARTBEAT_JOB, record_pulse
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_cleanup
+from imagetasks.dashboard.upkeep import planner_stats
+from imagetasks.dashboard.upkeep.heartbeat import HEARTBEAT_JOB, record_pulse
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -43,7 +44,7 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         "delete-imported-sources": every(
             10.0, "imagetasks.dashboard.delete_imported_sources", expires=10
         ),
-        # SQLite's planner statistics, as the tables grow (see planner_stats.py).
+        # SQLite's planner statistics, as the tables grow (see upkeep/planner_stats.py).
         "refresh-planner-statistics": every(
             600.0, "imagetasks.dashboard.refresh_planner_statistics", expires=600
         ),

@@ -19,8 +19,9 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from imagetasks.dashboard import access, search_index, statuses
+from imagetasks.dashboard import access, statuses
 from imagetasks.dashboard.models import Copy, ImageTask
+from imagetasks.dashboard.upkeep import search_index
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -180,7 +181,7 @@ def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
 def _search(text: str) -> Q:
     """Name, ids, and the container/object of the input or the result (any case).
 
-    Served by a trigram index (search_index.py); a local task id matches exactly.
+    Served by a trigram index (upkeep/search_index.py); a local task id matches exactly.
     """
     condition = search_index.matching(text)
     with contextlib.suppress(ValueError):

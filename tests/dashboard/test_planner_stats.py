@@ -9,8 +9,9 @@ import uuid
 import pytest
 from django.db import connection
 
-from imagetasks.dashboard import planner_stats, tables
+from imagetasks.dashboard import tables
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.upkeep import planner_stats
 from tests.dashboard.test_views_factories import cloud, fast_hashing, make_cloud, owner  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db

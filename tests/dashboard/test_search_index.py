@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from imagetasks.dashboard import search_index
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.upkeep import search_index
 
 pytestmark = pytest.mark.django_db
 

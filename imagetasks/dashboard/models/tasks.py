@@ -93,7 +93,7 @@ class ImageTask(models.Model):
     # failed with Rackspace's 396 (null: not looked at, or the store would not say).
     source_is_vhd = models.BooleanField(null=True, blank=True)
     # What the table's free-text search looks in, kept by the database itself (every
-    # write path included), lowercased, with a trigram index (see search_index.py).
+    # write path included), lowercased, with a trigram index (see upkeep/search_index.py).
     search_text = models.GeneratedField(
         expression=Lower(
             Concat(
