@@ -16,7 +16,7 @@ def give_back_old_leases(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0014_source_is_vhd"),
+        ("dashboard", "0015_copy_status_map"),
     ]
 
     operations = [
