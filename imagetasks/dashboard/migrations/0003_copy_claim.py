@@ -16,7 +16,7 @@ def give_back_old_leases(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0015_copy_status_map"),
+        ("dashboard", "0002_copy_status_map"),
     ]
 
     operations = [

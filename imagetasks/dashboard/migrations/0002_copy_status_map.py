@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0014_source_is_vhd'),
+        ('dashboard', '0001_squashed_0014_source_is_vhd'),
     ]
 
     operations = [
