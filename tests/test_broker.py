@@ -6,7 +6,7 @@ import queue
 from kombu import Connection
 
 from imagetasks.broker import Transport
-from tests.test_settings import start_django
+from tests.support.settings import start_django
 
 PUBLISHERS = 4
 CONSUMERS = 4

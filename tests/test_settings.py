@@ -6,39 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from imagetasks.env import Env, parse_database_url
-
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_VARIABLES = (
-    "DEBUG SECRET_KEY ALLOWED_HOSTS DATABASE_URL CELERY_BROKER_URL TIME_ZONE EMAIL_HOST "
-    "EMAIL_PORT EMAIL_USE_TLS EMAIL_USE_SSL CSRF_TRUSTED_ORIGINS HEARTBEAT_MAX_AGE LOG_LEVEL "
-    "SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_PROXY_SSL_HEADER DJANGO_ALLOW_ASYNC_UNSAFE "
-    "IMAGETASKS_BIND IMAGETASKS_BASE_URL LOCALCLOUD_ENABLED"
-).split()
-
-
-def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter, with only the given configuration."""
-    environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
-    environ.update(
-        IMAGETASKS_VAR_DIR=str(tmp_path / "var"),
-        DJANGO_SETTINGS_MODULE="imagetasks.settings",
-        IMAGETASKS_ENV_FILE=str(tmp_path / ".env"),  # a developer's own .env stays out
-    )
-    environ.update(variables)
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + code],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.support.settings import CONFIG_VARIABLES, ROOT, start_django
 
 
 @pytest.mark.parametrize(

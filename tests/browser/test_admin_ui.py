@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from imagetasks.dashboard import statuses
 from tests.browser.looks import sideways_overflow
 from tests.browser.people import log_in, password_of
-from tests.dashboard.test_views_factories import make_cloud, make_task
+from tests.support.factories import make_cloud, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Copying an image to another cloud from a real chromium, against the live built-in cloud."""
 
 from __future__ import annotations
@@ -13,16 +11,6 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Copy
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.copies.conftest import (  # noqa: F401  (fixtures)
-    account,
-    copy_beat,
-    other_account,
-    source_cloud,
-    source_image,
-    store_dir,
-    target_cloud,
-    workers,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Exporting by picking the image in the list, as a person does, with and without JavaScript."""
 
 from __future__ import annotations
@@ -14,13 +12,6 @@ from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    beat,
-    local_cloud,
-    store_dir,
-    workers,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

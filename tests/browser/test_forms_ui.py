@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Forms with errors: the person is taken to the first thing to fix, and told what it is."""
 
 from __future__ import annotations
@@ -11,11 +9,6 @@ from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    store_dir,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """An open task table notices work started elsewhere within seconds, and a hidden tab
 costs nothing until it is looked at again."""
 
@@ -15,13 +13,8 @@ from playwright.sync_api import expect
 from imagetasks.dashboard.models import ImageTask
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.dashboard.test_views_factories import make_task
+from tests.support.factories import make_task
 from tests.support.workers import manage
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    store_dir,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

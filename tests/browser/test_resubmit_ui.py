@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Resubmitting a failed task from its page, as an operator does, against the live cloud."""
 
 from __future__ import annotations
@@ -13,12 +11,7 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.dashboard.test_views_factories import make_task
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    store_dir,
-)
+from tests.support.factories import make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

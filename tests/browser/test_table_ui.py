@@ -14,7 +14,7 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from tests.browser.looks import PHONE, look_at
 from tests.browser.people import log_in, make_person
-from tests.dashboard.test_views_factories import make_cloud, make_task
+from tests.support.factories import make_cloud, make_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The dashboard in a real chromium against the live built-in cloud, with a worker and beat."""
 
 from __future__ import annotations
@@ -14,13 +12,6 @@ from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    beat,
-    local_cloud,
-    store_dir,
-    workers,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

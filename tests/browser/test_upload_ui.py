@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Uploading a disk image from the browser, with its progress, then importing it."""
 
 from __future__ import annotations
@@ -13,13 +11,6 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from tests.browser.people import log_in, make_person
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    beat,
-    local_cloud,
-    store_dir,
-    workers,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

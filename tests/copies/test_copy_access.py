@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Who sees a copy and who may start one: both of its clouds must be visible to them."""
 
 from __future__ import annotations
@@ -10,19 +8,7 @@ import pytest
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, Copy, CopyEvent
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    client_for_user,
-    cloud,
-    colleague,
-    fast_hashing,
-    make_cloud,
-    make_task,
-    make_user,
-    outsider,
-    owner,
-    team,
-    viewer,
-)
+from tests.support.factories import client_for_user, make_cloud, make_task, make_user
 
 PEOPLE = ["owner", "colleague", "viewer", "outsider", "anonymous"]
 

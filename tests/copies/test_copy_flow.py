@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """A copy from one project of the built-in cloud to another, followed to its end."""
 
 from __future__ import annotations
@@ -16,20 +14,8 @@ from imagetasks.dashboard.models import Copy
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from imagetasks.openstack import NotFound
-from tests.copies.conftest import (  # noqa: F401  (fixtures)
-    account,
-    copy_beat,
-    finished,
-    other_account,
-    short_lease,
-    source_cloud,
-    source_image,
-    store_dir,
-    target_cloud,
-    timeline,
-    workers,
-)
-from tests.tracking.conftest import beat, wait_for  # noqa: F401  (fixtures)
+from tests.support.copies import finished, timeline
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """A worker process killed with SIGKILL in the middle of a copy's transfer: the copy ends.
 
 Real processes: a ``celery worker`` subprocess runs the dashboard's jobs and
@@ -29,16 +27,8 @@ from imagetasks.dashboard.models import Copy, CopyEvent
 from imagetasks.dashboard.tracking import dispatcher
 from imagetasks.localcloud import vhd
 from imagetasks.localcloud.images.creation import create_image_from_file
-from tests.copies.conftest import (  # noqa: F401  (fixtures)
-    account,
-    other_account,
-    source_cloud,
-    store_dir,
-    target_cloud,
-)
 from tests.support.beat import ticking
 from tests.support.workers import WorkerProcess, wait_until
-from tests.tracking.test_worker_killed import queues  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
-from tests.dashboard.test_views_factories import add_snapshot, make_cloud, make_task
+from tests.support.factories import add_snapshot, make_cloud, make_task
 
 SCRIPT = "<script>alert('x')</script>"
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 
 from imagetasks.dashboard.access import OPERATORS
 from imagetasks.dashboard.models import Copy, ImageTask
-from tests.dashboard.test_views_factories import add_snapshot, make_cloud, make_task, make_user
+from tests.support.factories import add_snapshot, make_cloud, make_task, make_user
 
 pytestmark = pytest.mark.django_db
 

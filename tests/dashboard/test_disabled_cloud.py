@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """A cloud an administrator switched off takes nothing: not by its forms, not by a direct
 URL, not by the CLI or a resubmission; each says why."""
 
@@ -10,12 +8,7 @@ import pytest
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.submission import submit
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    cloud,
-    fast_hashing,
-    make_task,
-    owner,
-)
+from tests.support.factories import make_task
 
 INPUT = {"import_from": "images/web.vhd", "image_properties": {"name": "web"}}
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Our own 403, 404 and 500 pages: in the site's layout, saying why and where to go next,
 and never showing a traceback, a setting or a secret."""
 
@@ -10,14 +8,6 @@ import uuid
 from django.test import Client
 
 from imagetasks.dashboard import tables
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    cloud,
-    fast_hashing,
-    make_task,
-    owner,
-    team,
-    viewer,
-)
 
 
 def test_a_viewer_opening_the_import_form_learns_that_operators_submit(client, viewer):

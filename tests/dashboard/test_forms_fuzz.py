@@ -13,12 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    store_dir,
-)
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FUZZ = settings(

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The image picker of the export and copy forms, against the live built-in cloud:
 search by name, pages of twenty, the chosen image kept, and a cloud that is down."""
 
@@ -10,13 +8,7 @@ from django.contrib.auth.models import Group
 
 from imagetasks.localcloud.images.creation import create_image_from_file
 from imagetasks.localcloud.models import Image
-from tests.dashboard.test_views_factories import make_cloud
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    other_account,
-    store_dir,
-)
+from tests.support.factories import make_cloud
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The task table's default page is read off its index once planner statistics exist."""
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from django.db import connection
 from imagetasks.dashboard import tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.upkeep import planner_stats
-from tests.dashboard.test_views_factories import cloud, fast_hashing, make_cloud, owner  # noqa: F401  (fixtures)
+from tests.support.factories import make_cloud
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Deleting an import's source object once the import succeeded, when asked in the form."""
 
 from __future__ import annotations
@@ -14,15 +12,7 @@ from imagetasks.dashboard.jobs import delete_imported_sources
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
-from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    beat,
-    local_cloud,
-    store_dir,
-    wait_for,
-    workers,
-)
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,37 +35,37 @@ def import_through_the_form(client, name: str, data: bytes, delete_source: bool)
 
 
 def test_the_source_is_deleted_after_a_successful_import_and_the_task_page_says_so(
-    operator_client, local_cloud, beat
+    cloud_operator_client, local_cloud, beat
 ):
-    task = import_through_the_form(operator_client, "web-01", vhd_samples.fixed_vhd(), True)
+    task = import_through_the_form(cloud_operator_client, "web-01", vhd_samples.fixed_vhd(), True)
     assert task.status == statuses.SUCCESS
-    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    page = cloud_operator_client.get(f"/tasks/{task.pk}/").content.decode()
     assert "being deleted now that the import succeeded" in page
 
     assert delete_imported_sources() == 1
 
     with pytest.raises(NotFound):
         client_for(local_cloud).objects.head_object("images", "web-01.vhd")
-    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    page = cloud_operator_client.get(f"/tasks/{task.pk}/").content.decode()
     assert "deleted after the import succeeded" in page
     assert delete_imported_sources() == 0  # once only
     image_id = ImageTask.objects.get(pk=task.pk).result["image_id"]
     assert client_for(local_cloud).images.get_image(image_id).status == "active"
 
 
-def test_a_failed_import_keeps_its_source(operator_client, local_cloud, beat):
-    task = import_through_the_form(operator_client, "broken", b"not a disk at all" * 64, True)
+def test_a_failed_import_keeps_its_source(cloud_operator_client, local_cloud, beat):
+    task = import_through_the_form(cloud_operator_client, "broken", b"not a disk at all" * 64, True)
     assert task.status == statuses.FAILURE
 
     assert delete_imported_sources() == 0
 
     assert client_for(local_cloud).objects.head_object("images", "broken.vhd").content_length > 0
-    page = operator_client.get(f"/tasks/{task.pk}/").content.decode()
+    page = cloud_operator_client.get(f"/tasks/{task.pk}/").content.decode()
     assert "kept: the import did not succeed" in page
 
 
-def test_without_the_option_the_source_stays(operator_client, local_cloud, beat):
-    task = import_through_the_form(operator_client, "web-02", vhd_samples.fixed_vhd(), False)
+def test_without_the_option_the_source_stays(cloud_operator_client, local_cloud, beat):
+    task = import_through_the_form(cloud_operator_client, "web-02", vhd_samples.fixed_vhd(), False)
     assert task.status == statuses.SUCCESS
 
     assert delete_imported_sources() == 0
@@ -83,8 +73,8 @@ def test_without_the_option_the_source_stays(operator_client, local_cloud, beat)
     assert client_for(local_cloud).objects.head_object("images", "web-02.vhd").content_length > 0
 
 
-def test_a_source_already_gone_counts_as_deleted(operator_client, local_cloud, beat):
-    task = import_through_the_form(operator_client, "web-03", vhd_samples.fixed_vhd(), True)
+def test_a_source_already_gone_counts_as_deleted(cloud_operator_client, local_cloud, beat):
+    task = import_through_the_form(cloud_operator_client, "web-03", vhd_samples.fixed_vhd(), True)
     client_for(local_cloud).objects.delete_object("images", "web-03.vhd")
 
     assert delete_imported_sources() == 1
@@ -92,10 +82,10 @@ def test_a_source_already_gone_counts_as_deleted(operator_client, local_cloud, b
     assert ImageTask.objects.get(pk=task.pk).source_deleted_at is not None
 
 
-def test_a_resubmission_keeps_the_choice(operator_client, local_cloud, beat):
-    task = import_through_the_form(operator_client, "broken-2", b"not a disk" * 64, True)
+def test_a_resubmission_keeps_the_choice(cloud_operator_client, local_cloud, beat):
+    task = import_through_the_form(cloud_operator_client, "broken-2", b"not a disk" * 64, True)
 
-    operator_client.post(f"/tasks/{task.pk}/resubmit/")
+    cloud_operator_client.post(f"/tasks/{task.pk}/resubmit/")
 
     again = ImageTask.objects.get(resubmitted_from=task)
     assert again.delete_source_after_import is True

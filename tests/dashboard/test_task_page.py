@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The task page says what is true for the task's state: finished reads as finished, a
 failure that will repeat is not offered again first, times are exact."""
 
@@ -12,19 +10,7 @@ import pytest
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    add_snapshot,
-    cloud,
-    fast_hashing,
-    make_task,
-    owner,
-)
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
+from tests.support.factories import add_snapshot, make_task
 
 
 def page_of(client, task) -> str:

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Who gets what: every page and fragment for the owner, a colleague, a viewer, an
 outsider and an anonymous visitor."""
 
@@ -8,18 +6,7 @@ from __future__ import annotations
 import pytest
 
 from imagetasks.dashboard.models import ImageTask
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    client_for_user,
-    cloud,
-    colleague,
-    fast_hashing,
-    make_task,
-    outsider,
-    owner,
-    task,
-    team,
-    viewer,
-)
+from tests.support.factories import client_for_user, make_task
 
 PEOPLE = ["owner", "colleague", "viewer", "outsider", "anonymous"]
 
@@ -179,7 +166,7 @@ def test_resubmitting_links_the_new_task_to_the_old_one_both_ways(client, owner,
 
 
 def test_another_cloud_s_task_is_a_404_even_for_an_operator(client, owner, db):
-    from tests.dashboard.test_views_factories import make_cloud
+    from tests.support.factories import make_cloud
 
     other = make_task(make_cloud("globex"))
     client.force_login(owner)

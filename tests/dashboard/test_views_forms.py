@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The import and export forms against the live built-in cloud: validation, the
 checks through the client, refusals and a cloud that is down."""
 
@@ -14,20 +12,9 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
-from tests.dashboard.test_views_factories import make_cloud
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    other_account,
-    store_dir,
-)
+from tests.support.factories import make_cloud
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_hashing")]
 
 
 @pytest.fixture

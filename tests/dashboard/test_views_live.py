@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Import and export through the forms against the live built-in cloud, followed to the end
 by a real worker and beat, then the result pages and the streamed download."""
 
@@ -9,32 +7,15 @@ import hashlib
 import uuid
 
 import pytest
-from django.contrib.auth.models import Group
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.views.results import StreamingHttpResponse
 from imagetasks.localcloud import vhd_samples
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    beat,
-    local_cloud,
-    store_dir,
-    wait_for,
-    workers,
-)
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def operator_client(client, django_user_model, local_cloud):
-    user = django_user_model.objects.create_user("owen", password="pw-owen-123")
-    user.groups.add(Group.objects.get_or_create(name="operators")[0])
-    local_cloud.users.add(user)
-    client.force_login(user)
-    return client
 
 
 def finished(task_id):
@@ -43,16 +24,16 @@ def finished(task_id):
 
 
 def test_import_then_export_through_the_forms_and_download_the_exported_bytes(
-    operator_client, local_cloud, beat
+    cloud_operator_client, local_cloud, beat
 ):
     disk = vhd_samples.fixed_vhd()
     objects = client_for(local_cloud).objects
     objects.create_container("images")
     objects.put_object("images", "web-01.vhd", disk)
 
-    browser = operator_client.get("/tasks/new/import/?cloud=local&container=images").content
+    browser = cloud_operator_client.get("/tasks/new/import/?cloud=local&container=images").content
     assert b"web-01.vhd" in browser
-    response = operator_client.post(
+    response = cloud_operator_client.post(
         "/tasks/new/import/?cloud=local",
         {"cloud": "local", "submission_id": str(uuid.uuid4()), "container": "images",
          "object": "web-01.vhd", "name": "web-01"},
@@ -60,15 +41,15 @@ def test_import_then_export_through_the_forms_and_download_the_exported_bytes(
     task_url = response["Location"]
     imported = wait_for(lambda: finished(task_url.split("/")[2]), what="the import")
     assert imported.status == statuses.SUCCESS, imported.message
-    page = operator_client.get(task_url).content.decode()
+    page = cloud_operator_client.get(task_url).content.decode()
     image_id = imported.result["image_id"]
     assert f"/clouds/local/images/{image_id}/" in page
 
-    image_page = operator_client.get(f"/clouds/local/images/{image_id}/").content.decode()
+    image_page = cloud_operator_client.get(f"/clouds/local/images/{image_id}/").content.decode()
     md5 = hashlib.md5(disk, usedforsecurity=False).hexdigest()
     assert "web-01" in image_page and md5 in image_page
 
-    response = operator_client.post(
+    response = cloud_operator_client.post(
         "/tasks/new/export/?cloud=local",
         {"cloud": "local", "submission_id": str(uuid.uuid4()), "image_id": image_id,
          "container": "exports", "create_container": "on"},
@@ -78,9 +59,9 @@ def test_import_then_export_through_the_forms_and_download_the_exported_bytes(
     location = f"exports/{image_id}.vhd"
     assert exported.result == {"export_location": location}
 
-    object_page = operator_client.get(f"/clouds/local/objects/{location}").content.decode()
+    object_page = cloud_operator_client.get(f"/clouds/local/objects/{location}").content.decode()
     assert f"/clouds/local/download/{location}" in object_page
-    download = operator_client.get(f"/clouds/local/download/{location}")
+    download = cloud_operator_client.get(f"/clouds/local/download/{location}")
     assert isinstance(download, StreamingHttpResponse)
     assert download["Content-Length"] == str(len(disk))
     assert b"".join(download.streaming_content) == disk

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The live task table: filters, the empty answer to unchanged polls, constant queries."""
 
 from __future__ import annotations
@@ -13,17 +11,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard import statuses, tables
 from imagetasks.dashboard.models import ImageTask
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    add_snapshot,
-    cloud,
-    colleague,
-    fast_hashing,
-    make_cloud,
-    make_task,
-    owner,
-    team,
-    viewer,
-)
+from tests.support.factories import add_snapshot, make_cloud, make_task
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -32,12 +20,6 @@ SCRIPT = "<script>alert('x')</script>"
 def fixed_minute(monkeypatch):
     """The version includes the minute; a test must not straddle two."""
     monkeypatch.setattr(tables, "time_bucket", lambda: 1)
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def shown_version(html: str) -> str:

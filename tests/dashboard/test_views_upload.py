@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Uploading a file from the import page into the live built-in cloud's object storage."""
 
 from __future__ import annotations
@@ -15,8 +13,6 @@ from django.contrib.auth.models import Group
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
-from tests.dashboard.test_views_live import operator_client  # noqa: F401  (fixture)
-from tests.tracking.conftest import account, local_cloud, store_dir  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,11 +26,11 @@ def _login(client, django_user_model, cloud, name: str, group: str):
 
 
 def test_an_uploaded_file_is_stored_whole_and_the_import_form_is_filled_with_it(
-    operator_client, local_cloud
+    cloud_operator_client, local_cloud
 ):
     disk = vhd_samples.fixed_vhd()
 
-    response = operator_client.put(
+    response = cloud_operator_client.put(
         "/clouds/local/upload/uploads/team/web-01.vhd",
         data=disk,
         content_type="application/octet-stream",
@@ -47,27 +43,31 @@ def test_an_uploaded_file_is_stored_whole_and_the_import_form_is_filled_with_it(
     assert answer["md5"] == hashlib.md5(disk, usedforsecurity=False).hexdigest()
     with client_for(local_cloud).objects.get_object("uploads", "team/web-01.vhd") as stored:
         assert b"".join(stored.iter_content()) == disk
-    form = operator_client.get(answer["import_url"]).content.decode()
+    form = cloud_operator_client.get(answer["import_url"]).content.decode()
     assert 'value="uploads"' in form and 'value="team/web-01.vhd"' in form
     assert 'value="web-01"' in form  # the image name, from the object's name
 
 
-def test_the_import_page_offers_the_upload_form_with_a_progress_bar(operator_client, local_cloud):
-    html = operator_client.get("/tasks/new/import/?cloud=local").content.decode()
+def test_the_import_page_offers_the_upload_form_with_a_progress_bar(
+    cloud_operator_client, local_cloud
+):
+    html = cloud_operator_client.get("/tasks/new/import/?cloud=local").content.decode()
 
     assert 'id="upload-form"' in html
     assert 'data-upload-base="/clouds/local/upload/"' in html
     assert "<progress" in html
 
 
-def test_an_empty_file_or_a_too_long_name_is_refused_with_a_message(operator_client, local_cloud):
-    empty = operator_client.put(
+def test_an_empty_file_or_a_too_long_name_is_refused_with_a_message(
+    cloud_operator_client, local_cloud
+):
+    empty = cloud_operator_client.put(
         "/clouds/local/upload/uploads/empty.vhd",
         data=b"",
         content_type="application/octet-stream",
         CONTENT_LENGTH="0",
     )
-    long_name = operator_client.put(
+    long_name = cloud_operator_client.put(
         f"/clouds/local/upload/uploads/{'n' * 1100}.vhd",
         data=b"x" * 10,
         content_type="application/octet-stream",
@@ -93,13 +93,13 @@ def test_viewers_cannot_upload_and_other_peoples_clouds_are_not_found(
     assert client.put("/clouds/local/upload/c/o.vhd", data=b"x").status_code == 404
 
 
-def test_only_put_is_accepted(operator_client, local_cloud):
-    assert operator_client.get("/clouds/local/upload/c/o.vhd").status_code == 405
+def test_only_put_is_accepted(cloud_operator_client, local_cloud):
+    assert cloud_operator_client.get("/clouds/local/upload/c/o.vhd").status_code == 405
 
 
-def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_server):
+def test_an_upload_cut_short_stores_nothing(cloud_operator_client, local_cloud, live_server):
     """A real socket that announces 4 MiB, sends 1 MiB and stops sending, like a lost network."""
-    session_cookie = operator_client.cookies["sessionid"].value
+    session_cookie = cloud_operator_client.cookies["sessionid"].value
     csrf = "a" * 32
     host = urlsplit(live_server.url)
     with socket.create_connection((host.hostname, host.port), timeout=10) as connection:
@@ -134,9 +134,9 @@ def test_an_upload_cut_short_stores_nothing(operator_client, local_cloud, live_s
 
 @pytest.mark.parametrize("announced", ["9" * 30, "-5", "12abc", "9" * 4400])
 def test_an_upload_announcing_an_impossible_size_is_a_400_with_a_message(
-    operator_client, local_cloud, announced
+    cloud_operator_client, local_cloud, announced
 ):
-    response = operator_client.put(
+    response = cloud_operator_client.put(
         "/clouds/local/upload/uploads/web.vhd",
         data=b"abc",
         content_type="application/octet-stream",
@@ -148,9 +148,9 @@ def test_an_upload_announcing_an_impossible_size_is_a_400_with_a_message(
 
 @pytest.mark.parametrize("container", [".", ".."])
 def test_an_upload_to_a_dot_container_is_refused_not_discarded(
-    operator_client, local_cloud, container
+    cloud_operator_client, local_cloud, container
 ):
-    response = operator_client.put(
+    response = cloud_operator_client.put(
         f"/clouds/local/upload/{container}/web.vhd",
         data=b"abc",
         content_type="application/octet-stream",
@@ -162,8 +162,8 @@ def test_an_upload_to_a_dot_container_is_refused_not_discarded(
 def test_a_store_that_sends_no_etag_stores_the_file_but_does_not_call_it_verified(
     client, django_user_model
 ):
-    from tests.dashboard.test_views_factories import make_cloud
     from tests.openstack.scripted import Reply, ScriptedCloud
+    from tests.support.factories import make_cloud
 
     store = ScriptedCloud().start()
     try:

@@ -7,57 +7,12 @@ Everything is real: the API is served by a live server over HTTP on
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 import requests
-from celery.contrib.testing.worker import start_worker
-from django.utils import timezone
 
-from imagetasks.celery import app as celery_app
-from imagetasks.localcloud.models import CloudUser, Project, Token
-
-
-@dataclass
-class Account:
-    """A project of the built-in cloud with one user, and the clear secrets the test knows."""
-
-    project: Project
-    user: CloudUser
-    password: str
-    api_key: str
-
-    def token(self, ttl: timedelta = timedelta(hours=1)) -> str:
-        value, _ = Token.objects.issue(self.user, timezone.now() + ttl)
-        return value
-
-
-def make_account(name: str) -> Account:
-    project = Project.objects.create(name=name)
-    user = CloudUser(project=project, name=f"{name}-user")
-    password, api_key = f"pw-{name}-{uuid.uuid4().hex[:8]}", f"key-{uuid.uuid4().hex}"
-    user.set_password(password)
-    user.set_api_key(api_key)
-    user.save()
-    return Account(project=project, user=user, password=password, api_key=api_key)
-
-
-@pytest.fixture
-def store_dir(settings, tmp_path):
-    """Each test gets an empty blob store of its own."""
-    settings.LOCALCLOUD_STORE_DIR = tmp_path / "localcloud"
-    return settings.LOCALCLOUD_STORE_DIR
-
-
-@pytest.fixture
-def account(db, store_dir) -> Account:
-    return make_account("acme")
-
-
-@pytest.fixture
-def other_account(db, store_dir) -> Account:
-    return make_account("globex")
+from tests.support.clouds import Account
+from tests.support.workers import jobs_routed, worker_thread
 
 
 class CloudSession(requests.Session):
@@ -100,32 +55,14 @@ def anonymous_cloud(live_server) -> CloudSession:
 def localcloud_worker(transactional_db, store_dir):
     """A real Celery worker for the built-in cloud's jobs, on a queue of this test's own."""
     queue = f"localcloud-test-{uuid.uuid4().hex[:12]}"
-    previous = celery_app.conf.task_routes
-    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
-    try:
-        with start_worker(
-            celery_app,
-            pool="solo",
-            concurrency=1,
-            perform_ping_check=False,
-            loglevel="WARNING",
-            shutdown_timeout=30,
-            queues=[queue],
-        ) as worker:
-            yield worker
-    finally:
-        route_jobs(previous)
+    with (
+        jobs_routed({"imagetasks.localcloud.*": {"queue": queue}}),
+        worker_thread([queue]) as worker,
+    ):
+        yield worker
 
 
-def route_jobs(routes: dict) -> None:
-    """Change where jobs are sent. The settings' namespaced key wins over ``task_routes``
-    and Celery caches its router, so both are replaced."""
-    celery_app.conf.CELERY_TASK_ROUTES = routes
-    celery_app.amqp.flush_routes()
-    celery_app.amqp.router = celery_app.amqp.Router()
-
-
-# --- Images v2 tasks: objects to import from, task helpers, a queue nobody consumes ---
+# --- Images v2 tasks: objects to import from, and waiting for a task to end ---
 
 
 @pytest.fixture
@@ -139,26 +76,6 @@ def put_object(store_dir):
         return service.put_object(container, name, [data]) if name else container
 
     return put
-
-
-@pytest.fixture
-def parked_jobs(transactional_db):
-    """Jobs go to a queue of this test's own that no worker consumes, emptied afterwards.
-
-    For tests of the API alone: tasks stay ``pending`` and no job leaks to a
-    worker of `make run` on the same broker.
-    """
-    queue = f"localcloud-parked-{uuid.uuid4().hex[:12]}"
-    previous = celery_app.conf.task_routes
-    route_jobs({"imagetasks.localcloud.*": {"queue": queue}})
-    try:
-        yield queue
-    finally:
-        route_jobs(previous)
-        with celery_app.connection_for_write() as connection:
-            from kombu import Queue
-
-            Queue(queue, channel=connection.default_channel).purge()
 
 
 @pytest.fixture
@@ -177,29 +94,12 @@ def wait_for_task():
     return wait
 
 
-@pytest.fixture
-def fast_password_hashing(settings):
-    """Accounts are made in almost every test; PBKDF2 would cost most of their time.
-
-    Use with ``pytest.mark.usefixtures`` so it applies before ``account`` is made.
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session")
 def _shared_localcloud_worker_queue(django_db_setup, django_db_blocker):
     """One real worker thread for the whole session: stopping one takes about 4 s,
     which would dominate tests that each run one import or export."""
     queue = f"localcloud-shared-{uuid.uuid4().hex[:12]}"
-    with start_worker(
-        celery_app,
-        pool="solo",
-        concurrency=1,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-        queues=[queue],
-    ):
+    with worker_thread([queue]):
         yield queue
 
 
@@ -207,9 +107,5 @@ def _shared_localcloud_worker_queue(django_db_setup, django_db_blocker):
 def task_worker(transactional_db, store_dir, _shared_localcloud_worker_queue):
     """Like ``localcloud_worker``, with a worker shared by the session: this test's jobs
     go to it, and the database and store it works on are this test's."""
-    previous = celery_app.conf.task_routes
-    route_jobs({"imagetasks.localcloud.*": {"queue": _shared_localcloud_worker_queue}})
-    try:
+    with jobs_routed({"imagetasks.localcloud.*": {"queue": _shared_localcloud_worker_queue}}):
         yield _shared_localcloud_worker_queue
-    finally:
-        route_jobs(previous)

@@ -11,7 +11,7 @@ import pytest
 
 from imagetasks.localcloud import blobstore
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 HUGE = "9" * 4400  # Python's int() refuses more than 4,300 digits
 NESTED = "[" * 100_000 + "]" * 100_000

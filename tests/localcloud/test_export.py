@@ -14,7 +14,7 @@ from imagetasks.localcloud import blobstore, vhd, vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from imagetasks.localcloud.models import Image, StoredObject
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "task_worker")
+pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
 
 def run_task(cloud, wait_for_task, task_type: str, task_input: dict) -> dict:

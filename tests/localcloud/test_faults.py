@@ -14,7 +14,7 @@ import pytest
 
 from imagetasks.localcloud.objectstore import service
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 FAULTS = "imagetasks.localcloud.faults.FaultInjectionMiddleware"
 

@@ -22,7 +22,7 @@ from keystoneauth1.identity import v3
 
 from imagetasks.localcloud import vhd_samples
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "task_worker")
+pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
 
 @pytest.fixture

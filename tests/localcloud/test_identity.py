@@ -9,7 +9,7 @@ import pytest
 from imagetasks.localcloud.models import Token
 from imagetasks.localcloud.models.identity import hash_token
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 KEYSTONE_401 = {
     "error": {

@@ -21,7 +21,7 @@ from imagetasks.localcloud import blobstore, vhd_samples
 from imagetasks.localcloud.images.creation import NotAnImage, create_image_from_file
 from imagetasks.localcloud.models import CloudTask, Image
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 IMAGE_KEYS = {
     "id",

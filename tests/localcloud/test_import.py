@@ -10,7 +10,7 @@ import pytest
 from imagetasks.localcloud import blobstore, vhd_samples
 from imagetasks.localcloud.models import CloudTask, Image
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "task_worker")
+pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
 SAMPLES = {sample.name: sample for sample in vhd_samples.SAMPLES}
 

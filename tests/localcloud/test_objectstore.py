@@ -19,7 +19,7 @@ from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.models import Container, StoredObject
 from imagetasks.localcloud.objectstore import service
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 LISTING_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 

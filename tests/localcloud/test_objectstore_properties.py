@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from imagetasks.localcloud.models import StoredObject
 from imagetasks.localcloud.objectstore import service
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 PROPERTY_SETTINGS = settings(
     max_examples=75,

@@ -11,7 +11,7 @@ from openstack import exceptions
 
 from imagetasks.localcloud import vhd_samples
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "task_worker")
+pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
 
 @pytest.fixture(params=["catalog", "endpoint override"])

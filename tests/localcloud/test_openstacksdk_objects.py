@@ -14,7 +14,7 @@ import pytest
 from keystoneauth1.exceptions import http as auth_errors
 from openstack import exceptions
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 
 def connect(live_server, account, settings, **options) -> openstack.connection.Connection:

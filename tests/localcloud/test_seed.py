@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import CloudUser, Container, Image, Project, StoredObject
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 SEEDED_FILES = {
     "fixed.vhd",

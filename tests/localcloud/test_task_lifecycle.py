@@ -15,7 +15,7 @@ from imagetasks.localcloud.executors import lifecycle, runner
 from imagetasks.localcloud.jobs import purge_expired_tasks
 from imagetasks.localcloud.models import CloudTask, Image
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 IMPORT_INPUT = {"import_from": "imports/fixed.vhd", "image_properties": {"name": "fixed"}}
 

@@ -32,7 +32,7 @@ LIST_KEYS = {"id", "type", "status", "owner", "created_at", "updated_at", "self"
 IMPORT_INPUT = {"import_from": "imports/disk.vhd", "image_properties": {"name": "Disk"}}
 EXPORT_INPUT = {"image_uuid": str(uuid.uuid4()), "receiving_swift_container": "exports"}
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing", "parked_jobs")
+pytestmark = pytest.mark.usefixtures("fast_hashing", "parked_jobs")
 
 
 def make_task(account, *, age: int = 0, **fields) -> CloudTask:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from imagetasks.localcloud.images.schemas import TASK_STATUSES
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 EXAMPLES = settings(
     max_examples=150,

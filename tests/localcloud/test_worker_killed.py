@@ -20,7 +20,7 @@ from imagetasks.localcloud.executors import lifecycle
 from imagetasks.localcloud.models import CloudTask, Image
 from tests.support.workers import WorkerProcess, wait_until
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 RATE = 1024 * 1024  # bytes/s: the 4 MiB sample takes about 4 s to hash
 LEASE = timedelta(seconds=3)

@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """Tasks run on the built-in cloud over HTTP; a real worker polls them and notifies.
 
 A real Celery worker (threads of this process) runs the poll, dispatch and
@@ -19,23 +17,12 @@ import pytest
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Notification
 from imagetasks.dashboard.notifications import outbox, signing
-from imagetasks.dashboard.tracking.submission import submit
-from tests.notifications.conftest import beat, finished, receiver, wait_for  # noqa: F401
-from tests.tracking.test_tracking import upload
+from tests.support.tracking import finished, import_disk
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "whsec-for-tests-4b1d"
-
-
-def import_as(cloud, user, name: str):
-    upload(cloud, "images", f"{name}.vhd", _disk())
-    return submit(
-        cloud,
-        "import",
-        {"import_from": f"images/{name}.vhd", "image_properties": {"name": name}},
-        user=user,
-    )
 
 
 def _disk() -> bytes:
@@ -57,9 +44,9 @@ def with_webhook(cloud, url: str):
 
 
 def test_a_task_ending_on_the_cloud_emails_its_submitter_exactly_once(
-    local_cloud, beat, submitter, mailoutbox
+    local_cloud, notifying_beat, submitter, mailoutbox
 ):
-    task = import_as(local_cloud, submitter, "mail-01")
+    task = import_disk(local_cloud, "mail-01", user=submitter)
     wait_for(lambda: finished(task), what="the import to finish")
     wait_for(lambda: all_sent(task), what="the email to be sent")
     time.sleep(2)  # several more sweeps: nothing is sent again
@@ -71,10 +58,10 @@ def test_a_task_ending_on_the_cloud_emails_its_submitter_exactly_once(
 
 
 def test_the_clouds_webhook_receives_the_signed_snapshot_once(
-    local_cloud, beat, submitter, receiver
+    local_cloud, notifying_beat, submitter, receiver
 ):
     with_webhook(local_cloud, receiver.url)
-    task = import_as(local_cloud, submitter, "hook-01")
+    task = import_disk(local_cloud, "hook-01", user=submitter)
     wait_for(lambda: finished(task), what="the import to finish")
     wait_for(lambda: all_sent(task), what="the webhook to be delivered")
     time.sleep(2)
@@ -102,13 +89,13 @@ def test_the_clouds_webhook_receives_the_signed_snapshot_once(
 
 
 def test_a_receiver_that_fails_twice_gets_it_on_the_third_try_and_the_page_shows_it(
-    local_cloud, beat, submitter, receiver, monkeypatch, client
+    local_cloud, notifying_beat, submitter, receiver, monkeypatch, client
 ):
     # The real waits are 10 s and 30 s; the order and the counting are what is tested.
     monkeypatch.setattr(outbox, "BACKOFF", (timedelta(seconds=0.5),) * 5)
     receiver.answers = [500, 503]
     with_webhook(local_cloud, receiver.url)
-    task = import_as(local_cloud, submitter, "hook-02")
+    task = import_disk(local_cloud, "hook-02", user=submitter)
     wait_for(lambda: finished(task), what="the import to finish")
     wait_for(lambda: all_sent(task), what="the webhook to be delivered")
     time.sleep(2)
@@ -130,14 +117,14 @@ def test_a_receiver_that_fails_twice_gets_it_on_the_third_try_and_the_page_shows
 
 
 def test_tasks_processing_too_long_email_once_that_they_are_stale_then_once_when_they_end(
-    local_cloud, beat, submitter, mailoutbox, settings
+    local_cloud, notifying_beat, submitter, mailoutbox, settings
 ):
     disk = _disk()
     settings.LOCALCLOUD_RATE_LIMIT = len(disk) // 6  # about six seconds of processing each
     local_cloud.stale_after = timedelta(seconds=1)
     local_cloud.save()
     # Three in flight: the cloud is followed by list requests, where quiet tasks are flagged.
-    tasks = [import_as(local_cloud, submitter, f"slow-0{i}") for i in range(3)]
+    tasks = [import_disk(local_cloud, f"slow-0{i}", user=submitter) for i in range(3)]
     for task in tasks:
         wait_for(lambda task=task: finished(task), what="the imports to finish")
         wait_for(lambda task=task: all_sent(task), what="the emails to be sent")

@@ -17,15 +17,10 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask, Notification, Profile
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import observations, pollstate
-from tests.dashboard.test_views_factories import closed_port, make_cloud, make_task
-from tests.notifications.conftest import remote, send_due
+from tests.support.factories import closed_port, make_task
+from tests.support.notifications import remote, send_due
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cloud(db):
-    return make_cloud()
 
 
 @pytest.fixture

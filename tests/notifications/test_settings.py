@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_settings import start_django
+from tests.support.settings import start_django
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from django.forms.models import model_to_dict
 
 from imagetasks.dashboard.admin import CloudForm
 from imagetasks.dashboard.models import Cloud
-from tests.dashboard.test_views_factories import make_cloud
+from tests.support.factories import make_cloud
 
 pytestmark = pytest.mark.django_db
 

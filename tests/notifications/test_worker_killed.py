@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """A worker killed (SIGKILL) while it sends a notification: it is still sent, once.
 
 Real processes: a ``celery worker`` subprocess polls the task on the built-in
@@ -23,10 +21,9 @@ from imagetasks.dashboard.models import Notification
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import dispatcher
 from tests.notifications.mailserver import MailServer
-from tests.notifications.test_delivery_live import import_as
 from tests.support.beat import ticking
+from tests.support.tracking import import_disk
 from tests.support.workers import WorkerProcess, wait_until
-from tests.tracking.test_worker_killed import queues  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +67,7 @@ def test_a_worker_killed_while_sending_leaves_the_email_to_be_sent_once_after_re
     first = WorkerProcess(list(queues.values()), tmp_path / "worker-a.log", **mail)
     second = None
     try:
-        task = import_as(local_cloud, submitter, "killed-01")
+        task = import_disk(local_cloud, "killed-01", user=submitter)
 
         def sending():
             row = Notification.objects.filter(task=task).first()

@@ -1,18 +1,62 @@
-"""Real worker processes for tests that must kill one (SIGKILL) and start another."""
+"""Where tests send jobs, and real worker processes for tests that must kill one (SIGKILL)
+and start another."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+
+from imagetasks.celery import app as celery_app
+
+
+def route_jobs(routes: dict) -> None:
+    """Change where jobs are sent. The settings' namespaced key wins over ``task_routes``
+    and Celery caches its router, so both are replaced."""
+    celery_app.conf.CELERY_TASK_ROUTES = routes
+    celery_app.amqp.flush_routes()
+    celery_app.amqp.router = celery_app.amqp.Router()
+
+
+@contextlib.contextmanager
+def jobs_routed(routes: dict) -> Iterator[None]:
+    """Jobs go where ``routes`` say inside the block, and where they went before after it."""
+    previous = celery_app.conf.task_routes
+    route_jobs(routes)
+    try:
+        yield
+    finally:
+        route_jobs(previous)
+
+
+def worker_thread(
+    queues: list[str], *, pool: str = "solo", concurrency: int = 1, shutdown_timeout: float = 30
+):
+    """A real Celery worker in a thread of this process, consuming only ``queues``.
+
+    It shares the test's database; it logs warnings only and skips the ping check,
+    which would wait for a reply through the broker.
+    """
+    return start_worker(
+        celery_app,
+        pool=pool,
+        concurrency=concurrency,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=shutdown_timeout,
+        queues=queues,
+    )
 
 
 def database_url(database: dict) -> str:

@@ -19,8 +19,8 @@ from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
 from imagetasks.dashboard.tracking import dispatcher, observations, poller, submission
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import CloudTask
-from tests.tracking.conftest import wait_for
-from tests.tracking.test_tracking import finished, import_disk, timeline, upload
+from tests.support.tracking import finished, import_disk, timeline, upload
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

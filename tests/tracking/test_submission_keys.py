@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """A form's submission id is a key of the person and cloud that sent it: the same form
 twice is one task, but another person's (or cloud's) id never hands back their task."""
 
@@ -11,12 +9,7 @@ import pytest
 
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.submission import submit
-from tests.dashboard.test_views_factories import (  # noqa: F401  (fixtures)
-    cloud,
-    fast_hashing,
-    make_cloud,
-    make_user,
-)
+from tests.support.factories import make_cloud, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -19,33 +19,10 @@ from imagetasks.dashboard.tracking.resubmission import MAX_AUTOMATIC, TRANSIENT_
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import Token
-from tests.tracking.conftest import wait_for
+from tests.support.tracking import finished, import_disk, timeline
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def upload(cloud, container: str, name: str, data: bytes) -> None:
-    objects = client_for(cloud).objects
-    objects.create_container(container)
-    objects.put_object(container, name, data)
-
-
-def finished(task: ImageTask):
-    task.refresh_from_db()
-    return task if task.status in statuses.TERMINAL else None
-
-
-def timeline(task: ImageTask) -> list[str]:
-    return list(task.snapshots.order_by("observed_at", "id").values_list("status", flat=True))
-
-
-def import_disk(cloud, name="web-01", data=None, settings=None) -> ImageTask:
-    upload(cloud, "images", f"{name}.vhd", data or vhd_samples.fixed_vhd())
-    return submit(
-        cloud,
-        "import",
-        {"import_from": f"images/{name}.vhd", "image_properties": {"name": name}},
-    )
 
 
 def test_an_import_goes_from_submission_to_success_keeping_every_status(

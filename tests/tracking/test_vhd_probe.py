@@ -1,5 +1,3 @@
-# Fixtures imported from shared modules are used as parameters of the same name.
-# ruff: noqa: F811
 """The VHD footer check of a 396 failure's source: two range reads of the live cloud."""
 
 from __future__ import annotations
@@ -10,11 +8,6 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.vhd_probe import check_source, has_vhd_cookie
 from imagetasks.localcloud import vhd_samples
-from tests.tracking.conftest import (  # noqa: F401  (fixtures)
-    account,
-    local_cloud,
-    store_dir,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -27,25 +26,14 @@ from imagetasks.dashboard.tracking import dispatcher
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.executors import lifecycle
 from imagetasks.localcloud.models import CloudTask
-from tests.localcloud.conftest import route_jobs
 from tests.support.beat import ticking
+from tests.support.tracking import import_disk
 from tests.support.workers import WorkerProcess, wait_until
-from tests.tracking.test_tracking import import_disk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LEASE = timedelta(seconds=3)
 log = logging.getLogger(__name__)
-
-
-@pytest.fixture
-def queues(transactional_db, store_dir):
-    suffix = uuid.uuid4().hex[:10]
-    names = {"dashboard": f"dashboard-{suffix}", "cloud": f"localcloud-{suffix}"}
-    previous = settings.CELERY_TASK_ROUTES
-    route_jobs({"imagetasks.localcloud.*": {"queue": names["cloud"]}})
-    yield names
-    route_jobs(previous)
 
 
 @pytest.fixture

@@ -1,10 +1,4 @@
-"""Factories and people shared by the dashboard's view tests (no tests of its own).
-
-The people: an ``owner`` (an operator the cloud is granted to, who submitted the
-tasks), a ``colleague`` (an operator in a group the cloud is granted to), a
-``viewer`` (read only, through the same group grant as colleagues), and an
-``outsider`` (an operator without access to the cloud).
-"""
+"""Factories for the dashboard's rows: clouds nobody answers for, people, tasks, snapshots."""
 
 from __future__ import annotations
 
@@ -12,13 +6,10 @@ import socket
 import uuid
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
-from imagetasks.dashboard.access import OPERATORS, VIEWERS
-from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
 
@@ -78,55 +69,15 @@ def add_snapshot(task: ImageTask, status: str, message: str = "", **body) -> Tas
     )
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def cloud(db, fast_hashing):
-    forget_clients()
-    yield make_cloud()
-    forget_clients()
-
-
-@pytest.fixture
-def team(db):
-    return Group.objects.create(name="imaging-team")
-
-
-@pytest.fixture
-def owner(django_user_model, cloud):
-    user = make_user(django_user_model, "owen", OPERATORS)
-    cloud.users.add(user)
-    return user
-
-
-@pytest.fixture
-def colleague(django_user_model, cloud, team):
-    user = make_user(django_user_model, "cora", OPERATORS, team.name)
-    cloud.groups.add(team)
-    return user
-
-
-@pytest.fixture
-def viewer(django_user_model, cloud, team):
-    user = make_user(django_user_model, "vera", VIEWERS, team.name)
-    cloud.groups.add(team)
-    return user
-
-
-@pytest.fixture
-def outsider(django_user_model, cloud):
-    return make_user(django_user_model, "otto", OPERATORS)
-
-
-@pytest.fixture
-def task(cloud, owner):
-    return make_task(cloud, owner)
-
-
 def client_for_user(client, user):
     if user is not None:
         client.force_login(user)
+    return client
+
+
+def logged_in(client, user, *clouds: Cloud):
+    """``client`` logged in as ``user``, who is granted ``clouds`` first."""
+    for cloud in clouds:
+        cloud.users.add(user)
+    client.force_login(user)
     return client
