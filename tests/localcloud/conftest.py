@@ -40,6 +40,12 @@ def cloud(live_server, account) -> CloudSession:
 
 
 @pytest.fixture
+def base(account) -> str:
+    """The account's object-store path, relative to /localcloud/."""
+    return f"object/v1/AUTH_{account.project.id}"
+
+
+@pytest.fixture
 def other_cloud(live_server, other_account) -> CloudSession:
     with CloudSession(live_server.url, other_account.token()) as session:
         yield session

@@ -18,11 +18,6 @@ NESTED = "[" * 100_000 + "]" * 100_000
 
 
 @pytest.fixture
-def base(account) -> str:
-    return f"object/v1/AUTH_{account.project.id}"
-
-
-@pytest.fixture
 def stored(cloud, base) -> str:
     assert cloud.put(f"{base}/docs").status_code in (201, 202)
     assert cloud.put(f"{base}/docs/readme", data=b"0123456789").status_code == 201

@@ -24,12 +24,6 @@ pytestmark = pytest.mark.usefixtures("fast_hashing")
 LISTING_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
 
 
-@pytest.fixture
-def base(account) -> str:
-    """The account's object-store path, relative to /localcloud/."""
-    return f"object/v1/AUTH_{account.project.id}"
-
-
 def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
