@@ -94,7 +94,9 @@ class _KeystoneV3(IdentityPlugin):
         if not value:
             raise ShapeError("Keystone answered without an X-Subject-Token header")
         token = _member(body, "token", "the Keystone v3 answer")
-        project = token.get("project") if isinstance(token.get("project"), dict) else {}
+        project = token.get("project")
+        if not isinstance(project, dict):
+            project = {}
         return Token(
             value=value,
             expires_at=parse_timestamp(token.get("expires_at"), "expires_at"),
@@ -148,7 +150,9 @@ class _IdentityV2(IdentityPlugin):
         value = token.get("id")
         if not isinstance(value, str) or not value:
             raise ShapeError("the identity v2.0 answer has no token id")
-        tenant = token.get("tenant") if isinstance(token.get("tenant"), dict) else {}
+        tenant = token.get("tenant")
+        if not isinstance(tenant, dict):
+            tenant = {}
         return Token(
             value=value,
             expires_at=parse_timestamp(token.get("expires"), "expires"),

@@ -183,15 +183,15 @@ def _message_in_json(body: Any) -> str | None:
     """Find the human message in the JSON error shapes OpenStack services use."""
     if not isinstance(body, dict):
         return None
-    if isinstance(body.get("message"), str):
-        return body["message"]
+    if isinstance(message := body.get("message"), str):
+        return message
     # Keystone {"error": {...}}, Nova-style {"badRequest": {...}}, Rackspace {"unauthorized": {...}}
     for value in body.values():
-        if isinstance(value, dict) and isinstance(value.get("message"), str):
-            return value["message"]
+        if isinstance(value, dict) and isinstance(message := value.get("message"), str):
+            return message
     for key in ("error", "detail", "description", "title"):
-        if isinstance(body.get(key), str):
-            return body[key]
+        if isinstance(message := body.get(key), str):
+            return message
     return None
 
 

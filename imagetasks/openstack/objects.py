@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import IO, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote
 
 import requests
@@ -28,7 +28,15 @@ from imagetasks.openstack.types import (
 
 
 class _Named(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
+
+@runtime_checkable
+class Readable(Protocol):
+    """Anything with a binary ``read``: a file, or a request body read as it is sent."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 T = TypeVar("T", bound=_Named)
@@ -36,7 +44,7 @@ T = TypeVar("T", bound=_Named)
 LISTING_PAGE = 1000
 CHUNK_SIZE = 64 * 1024
 
-Body = bytes | IO[bytes] | Iterable[bytes]
+Body = bytes | Readable | Iterable[bytes]
 
 
 def _name(kind: str, name: str) -> str:
@@ -81,7 +89,7 @@ class _SizedStream:
         return iter(self._chunks)
 
 
-def _file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+def _file_chunks(file: Readable) -> Iterator[bytes]:
     while chunk := file.read(CHUNK_SIZE):
         yield chunk
 
@@ -208,7 +216,7 @@ class ObjectStore:
             sent["ETag"] = etag
         body: Any = data
         if content_length is not None and not isinstance(data, bytes):
-            chunks = _file_chunks(data) if hasattr(data, "read") else data
+            chunks = _file_chunks(data) if isinstance(data, Readable) else data
             body = _SizedStream(chunks, content_length)
         response = self._session.request(
             "PUT", self.object_url(container, name), data=body, headers=sent

@@ -42,6 +42,6 @@ class RetryPolicy:
         asked = parse_retry_after(retry_after)
         if asked is not None:
             return min(asked, self.max_wait)
-        ceiling = min(self.max_wait, self.base_delay * 2**attempt)
+        ceiling = min(self.max_wait, self.base_delay * 2.0**attempt)
         # "Equal jitter": never less than half the ceiling, so backoff still grows.
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not cryptographic
