@@ -19,6 +19,7 @@ from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import observations, storable
 from imagetasks.dashboard.tracking.submission import describe
 from imagetasks.openstack import CloudError
+from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -60,7 +61,7 @@ def discover(cloud: Cloud) -> int:
     return adopted
 
 
-def _adopt(cloud: Cloud, remote) -> bool:
+def _adopt(cloud: Cloud, remote: RemoteTask) -> bool:
     try:
         task = ImageTask.objects.create(
             cloud=cloud,

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask, TaskSnapshot
@@ -21,8 +22,15 @@ from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
 
-STATUS_LENGTH = ImageTask._meta.get_field("status").max_length
-REMOTE_ID_LENGTH = ImageTask._meta.get_field("remote_id").max_length
+
+def _max_length(name: str) -> int:
+    field = ImageTask._meta.get_field(name)
+    assert isinstance(field, CharField) and field.max_length is not None
+    return field.max_length
+
+
+STATUS_LENGTH = _max_length("status")
+REMOTE_ID_LENGTH = _max_length("remote_id")
 
 
 def fingerprint_of(remote: RemoteTask) -> str:

@@ -12,7 +12,7 @@ errors are recorded on it and the next attempt is pushed back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -153,6 +153,8 @@ def _fetch(
     cannot be retried in a tight loop.
     """
     try:
+        if task.remote_id is None:
+            raise ValueError(f"task {task.pk} has no remote id to ask the cloud about")
         return client.images.get_task(task.remote_id)
     except NotFound as error:
         if_not_found(task, now, error)
@@ -226,24 +228,28 @@ def _scan(
         for task in claimed:
             _poll_one(client, task, pacer)
         return
-    ended, moved = [], []
+    # By remote id (the key of what was watched and seen): moved on, ended, or not listed.
+    ended: list[str] = []
+    moved: list[str] = []
     for remote_id, task in watched.items():
-        entry = seen.get(remote_id)
-        if entry is not None and _differs(task, entry):
-            (moved if statuses.get(entry.status).in_flight else ended).append(task)
-    for task in moved:
-        observations.record(task, seen[task.remote_id], now)
+        listed = seen.get(remote_id)
+        if listed is not None and _differs(task, listed):
+            (moved if statuses.get(listed.status).in_flight else ended).append(remote_id)
+    for remote_id in moved:
+        observations.record(watched[remote_id], seen[remote_id], now)
     # A watched task the scan went past without seeing may have expired or been lost.
-    missing = [t for rid, t in watched.items() if rid not in seen and _should_have_seen(t, floor)]
+    missing = [r for r, t in watched.items() if r not in seen and _should_have_seen(t, floor)]
     to_fetch = ended + missing
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
-    for task in to_fetch[:budget]:
-        _poll_one(client, task, pacer)
+    for remote_id in to_fetch[:budget]:
+        _poll_one(client, watched[remote_id], pacer)
     deferred = to_fetch[budget:]
-    watermark = _next_watermark(newest, [seen.get(t.remote_id) for t in deferred], deferred)
+    watermark = _next_watermark(
+        newest, [seen.get(r) for r in deferred], [watched[r] for r in deferred]
+    )
     if watermark is not None:
         Cloud.objects.filter(pk=cloud.pk).update(list_watermark=watermark)
-    looked_at = {t.pk for t in moved + to_fetch[:budget]}
+    looked_at = {watched[r].pk for r in moved + to_fetch[:budget]}
     _quiet_round(cloud, [t for t in claimed if t.pk not in looked_at], now)
 
 
@@ -259,7 +265,7 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     )
     rows = [*mine, *others.exclude(pk__in=[t.pk for t in claimed])]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)
-    return {t.remote_id: t for t in rows}
+    return {t.remote_id: t for t in rows if t.remote_id is not None}
 
 
 def _take_scan_lease(cloud: Cloud, now: datetime) -> bool:
@@ -270,7 +276,11 @@ def _take_scan_lease(cloud: Cloud, now: datetime) -> bool:
     )
 
 
-def _next_watermark(newest, deferred_entries, deferred_tasks) -> datetime | None:
+def _next_watermark(
+    newest: datetime | None,
+    deferred_entries: list[RemoteTask | None],
+    deferred_tasks: list[ImageTask],
+) -> datetime | None:
     """Where the next scan may stop: before anything this one saw but did not fetch yet."""
     if newest is None:
         return None
@@ -280,7 +290,7 @@ def _next_watermark(newest, deferred_entries, deferred_tasks) -> datetime | None
     return min(marks) - WATERMARK_MARGIN
 
 
-def _scan_floor(cloud: Cloud, tasks) -> datetime | None:
+def _scan_floor(cloud: Cloud, tasks: Iterable[ImageTask]) -> datetime | None:
     """How far back the list must be read: to the last scan's newest entry, or the oldest task."""
     if cloud.list_watermark is not None:
         return cloud.list_watermark

@@ -18,6 +18,7 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking import observations
 from imagetasks.openstack import CloudClient, CloudError
+from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -62,7 +63,7 @@ def reconcile(client: CloudClient, task: ImageTask, now: datetime) -> bool:
     return False
 
 
-def _find(client: CloudClient, task: ImageTask):
+def _find(client: CloudClient, task: ImageTask) -> RemoteTask | None:
     earliest = task.submitted_at - CLOCK_MARGIN
     latest = task.submitted_at + CLOCK_MARGIN + GIVE_UP_AFTER
     adopted = set(

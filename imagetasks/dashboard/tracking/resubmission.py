@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import User
+
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking import vhd_probe
 from imagetasks.dashboard.tracking.submission import submit
@@ -21,7 +23,7 @@ TRANSIENT_FAILURE = "Image cannot be imported. Error code: '396'"
 MAX_AUTOMATIC = 3
 
 
-def resubmit(task: ImageTask, *, user=None) -> ImageTask:
+def resubmit(task: ImageTask, *, user: User | None = None) -> ImageTask:
     """A new task with the same input, linked both ways."""
     return submit(
         task.cloud,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
@@ -26,7 +26,7 @@ GIVE_UP_AFTER = timedelta(days=2)
 BATCH = 100
 
 
-def pending(now: datetime):
+def pending(now: datetime) -> QuerySet[ImageTask]:
     return ImageTask.objects.filter(
         type=ImageTask.Type.IMPORT,
         status=statuses.SUCCESS,

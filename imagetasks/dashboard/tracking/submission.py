@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,7 +37,7 @@ TASKS_FORBIDDEN = "This account may not use the tasks API"
 CLOUD_OFF = "Not sent: the cloud {cloud} is switched off in the dashboard."
 
 
-def describe(task_type: str, task_input) -> str:
+def describe(task_type: str, task_input: object) -> str:
     """A short name for the table: the image name for imports, the image id for exports.
 
     A discovered task's input is whatever the cloud sent: any shape reads as a name or "".
@@ -51,9 +53,9 @@ def describe(task_type: str, task_input) -> str:
 def submit(
     cloud: Cloud,
     task_type: str,
-    task_input: dict,
+    task_input: dict[str, Any],
     *,
-    user=None,
+    user: User | None = None,
     submission_id: uuid.UUID | None = None,
     origin: str = ImageTask.Origin.SUBMITTED,
     resubmitted_from: ImageTask | None = None,
@@ -89,6 +91,8 @@ def submit(
                 next_poll_at=timezone.now() + timedelta(seconds=ORPHAN_AFTER),
             )
     except IntegrityError:
+        if submission_id is None:
+            raise  # a fresh id cannot collide: the row itself was refused
         # The same form arrived twice: the first submission stands.
         return ImageTask.objects.get(pk=submission_id, cloud=cloud, submitted_by=user)
     if not cloud.enabled:
@@ -108,7 +112,7 @@ def submit(
     return task
 
 
-def _taken_by_another(submission_id: uuid.UUID, cloud: Cloud, user) -> bool:
+def _taken_by_another(submission_id: uuid.UUID, cloud: Cloud, user: User | None) -> bool:
     """Whether a task with this id exists that is not this person's on this cloud."""
     return (
         ImageTask.objects.filter(pk=submission_id).exclude(cloud=cloud, submitted_by=user).exists()
@@ -134,7 +138,7 @@ def _not_confirmed(task: ImageTask, error: CloudError) -> ImageTask:
     return _finish(task, statuses.REJECTED, message=message)
 
 
-def _finish(task: ImageTask, status: str, **fields) -> ImageTask:
+def _finish(task: ImageTask, status: str, **fields: Any) -> ImageTask:
     if status in statuses.TERMINAL:
         fields.update(watching=False, next_poll_at=None)
     ImageTask.objects.filter(pk=task.pk, version=task.version).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
@@ -13,9 +14,12 @@ from imagetasks.openstack import CloudError
 
 
 class Request(HttpRequest):
-    """A request as our middleware leaves it: ``request.htmx`` says whether htmx sent it."""
+    """A request as our middleware leaves it: ``request.htmx`` says whether htmx sent it,
+    and ``request.user`` is someone signed in (``LoginRequiredMiddleware`` turns everyone
+    else away before a dashboard view runs)."""
 
     htmx: HtmxDetails
+    user: User
 
 
 def unreachable(cloud: Cloud, error: CloudError, *, nothing: str = "submitted") -> str:
