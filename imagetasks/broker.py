@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from queue import Empty
 from time import monotonic
+from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
@@ -29,7 +30,9 @@ MESSAGE_SUFFIX = ".msg"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs):
+    # The signature of kombu's filesystem channel, which differs from its abstract base's
+    # in kombu itself (the stubs mark the same override as ignored).
+    def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000):015d}_{uuid.uuid4()}.{queue}{MESSAGE_SUFFIX}"
         # The staging name starts with a dot and has no ".msg" ending, so no
         # consumer picks it up before the rename below publishes it whole.
@@ -41,7 +44,7 @@ class Channel(filesystem.Channel):
         except OSError as exc:
             raise ChannelError(f"Cannot add a message to {self.data_folder_out!r}") from exc
 
-    def _get(self, queue):
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
         wanted = f"{queue}{MESSAGE_SUFFIX}"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
@@ -83,9 +86,11 @@ class Channel(filesystem.Channel):
         # open that creates or reuses the file, then reading under the lock, cannot.
         binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
         self.control_folder.mkdir(exist_ok=True)
-        descriptor = os.open(self._exchange_file(exchange), os.O_RDWR | os.O_CREAT, 0o600)
+        # kombu's stubs (celery-types) leave out the channel's file helpers used here.
+        exchange_file = self._exchange_file(exchange)  # type: ignore[attr-defined]
+        descriptor = os.open(exchange_file, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(descriptor, "rb+", buffering=0) as table_file:
-            filesystem.lock(table_file, filesystem.LOCK_EX)
+            filesystem.lock(table_file, filesystem.LOCK_EX)  # type: ignore[attr-defined]
             try:
                 rows = loads(bytes_to_str(table_file.read()) or "[]")
                 bindings = [filesystem.exchange_queue_t(*row) for row in rows]

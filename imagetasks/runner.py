@@ -110,18 +110,17 @@ class Runner:
     def run(self) -> int:
         """Start everything, wait for a stop (asked for, or a process ending), stop."""
         self.start()
-        failed: Part | None = None
+        exit_code = 0
         while not self.stop_asked.is_set():
             failed = next((part for part in self.parts if not part.running), None)
             if failed:
                 assert failed.process is not None
+                exit_code = failed.process.returncode or 1
                 self.say("runner", f"{failed.name} exited ({failed.process.returncode}): stopping")
                 break
             self.stop_asked.wait(0.2)
         self.stop()
-        if failed:
-            return failed.process.returncode or 1
-        return 0
+        return exit_code
 
     def _signal_all(self, signum: int, group: bool = False) -> None:
         for part in self.parts:

@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -246,7 +247,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     # kombu's filesystem channel with atomic publishing and claiming (see broker.py).
     CELERY_BROKER_TRANSPORT = "imagetasks.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
@@ -331,7 +332,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a log level.")
 CELERY_JOB_LOGS = env.bool("CELERY_JOB_LOGS", LOG_LEVEL == "DEBUG")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -57,7 +57,8 @@ class CloudForm(forms.ModelForm):
 
     @method_decorator(sensitive_variables())
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         has_secret = bool(cleaned.get("webhook_secret")) or self.instance.has_webhook_secret
         if cleaned.get("webhook_url") and not has_secret:
             self.add_error("webhook_secret", "A webhook needs a secret: nothing is sent unsigned.")
@@ -76,7 +77,7 @@ class CloudForm(forms.ModelForm):
         return cloud
 
 
-class ScopedToClouds:
+class ScopedToClouds(admin.ModelAdmin):
     """A staff user sees in the admin only what they may see outside it (access.py).
 
     Every list, change page, filter, date drill-down, search, export and action starts
@@ -174,8 +175,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class SnapshotInline(admin.TabularInline):
     model = TaskSnapshot
-    fields = ["observed_at", "status", "message", "remote_updated_at", "expires_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "observed_at",
+        "status",
+        "message",
+        "remote_updated_at",
+        "expires_at",
+    )
     extra = 0
     can_delete = False
     show_change_link = True
@@ -300,8 +306,7 @@ class HeartbeatAdmin(ReadOnlyAdmin):
 
 class CopyEventInline(admin.TabularInline):
     model = CopyEvent
-    fields = ["at", "step", "status", "message"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "step", "status", "message")
     extra = 0
     can_delete = False
 

@@ -300,16 +300,18 @@ def group_by_copy(user, tasks: list[ImageTask]) -> list[Group]:
     copies = access.visible_copies(user).filter(
         Q(export_task_id__in=ids) | Q(import_task_id__in=ids)
     )
-    copy_of = {}
-    for copy in copies.select_related("source_cloud", "target_cloud") if ids else []:
-        for task_id in (copy.export_task_id, copy.import_task_id):
+    copy_of: dict[uuid.UUID, Copy] = {}
+    for linked in copies.select_related("source_cloud", "target_cloud") if ids else []:
+        for task_id in (linked.export_task_id, linked.import_task_id):
             if task_id:
-                copy_of[task_id] = copy
+                copy_of[task_id] = linked
     groups: list[Group] = []
     by_copy: dict[uuid.UUID, Group] = {}
     for task in tasks:
         copy = copy_of.get(task.pk)
-        task.copy = copy  # the row names its copy, and caches by it
+        # The row names its copy, and caches by it: an attribute for the template only,
+        # which the model does not declare (the models of copies import this one).
+        task.copy = copy  # type: ignore[attr-defined]
         if copy is None:
             groups.append(Group([task]))
         elif copy.pk in by_copy:

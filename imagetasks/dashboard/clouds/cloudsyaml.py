@@ -87,7 +87,8 @@ def import_file(path: Path) -> ImportResult:
     clouds = (document or {}).get("clouds") if isinstance(document, dict) else None
     if not isinstance(clouds, dict) or not clouds:
         raise CloudsYamlError(f"{path}: no 'clouds' mapping")
-    created, updated = [], []
+    created: list[str] = []
+    updated: list[str] = []
     with transaction.atomic():
         for name, entry in clouds.items():
             fields, secret = cloud_fields(str(name), entry)

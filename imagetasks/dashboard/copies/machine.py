@@ -138,12 +138,10 @@ def _transferring(copy: Copy, lease: Lease) -> bool:
 
 
 def _importing(copy: Copy, lease: Lease) -> bool:
-    if copy.import_task is None:
-        try:
-            submit_import(copy)
-        except ValueError as error:  # the target cannot import from object storage
-            return _fail(copy, lease, "import", f"The target cannot import this copy: {error}")
-    task = copy.import_task
+    try:
+        task = copy.import_task or submit_import(copy)
+    except ValueError as error:  # the target cannot import from object storage
+        return _fail(copy, lease, "import", f"The target cannot import this copy: {error}")
     if task.status == statuses.SUCCESS:
         return _imported(copy, lease, str((task.result or {}).get("image_id") or ""))
     if task.status in statuses.TERMINAL:

@@ -26,7 +26,7 @@ class Row:
     next_attempt_at: datetime | None
 
 
-BADGES = {
+BADGES: dict[str, str] = {
     Notification.Status.PENDING: "info",
     Notification.Status.SENT: "ok",
     Notification.Status.FAILED: "bad",

@@ -98,7 +98,7 @@ def _queue(task: ImageTask, snapshot: TaskSnapshot, event: str, now=None) -> Non
 
 def recipients(task: ImageTask) -> list[tuple[str, str]]:
     """(channel, target) pairs for a task: its submitter's email, its cloud's webhook."""
-    found = []
+    found: list[tuple[str, str]] = []
     user = task.submitted_by
     if (
         user is not None
@@ -171,7 +171,7 @@ def _pending() -> QuerySet[Notification]:
 
 def _failed(notification: Notification, lease: leases.Lease, attempt: int, error: str) -> None:
     now = timezone.now()
-    fields = {"last_error": error[:MAX_ERROR_TEXT]}
+    fields: dict[str, object] = {"last_error": error[:MAX_ERROR_TEXT]}
     if attempt > len(BACKOFF):
         fields["status"] = Notification.Status.FAILED
     else:

@@ -24,7 +24,7 @@ from imagetasks.dashboard.notifications.links import task_url
 
 # (connect, read) seconds: a slow receiver fails the attempt, it does not hold a worker.
 TIMEOUT = (5.0, 10.0)
-EVENTS = {
+EVENTS: dict[str, str] = {
     Notification.Event.OUTCOME: "task.finished",
     Notification.Event.STALE: "task.stale",
 }

@@ -59,10 +59,10 @@ def list_location(
             found = client.objects.list_containers(prefix=prefix or None, limit=CONTAINER_LIMIT)
             listing.entries = list(found)
             return listing
-        found = client.objects.list_objects(
+        listed = client.objects.list_objects(
             container, prefix=prefix or None, marker=marker or None, limit=PAGE + 1
         )
-        entries = [entry for entry in found if isinstance(entry, ObjectInfo)]
+        entries = [entry for entry in listed if isinstance(entry, ObjectInfo)]
     except CloudError as error:
         listing.error = f"The cloud could not list this: {error.message}"
         return listing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -135,7 +136,7 @@ def import_task(request: Request) -> HttpResponse:
         ):
             return response
     else:
-        initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
+        initial: dict[str, Any] = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
         given = ("container", "object", "name")
         initial.update({k: request.GET[k] for k in given if k in request.GET})
         if "object" in request.GET and "name" not in request.GET:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -54,7 +54,7 @@ def rows(request: Request) -> HttpResponse:
 
 
 @require_GET
-def tasks_csv(request: Request) -> HttpResponse:
+def tasks_csv(request: Request) -> StreamingHttpResponse:
     """The current filter's tasks with their history, as CSV: staff only (auditors)."""
     if not request.user.is_staff:
         raise PermissionDenied("Only staff may export the audit trail.")
