@@ -97,11 +97,11 @@ class ContainerAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="object_count", description="objects")
     def object_count(self, container: Container) -> int:
-        return container.object_count
+        return container.object_count  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(ordering="bytes_used", description="bytes")
     def bytes_used(self, container: Container) -> int:
-        return container.bytes_used or 0
+        return container.bytes_used or 0  # type: ignore[attr-defined]  # get_queryset's annotation
 
     def has_add_permission(self, request) -> bool:
         # A container is created through the API, where its name is checked against Swift's rules.

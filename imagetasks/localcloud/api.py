@@ -10,13 +10,21 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.models import Project, Token
 from imagetasks.localcloud.models.identity import hash_token
+
+
+class CloudRequest(HttpRequest):
+    """A request that passed ``authenticated``: the token it carried and its project."""
+
+    token: Token
+    project: Project
 
 
 class ApiError(Exception):
@@ -49,11 +57,11 @@ def json_body(request: HttpRequest) -> object:
         raise ApiError(400, "Malformed JSON in request body.") from None
 
 
-def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def api_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a view as a cloud API: no dashboard login, no CSRF, ApiError → error answer."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except ApiError as error:
@@ -64,7 +72,7 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return csrf_exempt(login_not_required(wrapper))
 
 
-def authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def authenticated(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Require a valid ``X-Auth-Token``; sets ``request.project`` and ``request.token``.
 
     Missing, unknown and expired tokens all get the same 401, so a caller
@@ -72,7 +80,7 @@ def authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     """
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: CloudRequest, *args, **kwargs) -> HttpResponseBase:
         value = request.headers.get("X-Auth-Token", "")
         token = None
         if value:
@@ -98,5 +106,5 @@ def authenticated(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-def project_of(request: HttpRequest) -> Project:
+def project_of(request: CloudRequest) -> Project:
     return request.project

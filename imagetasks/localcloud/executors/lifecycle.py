@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -202,7 +204,7 @@ def _finish(run: Claim, status: str, *, result: dict | None, message: str) -> bo
     )
 
 
-def _stale(row: dict, now: datetime) -> bool:
+def _stale(row: Mapping[str, Any], now: datetime) -> bool:
     started_at = row["started_at"]
     return row["status"] == Status.PROCESSING and (started_at is None or started_at < now - LEASE)
 

@@ -7,6 +7,7 @@ and says how the user authenticated (``RAX-AUTH:authenticatedBy``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,7 +22,8 @@ from imagetasks.localcloud.identity.errors import (
 from imagetasks.localcloud.models import CloudUser, Token
 
 # credentials key in the request → (secret key, kind of secret, authenticatedBy value)
-_METHODS = {
+# Each method: the field holding the secret, the kind of secret, the name of the method.
+_METHODS: dict[str, tuple[str, Literal["password", "api_key"], str]] = {
     "passwordCredentials": ("password", "password", "PASSWORD"),
     "RAX-KSKEY:apiKeyCredentials": ("apiKey", "api_key", "APIKEY"),
 }

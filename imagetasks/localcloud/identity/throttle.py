@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,16 +22,20 @@ from django.http import HttpRequest
 from imagetasks.localcloud.identity.errors import AuthFailure
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object of the body, or an empty one for any other shape."""
+    return value if isinstance(value, dict) else {}
+
+
 def _principal(body: object) -> str:
     """Who a token request is for, as far as its body says (never the secret itself)."""
     if not isinstance(body, dict) or not isinstance(body.get("auth"), dict):
         return "?"
     auth = body["auth"]
-    identity = auth.get("identity") if isinstance(auth.get("identity"), dict) else {}
-    password = identity.get("password") if isinstance(identity.get("password"), dict) else {}
-    user = password.get("user") if isinstance(password.get("user"), dict) else {}
-    credential = identity.get("application_credential")
-    credential = credential if isinstance(credential, dict) else {}
+    identity = _mapping(auth.get("identity"))
+    password = _mapping(identity.get("password"))
+    user = _mapping(password.get("user"))
+    credential = _mapping(identity.get("application_credential"))
     names = [user.get("id"), user.get("name"), credential.get("id"), credential.get("name")]
     for key in ("passwordCredentials", "RAX-KSKEY:apiKeyCredentials"):
         if isinstance(auth.get(key), dict):

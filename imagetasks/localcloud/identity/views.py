@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imagetasks.localcloud.api import api_view
@@ -28,9 +29,9 @@ from imagetasks.localcloud.models import Token
 def _answers(render: Callable[[AuthFailure], HttpResponse]):
     """An identity API view whose AuthFailures are rendered by ``render``."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
             try:
                 return view(request, *args, **kwargs)
             except AuthFailure as failure:

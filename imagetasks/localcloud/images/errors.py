@@ -16,6 +16,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.html import escape
 
 from imagetasks.localcloud.api import ApiError, api_view
@@ -36,11 +37,11 @@ _HTML = """<html>
 </html>"""
 
 
-def glance_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def glance_api(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """``api.api_view`` with Glance's negotiation of error bodies; wrap ``authenticated`` in it."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except ApiError as error:

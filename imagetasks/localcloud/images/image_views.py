@@ -6,10 +6,10 @@ import uuid
 from functools import partial
 
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 
 from imagetasks.localcloud import blobstore
-from imagetasks.localcloud.api import ApiError, authenticated
+from imagetasks.localcloud.api import ApiError, CloudRequest, authenticated
 from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.image_listing import list_images, visible_images
 from imagetasks.localcloud.images.methods import by_method
@@ -19,31 +19,31 @@ from imagetasks.localcloud.models import Image
 
 @glance_api
 @authenticated
-def images(request: HttpRequest) -> HttpResponse:
+def images(request: CloudRequest) -> HttpResponse:
     return by_method(request, {"GET": _list})
 
 
 @glance_api
 @authenticated
-def image(request: HttpRequest, image_id: str) -> HttpResponse:
+def image(request: CloudRequest, image_id: str) -> HttpResponse:
     return by_method(request, {"GET": _show, "DELETE": _delete}, image_id)
 
 
 @glance_api
 @authenticated
-def image_file(request: HttpRequest, image_id: str) -> HttpResponse:
+def image_file(request: CloudRequest, image_id: str) -> HttpResponse | FileResponse:
     return by_method(request, {"GET": _download}, image_id)
 
 
-def _list(request: HttpRequest) -> HttpResponse:
+def _list(request: CloudRequest) -> HttpResponse:
     return JsonResponse(list_images(request.project, request.GET))
 
 
-def _show(request: HttpRequest, image_id: str) -> HttpResponse:
+def _show(request: CloudRequest, image_id: str) -> HttpResponse:
     return JsonResponse(image_detail(_visible_image(request, image_id)))
 
 
-def _delete(request: HttpRequest, image_id: str) -> HttpResponse:
+def _delete(request: CloudRequest, image_id: str) -> HttpResponse:
     """Only the owner deletes, never a protected image; the bytes go once the row is gone."""
     found = _visible_image(request, image_id)
     if found.project_id != request.project.id:
@@ -57,7 +57,7 @@ def _delete(request: HttpRequest, image_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _download(request: HttpRequest, image_id: str) -> HttpResponse:
+def _download(request: CloudRequest, image_id: str) -> HttpResponse | FileResponse:
     """Streamed from the blob file (sendfile where the server offers it): constant memory."""
     found = _visible_image(request, image_id)
     if found.status == Image.Status.DEACTIVATED:
@@ -76,7 +76,7 @@ def _download(request: HttpRequest, image_id: str) -> HttpResponse:
     return response
 
 
-def _visible_image(request: HttpRequest, image_id: str) -> Image:
+def _visible_image(request: CloudRequest, image_id: str) -> Image:
     try:
         key = uuid.UUID(image_id)
     except ValueError:

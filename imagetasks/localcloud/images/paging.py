@@ -88,6 +88,7 @@ def keyset_page(
 
 def _sortable(model: type[models.Model], key: str):
     field = model._meta.get_field(key)
+    assert isinstance(field, models.Field), f"{key} is a relation, not a column to sort by"
     if not field.null:
         return models.F(key)
     if isinstance(field, models.DateTimeField):

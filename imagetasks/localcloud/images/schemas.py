@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 UUID_PATTERN = (
     "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
@@ -31,7 +32,7 @@ IMAGE_STATUSES = [
     "deactivated",
 ]
 
-_TASK_PROPERTIES = {
+_TASK_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"description": "An identifier for the task", "pattern": UUID_PATTERN, "type": "string"},
     "type": {
         "description": "The type of task represented by this content",
@@ -62,7 +63,7 @@ _TASK_PROPERTIES = {
 }
 _LIST_HIDDEN = ("input", "result", "message")
 
-_IMAGE_PROPERTIES = {
+_IMAGE_PROPERTIES: dict[str, dict[str, Any]] = {
     "id": {"type": "string", "description": "An identifier for the image", "pattern": UUID_PATTERN},
     "name": {
         "type": ["null", "string"],

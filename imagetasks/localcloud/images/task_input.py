@@ -37,6 +37,7 @@ def parse_task_request(request: HttpRequest) -> TaskRequest:
             raise ApiError(400, f"Task '{name}' is required")
     if problem := task_body_problem(body):
         raise ApiError(400, f"Provided object does not match schema 'task': {problem}")
+    assert isinstance(body, dict)  # the schema accepts nothing else
     task_input = body["input"]
     if body["type"] == "import":
         _check_import(task_input)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 
-from imagetasks.localcloud.api import ApiError, authenticated
+from imagetasks.localcloud.api import ApiError, CloudRequest, authenticated
 from imagetasks.localcloud.executors.lifecycle import submit, visible_tasks
 from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.links import service_root
@@ -24,21 +24,21 @@ DELETE_EXPLANATION = (
 
 @glance_api
 @authenticated
-def tasks(request: HttpRequest) -> HttpResponse:
+def tasks(request: CloudRequest) -> HttpResponse:
     return by_method(request, {"GET": _list, "POST": _create})
 
 
 @glance_api
 @authenticated
-def task(request: HttpRequest, task_id: str) -> HttpResponse:
+def task(request: CloudRequest, task_id: str) -> HttpResponse:
     return by_method(request, {"GET": _show, "DELETE": _refuse_delete}, task_id)
 
 
-def _list(request: HttpRequest) -> HttpResponse:
+def _list(request: CloudRequest) -> HttpResponse:
     return JsonResponse(list_tasks(request.project, request.GET))
 
 
-def _create(request: HttpRequest) -> HttpResponse:
+def _create(request: CloudRequest) -> HttpResponse:
     wanted = parse_task_request(request)
     created = submit(request.project, wanted.type, wanted.input)
     response = JsonResponse(task_detail(created), status=201)
@@ -46,16 +46,16 @@ def _create(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _show(request: HttpRequest, task_id: str) -> HttpResponse:
+def _show(request: CloudRequest, task_id: str) -> HttpResponse:
     return JsonResponse(task_detail(_visible_task(request, task_id)))
 
 
-def _refuse_delete(request: HttpRequest, task_id: str) -> HttpResponse:
+def _refuse_delete(request: CloudRequest, task_id: str) -> HttpResponse:
     """Tasks are never deleted by clients; they expire (reference §1.5). The task is untouched."""
     raise ApiError(405, DELETE_EXPLANATION, {"Allow": "GET"})
 
 
-def _visible_task(request: HttpRequest, task_id: str) -> CloudTask:
+def _visible_task(request: CloudRequest, task_id: str) -> CloudTask:
     """The caller's live task; unknown, malformed, expired and other projects' ids all 404."""
     try:
         key = uuid.UUID(task_id)

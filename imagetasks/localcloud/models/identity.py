@@ -56,7 +56,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class TokenQuerySet(models.QuerySet):
+class TokenQuerySet(models.QuerySet["Token"]):
     def issue(self, user: CloudUser, expires_at) -> tuple[str, Token]:
         """Create a token; the clear value is returned once and never stored."""
         value = "lc" + secrets.token_urlsafe(32)

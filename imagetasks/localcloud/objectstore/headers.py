@@ -9,8 +9,10 @@ as ``X-Object-Meta-Title: Grüße`` survives a round trip.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -24,6 +26,8 @@ MAX_META_NAME_LENGTH = 128
 MAX_META_VALUE_LENGTH = 256
 MAX_META_OVERALL_SIZE = 4096
 MAX_DELETE_AT = 9_999_999_999
+
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def metadata_from(request: HttpRequest, prefix: str) -> dict[str, str]:
@@ -125,7 +129,7 @@ def _wire(value: str) -> str:
     return value.encode().decode("latin-1")
 
 
-def apply(response: HttpResponse, values: dict[str, str]) -> HttpResponse:
+def apply(response: R, values: dict[str, str]) -> R:
     for name, value in values.items():
         response[name] = value
     return response

@@ -7,14 +7,17 @@ compares text that way already; PostgreSQL is told to with the "C" collation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.functions import Collate, Left
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imagetasks.localcloud.api import ApiError
+from imagetasks.localcloud.models import Container, StoredObject
 from imagetasks.localcloud.objectstore.headers import whole_number
 from imagetasks.localcloud.objectstore.names import query_params
 
@@ -24,6 +27,9 @@ LISTING_LIMIT = 10_000
 _DELIMITED_BATCH = 500
 # Media types a listing is served as, in Swift's order of preference for "Accept: */*".
 _MEDIA_TYPES = {"text/plain": "plain", "application/json": "json"}
+
+# What a listing lists: the account's containers, or a container's objects.
+Listed = TypeVar("Listed", Container, StoredObject)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def parse_query(request: HttpRequest) -> ListingQuery:
     )
 
 
-def page(rows: QuerySet, query: ListingQuery) -> list[Model | Subdir]:
+def page(rows: QuerySet[Listed], query: ListingQuery) -> list[Listed | Subdir]:
     """One page of ``rows`` (models with a ``name``), folded by the delimiter.
 
     Without a delimiter this is a single query. With one, rows inside a folder
@@ -74,7 +80,7 @@ def page(rows: QuerySet, query: ListingQuery) -> list[Model | Subdir]:
     Swift does, so a folder of a million objects costs one query, not a scan.
     """
     rows = _window(rows, query)
-    entries: list[Model | Subdir] = []
+    entries: list[Listed | Subdir] = []
     after, inclusive = query.marker, False
     folder = None
     if query.marker and _subdir(query.marker, query) == query.marker:
@@ -106,7 +112,10 @@ def page(rows: QuerySet, query: ListingQuery) -> list[Model | Subdir]:
 
 
 def respond(
-    entries: list[Model | Subdir], query: ListingQuery, render, headers: dict[str, str]
+    entries: Sequence[Listed | Subdir],
+    query: ListingQuery,
+    render: Callable[[Listed], dict[str, Any]],
+    headers: dict[str, str],
 ) -> HttpResponse:
     """The listing as JSON (``render`` turns a row into a dict) or as plain names."""
     if query.format == "json":
@@ -114,7 +123,7 @@ def respond(
             {"subdir": entry.name} if isinstance(entry, Subdir) else render(entry)
             for entry in entries
         ]
-        response = JsonResponse(body, safe=False)
+        response: HttpResponse = JsonResponse(body, safe=False)
         response["Content-Type"] = "application/json; charset=utf-8"
     elif entries:
         text = "".join(f"{entry.name}\n" for entry in entries)
@@ -139,7 +148,7 @@ def _format(request: HttpRequest, requested: str) -> str:
     return _MEDIA_TYPES[preferred]
 
 
-def _window(rows: QuerySet, query: ListingQuery) -> QuerySet:
+def _window(rows: QuerySet[Listed], query: ListingQuery) -> QuerySet[Listed]:
     """``rows`` ordered by name in byte order, limited to the prefix and the end marker."""
     if connections[rows.db].vendor == "postgresql":
         rows = rows.alias(sort_name=Collate("name", "C"))

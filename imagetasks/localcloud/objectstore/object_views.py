@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote, unquote_to_bytes
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from imagetasks.localcloud.api import ApiError
 from imagetasks.localcloud.models import Container, Project, StoredObject
@@ -16,7 +16,7 @@ from imagetasks.localcloud.objectstore.container_views import container_or_404
 MAX_CONTENT_TYPE_LENGTH = 255
 
 
-def get(request: HttpRequest, project: Project, container: str, name: str) -> HttpResponse:
+def get(request: HttpRequest, project: Project, container: str, name: str) -> StreamingHttpResponse:
     obj = _object_or_404(project, container, name)
     byte_range = transfer.requested_range(request.headers.get("Range"), obj.size)
     response = transfer.stream_blob(obj.blob_id, obj.size, byte_range)

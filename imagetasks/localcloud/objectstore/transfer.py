@@ -64,6 +64,7 @@ def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
     if unit.strip().lower() != "bytes" or "," in spec or not dash:
         return None
     # Numbers past the object's size mean the same as its size, however long they are.
+    start: int | None
     if not first:  # "bytes=-N": the last N bytes ("-0" asks for none, so cannot be met)
         suffix = whole_number(last, cap=size)
         if suffix is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 
-from imagetasks.localcloud.api import ApiError, api_view, authenticated
+from imagetasks.localcloud.api import ApiError, CloudRequest, api_view, authenticated
 from imagetasks.localcloud.catalog import account_name
 from imagetasks.localcloud.models import Project, StoredObject
 from imagetasks.localcloud.objectstore import (
@@ -25,7 +25,7 @@ from imagetasks.localcloud.objectstore import (
 
 @api_view
 @authenticated
-def dispatch(request: HttpRequest, rest: str) -> HttpResponse:
+def dispatch(request: CloudRequest, rest: str) -> HttpResponse:
     path = names.split_path(request, rest)
     if path.account != account_name(request.project).encode():
         raise ApiError(403, "This account is not the token's project.")

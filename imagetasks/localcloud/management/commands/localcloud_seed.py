@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.conf import settings
@@ -188,7 +189,7 @@ def _write_clouds_yaml(
     environment; otherwise an existing entry keeps its own and only the URL
     is refreshed (the server may have moved to another address).
     """
-    document = {}
+    document: dict[str, Any] = {}
     if path.exists():
         document = yaml.safe_load(path.read_text()) or {}
     entry = document.setdefault("clouds", {}).get(account.cloud_name)
