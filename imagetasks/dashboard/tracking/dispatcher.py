@@ -28,10 +28,10 @@ def claim_due(now: datetime, *, limit: int = BATCH) -> dict[int, list[str]]:
     claims = leases.claim_due(due, now=now, lease=LEASE, limit=limit, fenced=False)
     if not claims:
         return {}
-    ids = [claim.pk for claim in claims]
+    ids = [str(claim.pk) for claim in claims]
     clouds = ImageTask.objects.filter(pk__in=ids).order_by().values_list("pk", "cloud_id")
     cloud_of = {str(pk): cloud_id for pk, cloud_id in clouds}
     by_cloud: dict[int, list[str]] = defaultdict(list)
     for task_id in ids:  # in the order they came due
-        by_cloud[cloud_of[str(task_id)]].append(str(task_id))
+        by_cloud[cloud_of[task_id]].append(task_id)
     return dict(by_cloud)
