@@ -1,9 +1,14 @@
 """The files that start the project elsewhere stay in step with the code."""
 
 import re
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,3 +60,40 @@ def test_make_run_and_compose_serve_with_an_event_loop_worker():
     assert "--worker-class gevent" in procfile
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "--worker-class=gevent" in compose["services"]["web"]["command"]
+
+
+def locked_versions(lock_file: str) -> dict[str, Version]:
+    """The pinned release of each package in a lock file, by normalised name."""
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==(\S+) \\$", (ROOT / lock_file).read_text(), re.M)
+    return {canonicalize_name(name): Version(version) for name, version in pins}
+
+
+def declared(extra: str | None = None) -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    return [Requirement(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("lock_file", "requirements"),
+    [("requirements.txt", declared()), ("requirements-dev.txt", declared() + declared("dev"))],
+)
+def test_the_lock_files_pin_every_declared_dependency_within_its_range(lock_file, requirements):
+    locked = locked_versions(lock_file)
+    outside = [
+        str(requirement)
+        for requirement in requirements
+        if locked.get(canonicalize_name(requirement.name)) not in requirement.specifier
+    ]
+    assert outside == [], f"run `make lock`: {lock_file} does not satisfy {outside}"
+
+
+def test_the_runtime_lock_names_the_same_versions_as_the_dev_lock():
+    runtime, dev = locked_versions("requirements.txt"), locked_versions("requirements-dev.txt")
+    assert {name: dev.get(name) for name in runtime} == runtime
+
+
+def test_the_image_installs_the_locked_releases_by_hash():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --require-hashes -r requirements.txt" in dockerfile
+    assert "pip install --no-deps --no-build-isolation ." in dockerfile
