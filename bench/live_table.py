@@ -75,6 +75,7 @@ def setup_django(directory: Path) -> dict[str, str]:
     from django.core.management import call_command
 
     django.setup()
+    call_command("prepare", verbosity=0)
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
     return environment

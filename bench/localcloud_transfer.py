@@ -103,6 +103,7 @@ def setup_django(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     django.setup()
+    call_command("prepare", verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
 
 

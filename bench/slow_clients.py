@@ -134,14 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         "IMAGETASKS_ENV_FILE": "/dev/null",
     }
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-            cwd=BASE_DIR, env=os.environ | environment, check=True,
-        )  # fmt: skip
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-            cwd=BASE_DIR, env=os.environ | environment, check=True,
-        )  # fmt: skip
+        for command in (["prepare"], ["migrate", "--no-input"], ["collectstatic", "--no-input"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command, "-v0"],
+                cwd=BASE_DIR, env=os.environ | environment, check=True,
+            )  # fmt: skip
         results = [
             measure(label, options or procfile_web_options(), args, environment)
             for label, options in SETUPS.items()

@@ -157,6 +157,7 @@ def setup_django(run: Run) -> None:
     from django.core.management import call_command
 
     django.setup()
+    call_command("prepare", verbosity=0)
     call_command("migrate", verbosity=0, interactive=False)
 
 

@@ -263,6 +263,7 @@ def setup_django(run: Run) -> None:
     django.setup()
     from django.core.management import call_command
 
+    call_command("prepare", verbosity=0)
     for alias in ("default", "cloud"):
         call_command("migrate", database=alias, verbosity=0, interactive=False)
 

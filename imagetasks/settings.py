@@ -8,7 +8,6 @@ with ``ImproperlyConfigured`` naming it.
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,28 +28,34 @@ except ValueError as _error:
     raise ImproperlyConfigured(f"{ENV_FILE}: {_error}") from None
 env = Env()
 
+# Importing this module creates and writes nothing: `manage.py prepare` makes the folders
+# and the key file below (`make run` calls it first, the test suite at start).
 VAR_DIR = Path(env.str("IMAGETASKS_VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # Off unless asked for: Django's debug pages show settings and local variables, which
 # no person using the site should see (`DEBUG=true` for development).
 DEBUG = env.bool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    """The configured key, or one generated once and kept in var/ (readable by us only).
+# Where `manage.py prepare` keeps the key it generates when SECRET_KEY is not set.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
-    Keeping it means sessions survive restarts of `make run`. Several hosts serving
-    the same site must share one: they set SECRET_KEY.
+
+def _secret_key() -> str:
+    """The configured key, else the one `manage.py prepare` generated, else none yet.
+
+    Keeping a generated key means sessions survive restarts of `make run`. Several
+    hosts serving the same site must share one: they set SECRET_KEY. Without either,
+    Django refuses whatever needs the key, and `manage.py check` (run by `migrate`)
+    says to run `manage.py prepare`.
     """
     configured = env.str("SECRET_KEY")
     if configured:
         return configured
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 SECRET_KEY = _secret_key()
@@ -174,7 +179,6 @@ MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Outside DEBUG, static files get hashed names (collectstatic writes them; `make run`
 # runs it), so whitenoise serves them with a year's cache lifetime: pages never
 # revalidate their CSS and JS, and a new release changes the names.
@@ -243,8 +247,6 @@ CELERY_BROKER_URL = env.url(
 )
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem"):
-    for _folder in ("queue", "processed", "control"):
-        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     # kombu's filesystem channel with atomic publishing and claiming (see broker.py).
     CELERY_BROKER_TRANSPORT = "imagetasks.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {

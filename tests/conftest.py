@@ -14,6 +14,11 @@ pytest_plugins = [
 ]
 
 
+def pytest_configure(config):
+    """The test data folder gets what `make run` prepares: folders and a kept secret key."""
+    call_command("prepare", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: rendered rows, login failure counts."""

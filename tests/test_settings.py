@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from imagetasks.env import Env, parse_database_url
-from tests.support.settings import CONFIG_VARIABLES, ROOT, start_django
+from tests.support.settings import CONFIG_VARIABLES, ROOT, prepare, run_python, start_django
 
 
 @pytest.mark.parametrize(
@@ -43,11 +43,47 @@ def test_a_database_password_is_not_repeated_in_the_error(tmp_path):
     assert "hunter2" not in result.stderr
 
 
-def test_without_a_secret_key_one_is_generated_readable_by_the_owner_only(tmp_path):
-    result = start_django(tmp_path, "from django.conf import settings; print(settings.DEBUG)")
+def test_importing_the_settings_creates_and_writes_nothing(tmp_path):
+    code = (
+        "from django.conf import settings; from imagetasks.celery import app\n"
+        "app.finalize(); print(settings.STATIC_ROOT, settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    )
+    result = start_django(tmp_path, code)
     assert result.returncode == 0, result.stderr
-    key_file = tmp_path / "var" / "secret_key"
+    assert not (tmp_path / "var").exists()
+
+
+def test_prepare_makes_the_folders_and_a_key_readable_by_the_owner_only(tmp_path):
+    result = prepare(tmp_path)
+    var = tmp_path / "var"
+    assert "Generated a secret key" in result.stdout
+    for folder in ("static", "broker/queue", "broker/processed", "broker/control"):
+        assert (var / folder).is_dir(), folder
+    key_file = var / "secret_key"
     assert key_file.stat().st_mode & 0o077 == 0
+    assert len(key_file.read_text()) >= 50
+
+
+def test_prepare_again_changes_nothing(tmp_path):
+    prepare(tmp_path)
+    key = (tmp_path / "var" / "secret_key").read_text()
+    again = prepare(tmp_path)
+    assert again.stdout == ""
+    assert (tmp_path / "var" / "secret_key").read_text() == key
+
+
+def test_with_a_configured_key_prepare_writes_none(tmp_path):
+    prepare(tmp_path, SECRET_KEY="k" * 50)
+    assert (tmp_path / "var" / "broker" / "queue").is_dir()
+    assert not (tmp_path / "var" / "secret_key").exists()
+
+
+def test_without_a_key_or_prepare_the_checks_name_the_command_to_run(tmp_path):
+    (tmp_path / "var").mkdir()
+    result = run_python(tmp_path, "manage.py", "check")
+    assert result.returncode != 0
+    assert "imagetasks.E001" in result.stderr
+    assert "manage.py prepare" in result.stderr
 
 
 def test_over_https_the_secure_switches_are_on_and_over_http_they_are_off(tmp_path):
@@ -92,19 +128,20 @@ def test_defaults_are_the_embedded_configuration(tmp_path):
     assert config["options"]["timeout"] >= 10
     assert config["broker"] == "filesystem://"
     assert config["broker_in"] == str(var / "broker" / "queue")
-    assert (var / "broker" / "queue").is_dir()
     assert config["debug"] is False  # no debug pages unless asked for
     assert config["email"] == "django.core.mail.backends.console.EmailBackend"
     assert (config["acks_late"], config["serializer"], config["prefetch"]) == (True, "json", 1)
 
 
 def test_the_generated_secret_key_is_kept_across_restarts(tmp_path):
+    prepare(tmp_path)
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
     first = start_django(tmp_path, code)
     second = start_django(tmp_path, code)
     assert first.returncode == 0, first.stderr
     assert len(first.stdout.strip()) >= 50
     assert first.stdout == second.stdout
+    assert first.stdout.strip() == (tmp_path / "var" / "secret_key").read_text()
 
 
 def test_production_settings_pass_the_deploy_checks(tmp_path):

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from imagetasks.openstack import CloudClient
 from tests_glance.harness.config import GlanceOptions, Policy
@@ -35,6 +36,11 @@ from tests_glance.support import client_for
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _VENV_KEY = pytest.StashKey[GlanceVenv]()
 KEPT_RUNS = 3
+
+
+def pytest_configure(config):
+    """The tier's data folder gets what `make run` prepares: folders and a kept secret key."""
+    call_command("prepare", verbosity=0)
 
 
 class GlanceFactory:

@@ -18,3 +18,5 @@ class DashboardConfig(AppConfig):
         # The search index first: ANALYZE then counts its rows too.
         post_migrate.connect(search_index.ensure_after_migrate, sender=self)
         post_migrate.connect(planner_stats.refresh_after_migrate, sender=self)
+        # Registers the check that names `manage.py prepare` when the secret key is missing.
+        from imagetasks.dashboard import prepare  # noqa: F401

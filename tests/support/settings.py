@@ -16,8 +16,8 @@ CONFIG_VARIABLES = (
 ).split()
 
 
-def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedProcess:
-    """Import the settings in a fresh interpreter, with only the given configuration."""
+def run_python(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """Python in a fresh process of the project, with only the given configuration."""
     environ = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
     environ.update(
         IMAGETASKS_VAR_DIR=str(tmp_path / "var"),
@@ -26,10 +26,17 @@ def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedP
     )
     environ.update(variables)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + code],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
     )
+
+
+def start_django(tmp_path, code: str, **variables: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter, with only the given configuration."""
+    return run_python(tmp_path, "-c", "import django; django.setup()\n" + code, **variables)
+
+
+def prepare(tmp_path, **variables: str) -> subprocess.CompletedProcess:
+    """``manage.py prepare``, as `make run` runs it before anything else."""
+    result = run_python(tmp_path, "manage.py", "prepare", **variables)
+    assert result.returncode == 0, result.stderr
+    return result
