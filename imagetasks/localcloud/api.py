@@ -5,7 +5,6 @@ errors, token authentication, and exemption from the dashboard's login and CSRF.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from imagetasks.localcloud import blobstore
-from imagetasks.localcloud.models import Project, Token
+from imagetasks.localcloud.models import Token
 from imagetasks.localcloud.models.identity import hash_token
 
 
@@ -46,15 +45,6 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     for name, value in (headers or {}).items():
         response[name] = value
     return response
-
-
-def json_body(request: HttpRequest) -> object:
-    if not request.body:
-        raise ApiError(400, "Body expected in request.")
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "Malformed JSON in request body.") from None
 
 
 def api_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -104,7 +94,3 @@ def authenticated(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def project_of(request: CloudRequest) -> Project:
-    return request.project

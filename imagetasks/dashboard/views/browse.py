@@ -44,10 +44,6 @@ class Listing:
     def browse_url(self, **params) -> str:
         return f"{reverse('dashboard:browse', args=[self.cloud])}?{urlencode(params)}"
 
-    @property
-    def next_params(self) -> dict:
-        return {"container": self.container, "prefix": self.prefix, "marker": self.next_marker}
-
 
 def list_location(
     client: CloudClient, cloud: str, container: str, prefix: str, marker: str
