@@ -36,6 +36,20 @@
     });
   });
 
+  // A name the page suggests (after the chosen object or image) until one is typed.
+  function suggestName(field, value) {
+    if (field && !field.dataset.touched) field.value = value;
+  }
+
+  // The import form gets the object a person picked in the browser or just uploaded.
+  function fillImportForm(form, container, object, name) {
+    form.elements.container.value = container;
+    form.elements.object.value = object;
+    suggestName(form.elements.name, name);
+    // Filled in by script: say so, so that the form's warnings are checked again.
+    form.elements.object.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
   // The object browser fills the import form in place instead of reloading the page.
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-fill-container]");
@@ -43,13 +57,7 @@
     var form = document.getElementById("import-form");
     if (!form) return;
     event.preventDefault();
-    form.elements.container.value = link.dataset.fillContainer;
-    form.elements.object.value = link.dataset.fillObject;
-    if (form.elements.name && !form.elements.name.dataset.touched) {
-      form.elements.name.value = link.dataset.fillName;
-    }
-    // Filled in by script: say so, so that the form's warnings are checked again.
-    form.elements.object.dispatchEvent(new Event("change", { bubbles: true }));
+    fillImportForm(form, link.dataset.fillContainer, link.dataset.fillObject, link.dataset.fillName);
     form.elements.object.focus();
   });
   document.addEventListener("input", function (event) {
@@ -69,8 +77,7 @@
   // Picking an image in the copy form names the copy after it, until the name is typed.
   document.addEventListener("change", function (event) {
     var radio = event.target.closest("input[type=radio][data-image-name]");
-    var name = radio && radio.form && radio.form.elements.name;
-    if (name && !name.dataset.touched) name.value = radio.dataset.imageName;
+    if (radio && radio.form) suggestName(radio.form.elements.name, radio.dataset.imageName);
   });
 
   // Upload from this computer: the file is PUT as the request body, with a progress
@@ -120,12 +127,8 @@
         return;
       }
       var importForm = document.getElementById("import-form");
-      importForm.elements.container.value = answer.container;
-      importForm.elements.object.value = answer.object;
-      if (importForm.elements.name && !importForm.elements.name.dataset.touched) {
-        importForm.elements.name.value = answer.object.split("/").pop().replace(/\.vhd$/i, "");
-      }
-      importForm.elements.object.dispatchEvent(new Event("change", { bubbles: true }));
+      fillImportForm(importForm, answer.container, answer.object,
+        answer.object.split("/").pop().replace(/\.vhd$/i, ""));
       // The browser shows the container the file went to, the new object in it.
       if (window.htmx && document.getElementById("browser")) {
         htmx.ajax("GET", form.dataset.browseUrl + "?container=" + encodeURIComponent(answer.container),
