@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_pages_name_their_css_and_js_by_hashed_names_cached_for_a_year(client, django_user_model):
+def test_pages_name_their_css_and_js_by_hashed_names_cached_for_a_year(client):
     html = client.get("/accounts/login/").content.decode()
     css = re.search(r'href="(/static/css/imagetasks\.[0-9a-f]{12}\.css)"', html)
     js = re.search(r'src="(/static/js/imagetasks\.[0-9a-f]{12}\.js)"', html)

@@ -37,7 +37,7 @@ def test_the_admin_login_has_an_address_so_its_completion_emails_show_in_the_log
     assert get_user_model().objects.get(username="admin").email == "admin@localhost"
 
 
-def test_an_admin_made_without_an_address_gets_one_and_a_chosen_one_is_kept(monkeypatch):
+def test_an_admin_made_without_an_address_gets_one_and_a_chosen_one_is_kept():
     users = get_user_model()
     users.objects.create_superuser("admin", "", "pw-admin-123")
     users.objects.create_superuser("ops", "ops@example.org", "pw-ops-123")

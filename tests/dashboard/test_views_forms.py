@@ -67,7 +67,7 @@ def test_the_browser_pages_with_a_marker_and_filters_by_prefix(cloud_operator_cl
     assert b"other.txt" in filtered and b"disk-01" not in filtered
 
 
-def test_choosing_an_object_prefills_the_form(cloud_operator_client, local_cloud, disk):
+def test_choosing_an_object_prefills_the_form(cloud_operator_client, disk):
     response = cloud_operator_client.get(
         "/tasks/new/import/?cloud=local&container=images&object=web-01.vhd"
     )

@@ -239,7 +239,7 @@ def test_a_malformed_v3_body_is_a_400(anonymous_cloud, body):
     assert response.json()["error"]["code"] == 400
 
 
-def test_a_token_can_be_validated_and_revoked_by_its_user(anonymous_cloud, account, cloud):
+def test_a_token_can_be_validated_and_revoked_by_its_user(anonymous_cloud, account):
     subject = account.token()
     headers = {"X-Auth-Token": account.token(), "X-Subject-Token": subject}
 

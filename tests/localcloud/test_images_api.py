@@ -258,9 +258,7 @@ def test_the_owner_deletes_an_image_and_its_bytes(cloud, account, tmp_path):
     assert cloud.get(f"image/v2/images/{image.id}").status_code == 404
 
 
-def test_deleting_an_image_keeps_the_object_it_was_imported_from(
-    cloud, account, put_object, tmp_path
-):
+def test_deleting_an_image_keeps_the_object_it_was_imported_from(cloud, account, put_object):
     stored = put_object(account, "imports/fixed.vhd", vhd_samples.fixed_vhd())
     image = make_image(account, blob_id=blobstore.link_or_copy(stored.blob_id))
 

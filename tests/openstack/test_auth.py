@@ -173,7 +173,7 @@ def test_none_auth_sends_no_token_header_at_all(cloud):
     assert "X-Auth-Token" not in cloud.requests()[0].headers
 
 
-def test_token_auth_without_an_override_names_the_missing_endpoint(cloud):
+def test_token_auth_without_an_override_names_the_missing_endpoint():
     client = CloudClient(CloudConfig(auth_type="token", secret=TOKEN))
 
     with pytest.raises(EndpointNotFound, match=r"endpoint_overrides\['image'\]"):

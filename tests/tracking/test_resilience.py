@@ -120,7 +120,7 @@ def test_a_duplicated_poll_message_writes_no_second_snapshot(local_cloud, worker
     assert len(bodies) == len(set(bodies))
 
 
-def test_two_dispatchers_at_once_never_claim_a_task_twice(db, transactional_db):
+def test_two_dispatchers_at_once_never_claim_a_task_twice(transactional_db):
     cloud = Cloud.objects.create(name="busy", auth_type="none", image_endpoint="http://127.0.0.1:9")
     due = timezone.now()
     ImageTask.objects.bulk_create(

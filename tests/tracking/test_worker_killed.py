@@ -72,9 +72,7 @@ def restart_redis_if_it_is_the_broker() -> bool:
     return True
 
 
-def test_every_task_ends_after_its_worker_is_killed(
-    local_cloud, queues, recovering_beat, settings, tmp_path
-):
+def test_every_task_ends_after_its_worker_is_killed(local_cloud, queues, recovering_beat, tmp_path):
     disk = vhd_samples.fixed_vhd()
     rate = {"LOCALCLOUD_RATE_LIMIT": str(len(disk) // 4)}  # about four seconds each
     first = WorkerProcess(list(queues.values()), tmp_path / "worker-a.log", **rate)
