@@ -14,6 +14,7 @@ class Command(BaseCommand):
     # The checks would stop on the very key this command writes.
     requires_system_checks = []
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args, verbosity: int, **options) -> None:
         for done in prepare():
-            self.stdout.write(done)
+            if verbosity:
+                self.stdout.write(done)
