@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from imagetasks.localcloud import blobstore
-from imagetasks.localcloud.models import Token
+from imagetasks.localcloud.models import Project, Token
 from imagetasks.localcloud.models.identity import hash_token
 
 
