@@ -11,7 +11,10 @@ from django.db import migrations, models
 
 def give_back_old_leases(apps, schema_editor):
     Copy = apps.get_model("dashboard", "Copy")
-    Copy.objects.exclude(lease_token="").update(claimed_until=None)
+    # The database being migrated, which is not always the default one (the benchmarks
+    # migrate a second database for the built-in cloud).
+    copies = Copy.objects.using(schema_editor.connection.alias)
+    copies.exclude(lease_token="").update(claimed_until=None)
 
 
 class Migration(migrations.Migration):
