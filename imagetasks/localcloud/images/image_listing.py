@@ -39,34 +39,20 @@ def visible_images(project: Project) -> QuerySet[Image]:
     return Image.objects.filter(Q(project=project) | Q(visibility__in=("public", "community")))
 
 
+LISTING = paging.Listing(
+    collection="images",
+    sort_keys=SORT_KEYS,
+    invalid_sort_key="Invalid sort key: {sort_key}. It must be one of the following: "
+    + ", ".join(SORT_KEYS)
+    + ".",
+    marker_not_found="No image found with ID {marker}",
+    entry=image_detail,
+)
+
+
 def list_images(project: Project, params: QueryDict) -> dict:
-    descending = paging.parse_sort_dir(params)
-    queryset = _filtered(project, params)
-    marker = paging.parse_marker(params)
-    limit = paging.parse_limit(params)
-    sort_key = params.get("sort_key", "created_at")
-    if sort_key not in SORT_KEYS:
-        raise ApiError(
-            400,
-            f"Invalid sort key: {sort_key}. It must be one of the following: "
-            + ", ".join(SORT_KEYS)
-            + ".",
-        )
-    column = "project" if sort_key == "owner" else sort_key
-    try:
-        images = paging.keyset_page(
-            queryset,
-            keys=paging.sort_keys(column),
-            descending=descending,
-            marker=marker,
-            limit=limit,
-        )
-    except paging.MarkerNotFound:
-        raise ApiError(400, f"No image found with ID {marker}") from None
-    full_page = len(images) == limit and limit > 0
-    body = {"images": [image_detail(image) for image in images], "schema": "/v2/schemas/images"}
-    body.update(paging.links("/v2/images", params, str(images[-1].id) if full_page else None))
-    return body
+    """The body of GET /v2/images for ``project``."""
+    return paging.list_body(LISTING, params, lambda: _filtered(project, params))
 
 
 def _filtered(project: Project, params: QueryDict) -> QuerySet[Image]:

@@ -9,6 +9,8 @@ keys are ordered through a sentinel so that NULLs compare like values.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -27,6 +29,48 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class MarkerNotFound(Exception):
     """The marker names no row the caller can see."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What tells one list (``GET /v2/<collection>``) from another: its sort keys, its
+    error texts (Glance words them differently for each) and the view of one row."""
+
+    collection: str
+    sort_keys: tuple[str, ...]
+    invalid_sort_key: str  # may name the key given as ``{sort_key}``
+    marker_not_found: str  # names the marker as ``{marker}``
+    entry: Callable[[models.Model], dict]
+
+
+def list_body(listing: Listing, params: QueryDict, filtered: Callable[[], models.QuerySet]) -> dict:
+    """The list body: a page of entries, ``first``, ``next`` after a full page, ``schema``.
+
+    ``filtered`` (the rows the query's filters leave) is called only once the sort
+    direction is checked, so that a query with several errors reports Glance's first.
+    """
+    descending = parse_sort_dir(params)
+    queryset = filtered()
+    marker = parse_marker(params)
+    limit = parse_limit(params)
+    sort_key = params.get("sort_key", "created_at")
+    if sort_key not in listing.sort_keys:
+        raise ApiError(400, listing.invalid_sort_key.format(sort_key=sort_key))
+    column = "project" if sort_key == "owner" else sort_key
+    try:
+        rows = keyset_page(
+            queryset, keys=sort_keys(column), descending=descending, marker=marker, limit=limit
+        )
+    except MarkerNotFound:
+        raise ApiError(400, listing.marker_not_found.format(marker=marker)) from None
+    full_page = len(rows) == limit and limit > 0
+    path = f"/v2/{listing.collection}"
+    body = {
+        listing.collection: [listing.entry(row) for row in rows],
+        "schema": f"/v2/schemas/{listing.collection}",
+    }
+    body.update(links(path, params, str(rows[-1].pk) if full_page else None))
+    return body
 
 
 def parse_limit(params: QueryDict) -> int:

@@ -18,31 +18,19 @@ SORT_KEYS = ("id", "type", "status", "owner", "expires_at", "created_at", "updat
 _COLUMN_FILTERS = {"id": "id", "owner": "project_id"}
 
 
+LISTING = paging.Listing(
+    collection="tasks",
+    sort_keys=SORT_KEYS,
+    invalid_sort_key="Sort key supplied was not valid.",
+    # Unknown, expired and other projects' markers read the same: nothing leaks.
+    marker_not_found="Task with the given id {marker} was not found",
+    entry=task_list_entry,
+)
+
+
 def list_tasks(project: Project, params: QueryDict) -> dict:
     """The list body: sparse task views, ``first``, ``next`` after a full page, ``schema``."""
-    descending = paging.parse_sort_dir(params)
-    queryset = _filtered(visible_tasks(project), params)
-    marker = paging.parse_marker(params)
-    limit = paging.parse_limit(params)
-    sort_key = params.get("sort_key", "created_at")
-    if sort_key not in SORT_KEYS:
-        raise ApiError(400, "Sort key supplied was not valid.")
-    column = "project" if sort_key == "owner" else sort_key
-    try:
-        tasks = paging.keyset_page(
-            queryset,
-            keys=paging.sort_keys(column),
-            descending=descending,
-            marker=marker,
-            limit=limit,
-        )
-    except paging.MarkerNotFound:
-        # Unknown, expired and other projects' markers read the same: nothing leaks.
-        raise ApiError(400, f"Task with the given id {marker} was not found") from None
-    full_page = len(tasks) == limit and limit > 0
-    body = {"tasks": [task_list_entry(task) for task in tasks], "schema": "/v2/schemas/tasks"}
-    body.update(paging.links("/v2/tasks", params, str(tasks[-1].id) if full_page else None))
-    return body
+    return paging.list_body(LISTING, params, lambda: _filtered(visible_tasks(project), params))
 
 
 def _filtered(queryset: QuerySet[CloudTask], params: QueryDict) -> QuerySet[CloudTask]:
