@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from functools import partial
 
 from django.db import transaction
@@ -12,6 +11,7 @@ from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.api import ApiError, CloudRequest, authenticated
 from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.image_listing import list_images, visible_images
+from imagetasks.localcloud.images.lookup import visible_by_id
 from imagetasks.localcloud.images.methods import by_method
 from imagetasks.localcloud.images.serialize import image_detail
 from imagetasks.localcloud.models import Image
@@ -77,11 +77,6 @@ def _download(request: CloudRequest, image_id: str) -> HttpResponse | FileRespon
 
 
 def _visible_image(request: CloudRequest, image_id: str) -> Image:
-    try:
-        key = uuid.UUID(image_id)
-    except ValueError:
-        key = None
-    found = visible_images(request.project).filter(pk=key).first() if key else None
-    if found is None:
-        raise ApiError(404, f"No image found with ID {image_id}")
-    return found
+    return visible_by_id(
+        visible_images(request.project), image_id, f"No image found with ID {image_id}"
+    )

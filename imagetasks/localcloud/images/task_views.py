@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.http import HttpResponse, JsonResponse
 
 from imagetasks.localcloud.api import ApiError, CloudRequest, authenticated
 from imagetasks.localcloud.executors.lifecycle import submit, visible_tasks
 from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.links import service_root
+from imagetasks.localcloud.images.lookup import visible_by_id
 from imagetasks.localcloud.images.methods import by_method
 from imagetasks.localcloud.images.serialize import task_detail
 from imagetasks.localcloud.images.task_input import parse_task_request
@@ -57,11 +56,4 @@ def _refuse_delete(request: CloudRequest, task_id: str) -> HttpResponse:
 
 def _visible_task(request: CloudRequest, task_id: str) -> CloudTask:
     """The caller's live task; unknown, malformed, expired and other projects' ids all 404."""
-    try:
-        key = uuid.UUID(task_id)
-    except ValueError:
-        key = None
-    found = visible_tasks(request.project).filter(pk=key).first() if key else None
-    if found is None:
-        raise ApiError(404, f"Could not find task {task_id}")
-    return found
+    return visible_by_id(visible_tasks(request.project), task_id, f"Could not find task {task_id}")
