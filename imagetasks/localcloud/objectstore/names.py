@@ -43,25 +43,11 @@ def split_path(request: HttpRequest, routed_rest: str) -> SwiftPath:
 
 
 def container_name(raw: bytes) -> str:
-    if not raw:
-        raise ApiError(400, "Container name cannot be empty.")
-    name = _text(raw, "Container name")
-    if len(raw) > MAX_CONTAINER_NAME_LENGTH:
-        raise ApiError(
-            400, f"Container name length of {len(raw)} longer than {MAX_CONTAINER_NAME_LENGTH}"
-        )
-    return name
+    return _name(raw, "Container name", MAX_CONTAINER_NAME_LENGTH)
 
 
 def object_name(raw: bytes) -> str:
-    if not raw:
-        raise ApiError(400, "Object name cannot be empty.")
-    name = _text(raw, "Object name")
-    if len(raw) > MAX_OBJECT_NAME_LENGTH:
-        raise ApiError(
-            400, f"Object name length of {len(raw)} longer than {MAX_OBJECT_NAME_LENGTH}"
-        )
-    return name
+    return _name(raw, "Object name", MAX_OBJECT_NAME_LENGTH)
 
 
 def query_params(request: HttpRequest) -> dict[str, str]:
@@ -88,6 +74,16 @@ def _text(raw: bytes, what: str) -> str:
     if "\x00" in text:
         raise ApiError(400, f"{what} contains a NUL character.")
     return text
+
+
+def _name(raw: bytes, what: str, max_length: int) -> str:
+    """A container or object name: not empty, UTF-8 without NUL, at most ``max_length`` bytes."""
+    if not raw:
+        raise ApiError(400, f"{what} cannot be empty.")
+    name = _text(raw, what)
+    if len(raw) > max_length:
+        raise ApiError(400, f"{what} length of {len(raw)} longer than {max_length}")
+    return name
 
 
 def _raw_rest(request: HttpRequest, routed_rest: str) -> bytes:
