@@ -44,7 +44,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, Literal
+from typing import BinaryIO, ClassVar, Literal, Self
 
 SECTOR_SIZE = 512
 FOOTER_SIZE = 512
@@ -151,9 +151,38 @@ def checksum(structure: bytes, checksum_offset: int) -> int:
     return ~total & 0xFFFF_FFFF
 
 
+class _Structure:
+    """A fixed-size structure of the format: its fields, read and written with ``_LAYOUT``,
+    one of them a checksum of the others (at byte ``_CHECKSUM_OFFSET``)."""
+
+    __slots__ = ()
+    _LAYOUT: ClassVar[struct.Struct]
+    _CHECKSUM_OFFSET: ClassVar[int]
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> Self:
+        """Reads the structure's bytes; a reserved tail is ignored."""
+        return cls(*cls._LAYOUT.unpack(raw))
+
+    def pack(self) -> bytes:
+        """The structure's bytes, with the checksum field exactly as stored in this object."""
+        return self._LAYOUT.pack(*dataclasses.astuple(self))
+
+    def computed_checksum(self) -> int:
+        """The checksum these fields should carry."""
+        return checksum(self.pack(), self._CHECKSUM_OFFSET)
+
+    def sealed(self) -> Self:
+        """A copy whose checksum matches its fields."""
+        return dataclasses.replace(self, checksum=self.computed_checksum())
+
+
 @dataclass(frozen=True, slots=True)
-class Footer:
+class Footer(_Structure):
     """Every field of a VHD footer, as stored (sizes in bytes, timestamp in VHD seconds)."""
+
+    _LAYOUT = _FOOTER
+    _CHECKSUM_OFFSET = FOOTER_CHECKSUM_OFFSET
 
     cookie: bytes
     features: int
@@ -173,27 +202,13 @@ class Footer:
     unique_id: bytes
     saved_state: int
 
-    @classmethod
-    def unpack(cls, raw: bytes) -> Footer:
-        """Reads the 512 bytes of a footer; the reserved tail is ignored."""
-        return cls(*_FOOTER.unpack(raw))
-
-    def pack(self) -> bytes:
-        """The footer's 512 bytes, with the checksum field exactly as stored in this object."""
-        return _FOOTER.pack(*dataclasses.astuple(self))
-
-    def computed_checksum(self) -> int:
-        """The checksum these fields should carry."""
-        return checksum(self.pack(), FOOTER_CHECKSUM_OFFSET)
-
-    def sealed(self) -> Footer:
-        """A copy whose checksum matches its fields."""
-        return dataclasses.replace(self, checksum=self.computed_checksum())
-
 
 @dataclass(frozen=True, slots=True)
-class DynamicHeader:
+class DynamicHeader(_Structure):
     """Every field of the 1024-byte header of a dynamic or differencing disk."""
+
+    _LAYOUT = _DYNAMIC_HEADER
+    _CHECKSUM_OFFSET = DYNAMIC_HEADER_CHECKSUM_OFFSET
 
     cookie: bytes
     data_offset: int
@@ -207,23 +222,6 @@ class DynamicHeader:
     reserved: int
     parent_unicode_name: bytes
     parent_locators: bytes
-
-    @classmethod
-    def unpack(cls, raw: bytes) -> DynamicHeader:
-        """Reads the 1024 bytes of a dynamic disk header."""
-        return cls(*_DYNAMIC_HEADER.unpack(raw))
-
-    def pack(self) -> bytes:
-        """The header's 1024 bytes, with the checksum field exactly as stored in this object."""
-        return _DYNAMIC_HEADER.pack(*dataclasses.astuple(self))
-
-    def computed_checksum(self) -> int:
-        """The checksum these fields should carry."""
-        return checksum(self.pack(), DYNAMIC_HEADER_CHECKSUM_OFFSET)
-
-    def sealed(self) -> DynamicHeader:
-        """A copy whose checksum matches its fields."""
-        return dataclasses.replace(self, checksum=self.computed_checksum())
 
 
 def chs_geometry(virtual_size: int) -> tuple[int, int, int]:
