@@ -37,7 +37,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import sys
 import time
@@ -45,9 +44,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench import common  # noqa: E402
+
 BATCH = 5_000
 PAGE = 50
 ROWS_TARGET_MS = 50.0
@@ -90,61 +92,21 @@ class Run:
 
 
 def make_run() -> Run:
-    var = Path(os.environ.get("IMAGETASKS_VAR_DIR") or BASE_DIR / "var" / "bench-table")
-    directory = var.resolve() / f"run-{secrets.token_hex(4)}"
+    directory = common.var_dir("bench-table") / f"run-{secrets.token_hex(4)}"
     directory.mkdir(parents=True)
     return Run(directory=directory, database_url=f"sqlite:///{directory / 'db.sqlite3'}")
 
 
-def _is_postgres(url: str) -> bool:
-    return url.split(":", 1)[0] in ("postgres", "postgresql", "pgsql")
-
-
-def _pg_connect(url: str):
-    """Autocommit, to the server's ``postgres`` database (else the one ``url`` names)."""
-    import psycopg
-
-    from imagetasks.env import parse_database_url
-
-    database = parse_database_url("DATABASE_URL", url, base_dir=BASE_DIR)
-    options = {
-        "user": database["USER"] or None,
-        "password": database["PASSWORD"] or None,
-        "host": database["HOST"] or None,
-        "port": database["PORT"] or None,
-        "autocommit": True,
-    }
-    try:
-        return psycopg.connect(dbname="postgres", **options)
-    except psycopg.OperationalError:
-        return psycopg.connect(dbname=database["NAME"], **options)
-
-
 def prepare_pg_database(run: Run) -> None:
     configured = os.environ.get("DATABASE_URL", "")
-    if not _is_postgres(configured):
-        return
-    from psycopg import sql
-
-    base = urlsplit(configured).path.lstrip("/") or "imagetasks"
-    name = f"{base}_bench_table_{secrets.token_hex(3)}"
-    with _pg_connect(configured) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    run.pg_admin_url, run.pg_database = configured, name
-    run.database_url = urlunsplit(urlsplit(configured)._replace(path="/" + name))
+    if common.is_postgres(configured):
+        run.pg_database, run.database_url = common.create_pg_database(configured, "bench_table")
+        run.pg_admin_url = configured
 
 
 def drop_pg_database(run: Run) -> None:
-    if not run.pg_database or not run.pg_admin_url:
-        return
-    from psycopg import sql
-
-    with _pg_connect(run.pg_admin_url) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(run.pg_database)
-            )
-        )
+    if run.pg_database and run.pg_admin_url:
+        common.drop_pg_database(run.pg_admin_url, run.pg_database)
 
 
 def setup_django(run: Run) -> None:
@@ -152,7 +114,6 @@ def setup_django(run: Run) -> None:
     os.environ["DATABASE_URL"] = run.database_url
     os.environ["CELERY_BROKER_URL"] = "filesystem://"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagetasks.settings")
-    sys.path.insert(0, str(BASE_DIR))
     import django
     from django.core.management import call_command
 
@@ -420,14 +381,9 @@ def report(args: argparse.Namespace, run: Run, cases: list[Case]) -> list[str]:
     return lines
 
 
-def _raise_on_term(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_on_term)
+    common.interrupt_on_signals()
     run = make_run()
     lines = None
     try:
@@ -438,8 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; cleaning up", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        common.ignore_signals()
         _clean_up(run)
     print()
     print("\n".join(lines))

@@ -54,7 +54,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -66,9 +65,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench import common  # noqa: E402
+
 BASELINE_INTERVAL = 2.0  # openstacksdk's wait_for_task default
 BASELINE_THREADS = 16  # the client's connection pool holds 16
 SUBMIT_THREADS = 8
@@ -176,16 +178,11 @@ class Run:
         return env
 
 
-def var_dir() -> Path:
-    """Where runs make their directories: the var dir given, or one of the benchmark's own."""
-    configured = os.environ.get("IMAGETASKS_VAR_DIR")
-    return Path(configured) if configured else BASE_DIR / "var" / "bench-tracker"
-
-
 def make_run(args: argparse.Namespace) -> Run:
     """A directory of this run's own, so nothing it writes mixes with another run's or with
     `make run`'s; both databases start empty in it."""
-    directory = var_dir().resolve() / f"tracker-polling-{os.getpid()}-{secrets.token_hex(3)}"
+    name = f"tracker-polling-{os.getpid()}-{secrets.token_hex(3)}"
+    directory = common.var_dir("bench-tracker") / name
     (directory / "logs").mkdir(parents=True)
     return Run(
         directory=directory,
@@ -197,54 +194,18 @@ def make_run(args: argparse.Namespace) -> Run:
 
 
 def prepare_pg_database(run: Run) -> None:
-    """With DATABASE_URL naming PostgreSQL, the tracker gets a fresh database on that server,
-    named after the configured one; the configured one, which may hold someone's data (or
-    not exist), is never touched."""
+    """With DATABASE_URL naming PostgreSQL, the tracker gets a fresh database on that server
+    (see ``common.create_pg_database``)."""
     configured = os.environ.get("DATABASE_URL", "")
-    if configured.split(":", 1)[0] not in ("postgres", "postgresql", "pgsql"):
-        return
-    from psycopg import sql
-
-    name = f"{urlsplit(configured).path.lstrip('/') or 'imagetasks'}_bench_{secrets.token_hex(4)}"
-    with _pg_connect(configured) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    run.pg_admin_url, run.pg_database = configured, name
-    run.dashboard_db = urlunsplit(urlsplit(configured)._replace(path="/" + name))
-
-
-def _pg_connect(url: str):
-    """An autocommit connection for CREATE/DROP DATABASE: to the server's ``postgres``
-    maintenance database, as Django's test runner does, else to the one ``url`` names."""
-    import psycopg
-
-    from imagetasks.env import parse_database_url
-
-    database = parse_database_url("DATABASE_URL", url, base_dir=BASE_DIR)
-    options = {
-        "user": database["USER"] or None,
-        "password": database["PASSWORD"] or None,
-        "host": database["HOST"] or None,
-        "port": database["PORT"] or None,
-        "autocommit": True,
-    }
-    try:
-        return psycopg.connect(dbname="postgres", **options)
-    except psycopg.OperationalError:
-        return psycopg.connect(dbname=database["NAME"], **options)
+    if common.is_postgres(configured):
+        run.pg_database, run.dashboard_db = common.create_pg_database(configured, "bench")
+        run.pg_admin_url = configured
 
 
 def drop_pg_database(run: Run) -> None:
-    """Drop the database this run created (FORCE: a killed worker may still hold a session)."""
-    if not run.pg_database or not run.pg_admin_url:
-        return
-    from psycopg import sql
-
-    with _pg_connect(run.pg_admin_url) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(run.pg_database)
-            )
-        )
+    """Drop the database this run created."""
+    if run.pg_database and run.pg_admin_url:
+        common.drop_pg_database(run.pg_admin_url, run.pg_database)
 
 
 def setup_django(run: Run) -> None:
@@ -348,13 +309,6 @@ def _stop_group(process: subprocess.Popen, timeout: float) -> None:
         process.wait(timeout=5)
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody listens on, so runs (and other servers) never collide."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_redis(fleet: Fleet) -> str:
     """A Redis of this run's own (no persistence), so no other instance shares its queues.
 
@@ -364,7 +318,7 @@ def start_redis(fleet: Fleet) -> str:
     """
     import redis
 
-    port = free_port()
+    port = common.free_port()
     fleet.start(
         "redis",
         ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
@@ -385,7 +339,7 @@ def start_redis(fleet: Fleet) -> str:
 
 def start_web(fleet: Fleet, name: str, *, nice: int = 0) -> str:
     """gunicorn as in the Procfile, serving the built-in cloud; returns its base URL."""
-    port = free_port()
+    port = common.free_port()
     fleet.start(
         name,
         [
@@ -1217,11 +1171,6 @@ def baseline_section(report: Report, run: Run, ended: dict[str, Remote], tracker
 # --- Main ------------------------------------------------------------------------------------
 
 
-def _raise_on_term(signum, frame) -> None:
-    """SIGTERM cleans up like Ctrl-C."""
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (or, with the internal ``--role baseline``, the baseline poller).
 
@@ -1231,9 +1180,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.role == "baseline":
         return baseline_main()
-    # Explicitly: a process started in the background by a script inherits SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_on_term)
+    common.interrupt_on_signals()
     run = make_run(args)
     fleet = Fleet(run)
     report = None
@@ -1243,9 +1190,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; stopping everything", file=sys.stderr)
         return 130
     finally:
-        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        common.ignore_signals()
         fleet.stop_all()
         _clean_up(run, args.keep)
     print()
