@@ -7,6 +7,10 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,35 +32,74 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def get_healthz(port: int, timeout: float) -> None:
+    """One GET of /healthz on 127.0.0.1:``port``; OSError unless an HTTP answer (of any
+    status) comes within ``timeout``."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        if not sock.recv(64).startswith(b"HTTP/1."):
+            raise OSError("no HTTP answer")
+
+
+def start_gunicorn(port: int, options: list[str], environment: dict[str, str]) -> subprocess.Popen:
+    """gunicorn serving the app on 127.0.0.1:``port`` with ``options``, returned once it
+    answers HTTP (its workers have imported Django), so no measurement times its start-up.
+
+    No control socket: gunicorn's default is one path in $HOME, shared with any other server.
+    """
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "imagetasks.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--no-control-socket", *options,
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command, cwd=BASE_DIR, env=os.environ | environment, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            get_healthz(port, timeout=5)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
 # --- PostgreSQL scratch databases ------------------------------------------------------------
 
 
-def is_postgres(url: str) -> bool:
-    return url.split(":", 1)[0] in ("postgres", "postgresql", "pgsql")
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A PostgreSQL database a run created for itself, to drop at its end."""
 
+    admin_url: str  # the configured URL, whose server holds it
+    name: str
+    url: str
 
-def create_pg_database(configured: str, label: str) -> tuple[str, str]:
-    """A fresh database on the server ``configured`` names, called after its database plus
-    ``label``; returns its name and URL. The configured database, which may hold someone's
-    data (or not exist), is never touched."""
-    from psycopg import sql
+    @classmethod
+    def create_if_configured(cls, label: str) -> ScratchDatabase | None:
+        """With DATABASE_URL naming PostgreSQL, a fresh database on that server called after
+        the configured one plus ``label``; else None. The configured database, which may hold
+        someone's data (or not exist), is never touched."""
+        configured = os.environ.get("DATABASE_URL", "")
+        if configured.split(":", 1)[0] not in ("postgres", "postgresql", "pgsql"):
+            return None
+        from psycopg import sql
 
-    base = urlsplit(configured).path.lstrip("/") or "imagetasks"
-    name = f"{base}_{label}_{secrets.token_hex(4)}"
-    with _pg_connect(configured) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name, urlunsplit(urlsplit(configured)._replace(path="/" + name))
+        base = urlsplit(configured).path.lstrip("/") or "imagetasks"
+        name = f"{base}_{label}_{secrets.token_hex(4)}"
+        with _pg_connect(configured) as connection:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return cls(configured, name, urlunsplit(urlsplit(configured)._replace(path="/" + name)))
 
+    def drop(self) -> None:
+        """FORCE: a killed worker may still hold a session."""
+        from psycopg import sql
 
-def drop_pg_database(admin_url: str, name: str) -> None:
-    """Drop a database ``create_pg_database`` made (FORCE: a killed worker may still hold a
-    session)."""
-    from psycopg import sql
-
-    with _pg_connect(admin_url) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        with _pg_connect(self.admin_url) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+            )
 
 
 def _pg_connect(url: str):

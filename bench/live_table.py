@@ -27,9 +27,7 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -38,6 +36,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench import common  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.fixtures.gunicorn import procfile_web_options  # noqa: E402
 
@@ -51,12 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=int, default=10, help="new tasks timed per phase")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def setup_django(directory: Path) -> dict[str, str]:
@@ -104,24 +97,6 @@ def add_task(cloud, name: str, status: str):
         status=status,
         input={"import_from": f"images/{name}.vhd", "image_properties": {"name": name}},
     )
-
-
-def start_server(environment: dict[str, str], port: int) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "imagetasks.wsgi",
-        f"--bind=127.0.0.1:{port}", *procfile_web_options(),
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=os.environ | environment, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return server
-        time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def open_tabs(browser, base_url: str, tabs: int):
@@ -182,15 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         raise SystemExit(f"no chromium at {CHROMIUM}: apt-get install -y chromium")
-    var = Path(os.environ.get("IMAGETASKS_VAR_DIR") or BASE_DIR / "var" / "bench-live")
-    directory = var.resolve() / f"run-{os.getpid()}"
+    directory = common.var_dir("bench-live") / f"run-{os.getpid()}"
     directory.mkdir(parents=True)
     server = None
     try:
         environment = setup_django(directory)
         cloud = make_person_and_cloud()
-        port = free_port()
-        server = start_server(environment, port)
+        port = common.free_port()
+        server = common.start_gunicorn(port, procfile_web_options(), environment)
         from playwright.sync_api import sync_playwright
 
         rng = random.Random(args.seed)

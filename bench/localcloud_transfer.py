@@ -31,7 +31,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,10 @@ from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import common  # noqa: E402
+
 MIB = 1024 * 1024
 POLL = 0.05  # seconds between GET /v2/tasks/{id}, and between RSS samples
 READY_TIMEOUT = 120.0  # generous: on a loaded 2-core machine Django alone may take this long
@@ -97,21 +100,12 @@ def bench_environment(work_dir: Path) -> dict[str, str]:
 def setup_django(env: dict[str, str]) -> None:
     """Configure Django in this process on the benchmark's database, and create its tables."""
     os.environ.update(env)
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("prepare", verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the server binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- processes: their lifetime, CPU time and memory ---------------------------------------
@@ -207,7 +201,7 @@ def start_web(env: dict[str, str], work_dir: Path, services: list[Service]) -> t
 
     Listed in ``services`` as soon as it exists, so it is stopped even if it never serves.
     """
-    port = free_port()
+    port = common.free_port()
     command = [sys.executable, "-m", "gunicorn", "imagetasks.wsgi", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--workers", "2", "--threads", "8"]
     # No control socket: gunicorn's default is one path in $HOME, shared with any other server.

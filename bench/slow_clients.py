@@ -27,6 +27,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from bench import common  # noqa: E402
 from tests.fixtures.gunicorn import procfile_web_options  # noqa: E402
 
 PROBE_TIMEOUT = 5.0
@@ -38,40 +39,12 @@ SETUPS = {
 }  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(options: list[str], port: int, environment: dict[str, str]) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "imagetasks.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--no-control-socket", *options,
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command, cwd=BASE_DIR, env=os.environ | environment, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            probe()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
-
-
 PORT = 0
 
 
 def probe() -> float:
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", PORT), timeout=PROBE_TIMEOUT) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        if not sock.recv(64).startswith(b"HTTP/1."):
-            raise OSError("no HTTP answer")
+    common.get_healthz(PORT, PROBE_TIMEOUT)
     return time.monotonic() - started
 
 
@@ -90,8 +63,8 @@ def stall(count: int) -> list[socket.socket]:
 
 def measure(label: str, options: list[str], args, environment) -> dict:
     global PORT
-    PORT = free_port()
-    server = start(options, PORT, environment)
+    PORT = common.free_port()
+    server = common.start_gunicorn(PORT, options, environment)
     stalled = []
     try:
         stalled = stall(args.stalled)
@@ -123,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stalled", type=int, default=60)
     parser.add_argument("--probes", type=int, default=20)
     args = parser.parse_args(argv)
-    var = Path(os.environ.get("IMAGETASKS_VAR_DIR") or BASE_DIR / "var" / "bench-slow")
-    directory = var.resolve() / f"run-{os.getpid()}"
+    directory = common.var_dir("bench-slow") / f"run-{os.getpid()}"
     directory.mkdir(parents=True)
     environment = {
         "IMAGETASKS_VAR_DIR": str(directory),

@@ -83,30 +83,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 class Run:
     directory: Path
     database_url: str
-    pg_admin_url: str | None = None
-    pg_database: str | None = None
+    scratch: common.ScratchDatabase | None = None  # the PostgreSQL database, if any
 
     @property
     def engine(self) -> str:
-        return "PostgreSQL" if self.pg_database else "SQLite"
+        return "PostgreSQL" if self.scratch else "SQLite"
 
 
 def make_run() -> Run:
     directory = common.var_dir("bench-table") / f"run-{secrets.token_hex(4)}"
     directory.mkdir(parents=True)
     return Run(directory=directory, database_url=f"sqlite:///{directory / 'db.sqlite3'}")
-
-
-def prepare_pg_database(run: Run) -> None:
-    configured = os.environ.get("DATABASE_URL", "")
-    if common.is_postgres(configured):
-        run.pg_database, run.database_url = common.create_pg_database(configured, "bench_table")
-        run.pg_admin_url = configured
-
-
-def drop_pg_database(run: Run) -> None:
-    if run.pg_database and run.pg_admin_url:
-        common.drop_pg_database(run.pg_admin_url, run.pg_database)
 
 
 def setup_django(run: Run) -> None:
@@ -312,14 +299,15 @@ def bench(args: argparse.Namespace, run: Run) -> list[Case]:
     from django.db import connection
     from django.test import Client
 
-    print(f"{run.engine}: {run.pg_database or run.directory / 'db.sqlite3'}", flush=True)
+    where = run.scratch.name if run.scratch else run.directory / "db.sqlite3"
+    print(f"{run.engine}: {where}", flush=True)
     from django.core.cache import cache
 
     from imagetasks.dashboard.upkeep import planner_stats
 
     looker = populate(args)
     # Planner statistics, as the periodic job (SQLite) or autovacuum (PostgreSQL) soon has.
-    if run.pg_database:
+    if run.scratch:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     else:
@@ -387,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     run = make_run()
     lines = None
     try:
-        prepare_pg_database(run)
+        run.scratch = common.ScratchDatabase.create_if_configured("bench_table")
+        if run.scratch:
+            run.database_url = run.scratch.url
         setup_django(run)
         lines = report(args, run, bench(args, run))
     except KeyboardInterrupt:
@@ -407,9 +397,10 @@ def _clean_up(run: Run) -> None:
 
         connections.close_all()
     try:
-        drop_pg_database(run)
+        if run.scratch:
+            run.scratch.drop()
     except Exception as exc:  # reported, not fatal: the name says what to drop by hand
-        print(f"could not drop {run.pg_database}: {exc}", file=sys.stderr)
+        print(f"could not drop {run.scratch.name}: {exc}", file=sys.stderr)
     shutil.rmtree(run.directory, ignore_errors=True)
 
 

@@ -145,8 +145,7 @@ class Run:
     cloud_db: str
     rate: int
     broker_url: str = "filesystem://"
-    pg_database: str | None = None  # a PostgreSQL database this run created, to drop
-    pg_admin_url: str | None = None
+    scratch: common.ScratchDatabase | None = None  # the tracker's, on PostgreSQL
 
     @property
     def logs(self) -> Path:
@@ -191,21 +190,6 @@ def make_run(args: argparse.Namespace) -> Run:
         cloud_db=f"sqlite:///{directory / 'cloud.sqlite3'}",
         rate=args.rate,
     )
-
-
-def prepare_pg_database(run: Run) -> None:
-    """With DATABASE_URL naming PostgreSQL, the tracker gets a fresh database on that server
-    (see ``common.create_pg_database``)."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if common.is_postgres(configured):
-        run.pg_database, run.dashboard_db = common.create_pg_database(configured, "bench")
-        run.pg_admin_url = configured
-
-
-def drop_pg_database(run: Run) -> None:
-    """Drop the database this run created."""
-    if run.pg_database and run.pg_admin_url:
-        common.drop_pg_database(run.pg_admin_url, run.pg_database)
 
 
 def setup_django(run: Run) -> None:
@@ -985,7 +969,7 @@ def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: O
     window = seconds(last - first) if first and last else math.nan
     lifetimes = [seconds(task.updated_at - task.created_at) for task in ended]
     at_once = max_overlap([(t.created_at.timestamp(), t.updated_at.timestamp()) for t in ended])
-    database = "PostgreSQL" if run.pg_database else "SQLite"
+    database = "PostgreSQL" if run.scratch else "SQLite"
     broker = run.broker_url.split(":")[0]
     report.add(
         f"Tracker polling benchmark: {args.tasks} imports on the built-in cloud "
@@ -1204,7 +1188,10 @@ def main(argv: list[str] | None = None) -> int:
 def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     """Set up, run, stop the processes, measure."""
     print(f"run directory: {run.directory}", flush=True)
-    prepare_pg_database(run)
+    # With DATABASE_URL naming PostgreSQL, the tracker's database is a fresh one there.
+    run.scratch = common.ScratchDatabase.create_if_configured("bench")
+    if run.scratch:
+        run.dashboard_db = run.scratch.url
     if args.broker == "redis":
         run.broker_url = start_redis(fleet)
     setup_django(run)
@@ -1243,7 +1230,8 @@ def _clean_up(run: Run, keep: bool) -> None:
     with _quiet():
         connections.close_all()
     with _quiet():
-        drop_pg_database(run)
+        if run.scratch:
+            run.scratch.drop()
     if keep:
         print(f"kept {run.directory}", file=sys.stderr)
     else:
