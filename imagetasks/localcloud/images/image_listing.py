@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from imagetasks.localcloud.api import ApiError
-from imagetasks.localcloud.images import paging
+from imagetasks.localcloud.images import filters, paging
 from imagetasks.localcloud.images.schemas import IMAGE_STATUSES
 from imagetasks.localcloud.images.serialize import image_detail
 from imagetasks.localcloud.models import Image, Project
@@ -33,6 +33,7 @@ SORT_KEYS = (
     "min_ram",
 )
 VISIBILITIES = ("public", "private", "shared", "community", "all")
+_COLUMN_FILTERS = {"name": "name", "owner": "project_id"}
 
 
 def visible_images(project: Project) -> QuerySet[Image]:
@@ -64,16 +65,5 @@ def _filtered(project: Project, params: QueryDict) -> QuerySet[Image]:
         queryset = queryset.filter(Q(project=project) | Q(visibility="public"))
     elif visibility != "all":
         queryset = queryset.filter(visibility=visibility)
-    status = params.get("status")
-    if status:
-        if status not in IMAGE_STATUSES:
-            raise ApiError(400, f"Invalid status value: {status}")
-        queryset = queryset.filter(status=status)
-    for name, column in (("name", "name"), ("owner", "project_id")):
-        if name in params:
-            value = params[name]
-            # PostgreSQL refuses NUL in text: such a value matches nothing, without an error.
-            queryset = (
-                queryset.filter(**{column: value}) if "\x00" not in value else queryset.none()
-            )
-    return queryset
+    queryset = filters.by_choice(queryset, params, "status", IMAGE_STATUSES)
+    return filters.by_columns(queryset, params, _COLUMN_FILTERS)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from imagetasks.localcloud.api import ApiError
 from imagetasks.localcloud.executors.lifecycle import visible_tasks
-from imagetasks.localcloud.images import paging
+from imagetasks.localcloud.images import filters, paging
 from imagetasks.localcloud.images.schemas import TASK_STATUSES, TASK_TYPES
 from imagetasks.localcloud.images.serialize import task_list_entry
 from imagetasks.localcloud.models import CloudTask, Project
@@ -34,33 +32,6 @@ def list_tasks(project: Project, params: QueryDict) -> dict:
 
 
 def _filtered(queryset: QuerySet[CloudTask], params: QueryDict) -> QuerySet[CloudTask]:
-    status = params.get("status")
-    if status:
-        if status not in TASK_STATUSES:
-            raise ApiError(400, f"Invalid status value: {status}")
-        queryset = queryset.filter(status=status)
-    task_type = params.get("type")
-    if task_type:
-        if task_type not in TASK_TYPES:
-            raise ApiError(400, f"Invalid type value: {task_type}")
-        queryset = queryset.filter(type=task_type)
-    for name, column in _COLUMN_FILTERS.items():
-        value = params.get(name)
-        if value is not None:
-            valid = _valid(column, value)
-            queryset = queryset.filter(**{column: value}) if valid else queryset.none()
-    return queryset
-
-
-def _valid(column: str, value: str) -> bool:
-    """A value no task can have matches nothing, rather than erroring in the database
-    (PostgreSQL refuses NUL in text, and a malformed UUID)."""
-    if "\x00" in value:
-        return False
-    if column != "id":
-        return True
-    try:
-        CloudTask._meta.get_field("id").to_python(value)
-    except ValidationError:
-        return False
-    return True
+    queryset = filters.by_choice(queryset, params, "status", TASK_STATUSES)
+    queryset = filters.by_choice(queryset, params, "type", TASK_TYPES)
+    return filters.by_columns(queryset, params, _COLUMN_FILTERS)

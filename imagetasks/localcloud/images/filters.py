@@ -1,0 +1,53 @@
+"""The equality filters of the image and task lists (reference §1.3, §6.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import QueryDict
+
+from imagetasks.localcloud.api import ApiError
+
+M = TypeVar("M", bound=models.Model)
+
+
+def by_choice(
+    queryset: models.QuerySet[M], params: QueryDict, name: str, choices: Collection[str]
+) -> models.QuerySet[M]:
+    """Rows whose column ``name`` equals the parameter ``name``, if given and not empty;
+    a value outside ``choices`` is a 400, as Glance words it."""
+    value = params.get(name)
+    if not value:
+        return queryset
+    if value not in choices:
+        raise ApiError(400, f"Invalid {name} value: {value}")
+    return queryset.filter(**{name: value})
+
+
+def by_columns(
+    queryset: models.QuerySet[M], params: QueryDict, columns: Mapping[str, str]
+) -> models.QuerySet[M]:
+    """Rows equal to each given parameter in the column ``columns`` maps it to.
+
+    A value no row can have (a malformed UUID, or NUL, which PostgreSQL refuses in text)
+    matches nothing, rather than erroring in the database.
+    """
+    for name, column in columns.items():
+        value = params.get(name)
+        if value is not None:
+            storable = _storable(queryset.model, column, value)
+            queryset = queryset.filter(**{column: value}) if storable else queryset.none()
+    return queryset
+
+
+def _storable(model: type[models.Model], column: str, value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        model._meta.get_field(column).to_python(value)
+    except ValidationError:
+        return False
+    return True
