@@ -44,7 +44,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO, ClassVar, Literal, Self
+from typing import Any, BinaryIO, ClassVar, Literal, Self
 
 SECTOR_SIZE = 512
 FOOTER_SIZE = 512
@@ -156,6 +156,8 @@ class _Structure:
     one of them a checksum of the others (at byte ``_CHECKSUM_OFFSET``)."""
 
     __slots__ = ()
+    # Every subclass is a dataclass; saying so lets astuple and replace accept them.
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
     _LAYOUT: ClassVar[struct.Struct]
     _CHECKSUM_OFFSET: ClassVar[int]
 

@@ -46,8 +46,11 @@ def by_columns(
 def _storable(model: type[models.Model], column: str, value: str) -> bool:
     if "\x00" in value:
         return False
+    field = model._meta.get_field(column)
+    if not isinstance(field, models.Field):  # a relation's reverse side holds no value
+        return False
     try:
-        model._meta.get_field(column).to_python(value)
+        field.to_python(value)
     except ValidationError:
         return False
     return True

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from django.db import models
@@ -31,8 +32,11 @@ class MarkerNotFound(Exception):
     """The marker names no row the caller can see."""
 
 
+Row = TypeVar("Row", bound=models.Model)
+
+
 @dataclass(frozen=True)
-class Listing:
+class Listing(Generic[Row]):
     """What tells one list (``GET /v2/<collection>``) from another: its sort keys, its
     error texts (Glance words them differently for each) and the view of one row."""
 
@@ -40,10 +44,12 @@ class Listing:
     sort_keys: tuple[str, ...]
     invalid_sort_key: str  # may name the key given as ``{sort_key}``
     marker_not_found: str  # names the marker as ``{marker}``
-    entry: Callable[[models.Model], dict]
+    entry: Callable[[Row], dict]
 
 
-def list_body(listing: Listing, params: QueryDict, filtered: Callable[[], models.QuerySet]) -> dict:
+def list_body(
+    listing: Listing[Row], params: QueryDict, filtered: Callable[[], models.QuerySet[Row]]
+) -> dict:
     """The list body: a page of entries, ``first``, ``next`` after a full page, ``schema``.
 
     ``filtered`` (the rows the query's filters leave) is called only once the sort
