@@ -194,7 +194,12 @@ def test_exporting_an_image_owned_by_another_account_is_refused_on_the_form(
 
 @pytest.mark.parametrize(
     ("container", "text"),
-    [("my.exports", "cannot contain '?' or '.'"), ("a/b", "cannot contain '/'")],
+    [
+        ("my.exports", "cannot contain '?' or '.'"),
+        ("a/b", "cannot contain '/'"),
+        (".", "cannot be named “.”"),
+        ("..", "cannot be named “..”"),
+    ],
 )
 def test_an_export_to_a_bad_container_name_is_refused(
     cloud_operator_client, local_cloud, account, tmp_path, container, text

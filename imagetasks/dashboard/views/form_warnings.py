@@ -65,6 +65,8 @@ def for_export(cloud, image_id: str, container: str) -> Warnings:
         return warnings
     except CloudError:
         return warnings  # the submission itself will say what is wrong with the cloud
+    except ValueError:
+        return warnings  # a name no store can have ("."): the form says so on the field
     warnings.messages.append(
         f"{container}/{name} already exists, and an export does not overwrite it: this "
         "export will fail. Choose another container, or delete that object first."
