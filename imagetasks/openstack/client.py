@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
+from imagetasks.openstack.closing import Closing
 from imagetasks.openstack.config import CloudConfig
 from imagetasks.openstack.flavour import (
     TasksFlavour,
@@ -19,7 +19,7 @@ from imagetasks.openstack.objects import ObjectStore
 from imagetasks.openstack.session import CloudSession
 
 
-class CloudClient:
+class CloudClient(Closing):
     """Everything the dashboard does with one account. Authenticates on first use."""
 
     def __init__(self, config: CloudConfig, *, clock: Callable[[], datetime] | None = None):
@@ -53,17 +53,6 @@ class CloudClient:
 
     def close(self) -> None:
         self.session.close()
-
-    def __enter__(self) -> CloudClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def connect(config: CloudConfig, *, clock: Callable[[], datetime] | None = None) -> CloudClient:

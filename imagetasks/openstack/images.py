@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -60,13 +61,11 @@ class ImagesApi:
 
     def __init__(self, session: CloudSession):
         self._session = session
-        self._root: str | None = None
 
-    @property
+    @cached_property
     def root(self) -> str:
-        if self._root is None:
-            self._root = image_root(self._session.endpoint("image"))
-        return self._root
+        """The Images API's versioned root, from the catalog's image endpoint."""
+        return image_root(self._session.endpoint("image"))
 
     # Tasks ----------------------------------------------------------------------------
 

@@ -8,12 +8,13 @@ UTF-8 with ``/`` kept, container names with nothing kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from types import TracebackType
+from functools import cached_property
 from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote
 
 import requests
 
+from imagetasks.openstack.closing import Closing
 from imagetasks.openstack.session import CloudSession
 from imagetasks.openstack.transport import Timeout, transport_error
 from imagetasks.openstack.types import (
@@ -94,7 +95,7 @@ def _file_chunks(file: Readable) -> Iterator[bytes]:
         yield chunk
 
 
-class ObjectDownload:
+class ObjectDownload(Closing):
     """A streamed object body; use as a context manager so the connection is released."""
 
     def __init__(self, response: requests.Response, metadata: ObjectMetadata, timeout: Timeout):
@@ -115,31 +116,17 @@ class ObjectDownload:
     def close(self) -> None:
         self._response.close()
 
-    def __enter__(self) -> ObjectDownload:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 class ObjectStore:
     """Containers and objects of one account."""
 
     def __init__(self, session: CloudSession):
         self._session = session
-        self._root: str | None = None
 
-    @property
+    @cached_property
     def root(self) -> str:
         """The account URL (``…/v1/AUTH_<project>``), as the catalog gives it."""
-        if self._root is None:
-            self._root = self._session.endpoint("object-store").rstrip("/")
-        return self._root
+        return self._session.endpoint("object-store").rstrip("/")
 
     def container_url(self, container: str) -> str:
         if container in (".", ".."):
