@@ -89,21 +89,26 @@ def v3_config(cloud: ScriptedCloud, **fields: Any) -> CloudConfig:
     return CloudConfig(**{**defaults, **fields})
 
 
+def glance_import_input() -> dict[str, Any]:
+    """The ``input`` Glance's own task form builds to import a raw cirros image by URL."""
+    return {
+        "import_from": "http://127.0.0.1:8000/cirros.raw",
+        "import_from_format": "raw",
+        "image_properties": {
+            "name": "cirros",
+            "disk_format": "raw",
+            "container_format": "bare",
+            "owner": PROJECT_ID,
+        },
+    }
+
+
 def glance_task(status: str = "processing", **fields: Any) -> dict[str, Any]:
     """A Glance 33 detail view: message "", result null, no expires_at until it ends."""
     task = {
         "created_at": "2026-05-05T17:15:10Z",
         "id": "2b61ed2b-f800-4da0-99ff-396b742b8646",
-        "input": {
-            "import_from": "http://127.0.0.1:8000/cirros.raw",
-            "import_from_format": "raw",
-            "image_properties": {
-                "name": "cirros",
-                "disk_format": "raw",
-                "container_format": "bare",
-                "owner": PROJECT_ID,
-            },
-        },
+        "input": glance_import_input(),
         "message": "",
         "owner": PROJECT_ID,
         "request_id": "req-4bd3bb4c-0b6a-4e8e-9f36-6d8a3b0e2a11",

@@ -11,7 +11,13 @@ from imagetasks.openstack import (
     build_import_input,
     detect_flavour,
 )
-from tests.openstack.samples import IMAGE_PATH, PROJECT_ID, reference_json, task_schema
+from tests.openstack.samples import (
+    IMAGE_PATH,
+    PROJECT_ID,
+    glance_import_input,
+    reference_json,
+    task_schema,
+)
 from tests.openstack.scripted import Reply
 
 RACKSPACE = TasksFlavour("rackspace", True, ("import", "export"))
@@ -68,16 +74,7 @@ def test_a_glance_import_carries_formats_and_the_owner():
         owner=PROJECT_ID,
     )
 
-    assert task_input == {
-        "import_from": "http://127.0.0.1:8000/cirros.raw",
-        "import_from_format": "raw",
-        "image_properties": {
-            "name": "cirros",
-            "disk_format": "raw",
-            "container_format": "bare",
-            "owner": PROJECT_ID,
-        },
-    }
+    assert task_input == glance_import_input()
 
 
 @pytest.mark.parametrize(
