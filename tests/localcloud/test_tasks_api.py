@@ -13,21 +13,9 @@ import pytest
 from django.utils import timezone
 
 from imagetasks.localcloud.models import CloudTask
+from tests.support.glance_api import TASK_DETAIL_KEYS, assert_refused
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-DETAIL_KEYS = {
-    "id",
-    "type",
-    "status",
-    "input",
-    "result",
-    "owner",
-    "message",
-    "created_at",
-    "updated_at",
-    "self",
-    "schema",
-}
 LIST_KEYS = {"id", "type", "status", "owner", "created_at", "updated_at", "self", "schema"}
 IMPORT_INPUT = {"import_from": "imports/disk.vhd", "image_properties": {"name": "Disk"}}
 EXPORT_INPUT = {"image_uuid": str(uuid.uuid4()), "receiving_swift_container": "exports"}
@@ -57,7 +45,7 @@ def test_an_import_task_is_created_pending_with_an_absolute_location(cloud, acco
         f"{live_server.url}/localcloud/image/v2/tasks/{task['id']}"
     )
     assert response.headers["Content-Type"] == "application/json"
-    assert set(task) == DETAIL_KEYS
+    assert set(task) == TASK_DETAIL_KEYS
     assert task["status"] == "pending"
     assert task["type"] == "import"
     assert task["input"] == body["input"]
@@ -300,7 +288,7 @@ def test_a_failed_task_shows_its_message_and_a_null_result(cloud, account):
 
     body = cloud.get(f"image/v2/tasks/{task.id}").json()
 
-    assert set(body) == DETAIL_KEYS | {"expires_at"}
+    assert set(body) == TASK_DETAIL_KEYS | {"expires_at"}
     assert body["message"] == "Image not found for import. Possible invalid location"
     assert body["result"] is None
     assert TIMESTAMP.match(body["expires_at"])
@@ -447,10 +435,7 @@ def test_a_zero_limit_gives_an_empty_page_without_next(cloud, account):
     ],
 )
 def test_a_bad_list_query_is_refused_with_400(cloud, query, message):
-    response = cloud.get(f"image/v2/tasks?{query}")
-
-    assert response.status_code == 400
-    assert response.json()["message"] == message
+    assert_refused(cloud.get(f"image/v2/tasks?{query}"), 400, message)
 
 
 def test_unknown_and_foreign_markers_are_refused_alike(cloud, other_account):
