@@ -106,14 +106,7 @@ def test_glanceclient_reports_the_clouds_errors(glance):
 
 
 def test_glanceclient_finds_the_image_service_in_the_identity_catalog(live_server, account):
-    auth = v3.Password(
-        auth_url=live_server.url + "/localcloud/identity/v3",
-        username=account.user.name,
-        password=account.password,
-        project_name=account.project.name,
-        user_domain_id="default",
-        project_domain_id="default",
-    )
+    auth = v3.Password(**account.keystone_v3_login(live_server.url))
     glance = glanceclient.Client("2", session=session.Session(auth=auth))
 
     assert list(glance.tasks.list()) == []

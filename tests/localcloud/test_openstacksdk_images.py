@@ -23,12 +23,7 @@ def conn(request, live_server, account):
     if request.param == "endpoint override":
         overrides["image_endpoint_override"] = live_server.url + "/localcloud/image/v2/"
     connection = openstack.connect(
-        auth_url=live_server.url + "/localcloud/identity/v3",
-        username=account.user.name,
-        password=account.password,
-        project_name=account.project.name,
-        user_domain_id="default",
-        project_domain_id="default",
+        **account.keystone_v3_login(live_server.url),
         region_name=settings.LOCALCLOUD_REGION,
         load_yaml_config=False,
         load_envvars=False,

@@ -26,6 +26,18 @@ class Account:
         value, _ = Token.objects.issue(self.user, timezone.now() + ttl)
         return value
 
+    def keystone_v3_login(self, base_url: str) -> dict[str, str]:
+        """The arguments a Keystone v3 password login to the built-in cloud at ``base_url``
+        takes, as keystoneauth and openstacksdk both name them."""
+        return {
+            "auth_url": f"{base_url}/localcloud/identity/v3",
+            "username": self.user.name,
+            "password": self.password,
+            "project_name": self.project.name,
+            "user_domain_id": "default",
+            "project_domain_id": "default",
+        }
+
 
 def make_account(name: str) -> Account:
     """A project ``name`` of the built-in cloud with one user and fresh secrets."""
