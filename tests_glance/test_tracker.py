@@ -257,6 +257,18 @@ def held_imports(glance, cloud, gated_source, disk_image) -> tuple[list, list[Im
     return gates, tasks
 
 
+def track_held_imports_to_their_end(run_tracker, gates, tasks) -> None:
+    """Polls until every held import shows ``processing``, then lets them all go and polls
+    until each has ended."""
+    run_tracker(
+        lambda: all(reload(task).status == statuses.PROCESSING for task in tasks),
+        what="the polls to show the imports processing",
+    )
+    for gate in gates:
+        gate.release()
+    run_tracker(lambda: all(ended(task) for task in tasks), what="the imports to end")
+
+
 def test_several_imports_in_flight_reach_success_beside_glances_own_tasks(
     glance, glance_cloud, run_tracker, project, disk_image, gated_source
 ):
@@ -266,14 +278,7 @@ def test_several_imports_in_flight_reach_success_beside_glances_own_tasks(
     cloud = glance_cloud(glance, project)
     import_through_glance_direct(glance, project, os.urandom(4096))
     gates, tasks = held_imports(glance, cloud, gated_source, disk_image)
-    run_tracker(
-        lambda: all(reload(task).status == statuses.PROCESSING for task in tasks),
-        what="the polls to show the imports processing",
-    )
-
-    for gate in gates:
-        gate.release()
-    run_tracker(lambda: all(ended(task) for task in tasks), what="the imports to end")
+    track_held_imports_to_their_end(run_tracker, gates, tasks)
 
     for task in map(reload, tasks):
         assert task.status == statuses.SUCCESS, glance.log_tail()
@@ -292,14 +297,7 @@ def test_with_a_zero_ttl_several_imports_in_flight_still_end_in_success(
     succeeded; the tracker therefore never lists on a Glance."""
     cloud = glance_cloud(glance_expiring, project)
     gates, tasks = held_imports(glance_expiring, cloud, gated_source, disk_image)
-    run_tracker(
-        lambda: all(reload(task).status == statuses.PROCESSING for task in tasks),
-        what="the polls to show the imports processing",
-    )
-
-    for gate in gates:
-        gate.release()
-    run_tracker(lambda: all(ended(task) for task in tasks), what="the imports to end")
+    track_held_imports_to_their_end(run_tracker, gates, tasks)
 
     assert [reload(task).status for task in tasks] == [statuses.SUCCESS] * len(tasks)
 
