@@ -12,6 +12,7 @@ a 403.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -123,7 +124,23 @@ def switched_off(cloud: Cloud) -> str:
     )
 
 
-def chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:
+@dataclass(frozen=True)
+class CloudChoice:
+    """The clouds a form offers (the person's enabled ones) and the one it works on."""
+
+    offered: list[Cloud]
+    chosen: Cloud | None  # None: ask which
+
+
+def choose_cloud(request: HttpRequest) -> CloudChoice:
+    """Where every form that starts work begins: a 403 for anyone but operators, then the
+    person's enabled clouds and the one the form names (see ``_chosen_cloud``)."""
+    require_operator(request)
+    offered = list(visible_clouds(request.user).filter(enabled=True))
+    return CloudChoice(offered, _chosen_cloud(request, offered))
+
+
+def _chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:
     """The cloud a form names (a 404 if not visible), or the only one offered; None to ask.
 
     A form never works on a switched-off cloud: naming one is a 403 that says so.

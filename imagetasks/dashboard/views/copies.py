@@ -63,9 +63,8 @@ def _picker(request, source: Cloud, form: CopyForm) -> tuple[image_picker.ImageC
 @require_http_methods(["GET", "POST"])
 def copy_image(request: Request) -> HttpResponse:
     """Pick the image, the target cloud and the name; one submit starts the whole copy."""
-    access.require_operator(request)
-    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    source = access.chosen_cloud(request, clouds)
+    choice = access.choose_cloud(request)
+    source, clouds = choice.chosen, choice.offered
     if source is None:
         return render(request, "dashboard/copy_form.html", {"clouds": clouds, "cloud": None})
     targets = [cloud for cloud in clouds if cloud.pk != source.pk]

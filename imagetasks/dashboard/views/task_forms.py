@@ -114,9 +114,8 @@ def _check_source(client: CloudClient, form) -> None:
 @require_http_methods(["GET", "POST"])
 def import_task(request: Request) -> HttpResponse:
     """Pick a cloud, then the source (the object browser or a URL) and the image name."""
-    access.require_operator(request)
-    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    cloud = access.chosen_cloud(request, clouds)
+    choice = access.choose_cloud(request)
+    cloud, clouds = choice.chosen, choice.offered
     if cloud is None:
         return render(request, "dashboard/import.html", _common(clouds, None))
     style, cloud_error = _import_style(cloud)
@@ -216,9 +215,8 @@ def _check_export(client: CloudClient, form) -> str:
 @require_http_methods(["GET", "POST"])
 def export_task(request: Request) -> HttpResponse:
     """Pick one of the account's images and the container to receive <image id>.vhd."""
-    access.require_operator(request)
-    clouds = list(access.visible_clouds(request.user).filter(enabled=True))
-    cloud = access.chosen_cloud(request, clouds)
+    choice = access.choose_cloud(request)
+    cloud, clouds = choice.chosen, choice.offered
     if cloud is None:
         return render(request, "dashboard/export.html", _common(clouds, None))
     client = client_for(cloud)
