@@ -7,6 +7,8 @@ bytes through the dashboard without holding them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
@@ -30,21 +32,28 @@ def _related_tasks(cloud, **input_or_result):
     )
 
 
+def _asked(key: str, ask: Callable[[], object], *, missing: str) -> dict[str, object]:
+    """The cloud's answer under ``key``, and under ``error`` why the cloud could not be
+    asked; a 404 saying ``missing`` when the cloud has no such thing."""
+    try:
+        return {key: ask(), "error": ""}
+    except NotFound:
+        raise Http404(missing) from None
+    except CloudError as failure:
+        return {key: None, "error": f"The cloud could not be asked: {failure.message}"}
+
+
 @require_GET
 def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
     cloud = access.get_cloud_for_user(request, cloud_name)
-    image, error = None, ""
-    try:
-        image = client_for(cloud).images.get_image(image_id)
-    except NotFound:
-        raise Http404("No such image on this cloud") from None
-    except CloudError as failure:
-        error = f"The cloud could not be asked: {failure.message}"
     context = {
         "cloud": cloud,
         "image_id": image_id,
-        "image": image,
-        "error": error,
+        **_asked(
+            "image",
+            lambda: client_for(cloud).images.get_image(image_id),
+            missing="No such image on this cloud",
+        ),
         "tasks": _related_tasks(cloud, result__image_id=image_id),
         "can_submit": access.can_submit(request.user),
     }
@@ -54,19 +63,15 @@ def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpRespon
 @require_GET
 def object_detail(request: Request, cloud_name: str, container: str, name: str) -> HttpResponse:
     cloud = access.get_cloud_for_user(request, cloud_name)
-    metadata, error = None, ""
-    try:
-        metadata = client_for(cloud).objects.head_object(container, name)
-    except NotFound:
-        raise Http404("No such object on this cloud") from None
-    except CloudError as failure:
-        error = f"The cloud could not be asked: {failure.message}"
     context = {
         "cloud": cloud,
         "container": container,
         "name": name,
-        "metadata": metadata,
-        "error": error,
+        **_asked(
+            "metadata",
+            lambda: client_for(cloud).objects.head_object(container, name),
+            missing="No such object on this cloud",
+        ),
         "tasks": _related_tasks(cloud, result__export_location=f"{container}/{name}"),
     }
     return render(request, "dashboard/object.html", context)
