@@ -173,7 +173,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class SnapshotInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """A timeline shown under its task or copy: as read-only as the page it is on."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SnapshotInline(ReadOnlyInline):
     model = TaskSnapshot
     fields = readonly_fields = (
         "observed_at",
@@ -182,15 +195,7 @@ class SnapshotInline(admin.TabularInline):
         "remote_updated_at",
         "expires_at",
     )
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImageTask)
@@ -304,17 +309,9 @@ class HeartbeatAdmin(ReadOnlyAdmin):
 # Copies to another cloud ---------------------------------------------------------------
 
 
-class CopyEventInline(admin.TabularInline):
+class CopyEventInline(ReadOnlyInline):
     model = CopyEvent
     fields = readonly_fields = ("at", "step", "status", "message")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Copy)
