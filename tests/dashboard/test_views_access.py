@@ -19,6 +19,16 @@ def url_for(path: str, task: ImageTask) -> str:
     return path.format(task=task.pk, cloud=task.cloud.name)
 
 
+def assert_answered_as_allowed(response, who: str, expected: dict[str, int]) -> None:
+    """An anonymous visitor is sent to log in; anyone else gets the status ``expected``
+    gives for them."""
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+    else:
+        assert response.status_code == expected[who]
+
+
 # (path, {person: expected status}) for GETs.
 READS = [
     ("/", {"owner": 200, "colleague": 200, "viewer": 200, "outsider": 200}),
@@ -67,13 +77,8 @@ WRITES = [
 def test_each_page_answers_each_person_as_their_access_allows(
     request, client, task, who, path, expected
 ):
-    client = client_for_user(client, person(request, who))
-    response = client.get(url_for(path, task))
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert "/accounts/login/" in response["Location"]
-    else:
-        assert response.status_code == expected[who]
+    response = client_for_user(client, person(request, who)).get(url_for(path, task))
+    assert_answered_as_allowed(response, who, expected)
 
 
 @pytest.mark.parametrize("who", PEOPLE)
@@ -81,13 +86,8 @@ def test_each_page_answers_each_person_as_their_access_allows(
 def test_each_action_answers_each_person_as_their_access_allows(
     request, client, task, who, path, expected
 ):
-    client = client_for_user(client, person(request, who))
-    response = client.post(url_for(path, task))
-    if who == "anonymous":
-        assert response.status_code == 302
-        assert "/accounts/login/" in response["Location"]
-    else:
-        assert response.status_code == expected[who]
+    response = client_for_user(client, person(request, who)).post(url_for(path, task))
+    assert_answered_as_allowed(response, who, expected)
 
 
 @pytest.mark.parametrize(
