@@ -12,6 +12,7 @@ from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.support.clouds import register_cloud
 from tests.support.factories import logged_in
+from tests.support.forms import errors_of, post_form
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_hashing")]
 
@@ -30,13 +31,8 @@ def image(account, tmp_path):
 
 
 def post_copy(client, source: Cloud, **fields):
-    data = {"cloud": source.name, "copy_id": str(uuid.uuid4()), "name": "web-01-copy"}
-    data.update(fields)
-    return client.post(f"/copies/new/?cloud={source.name}", data)
-
-
-def errors_of(response) -> dict:
-    return response.context["form"].errors
+    defaults = {"copy_id": str(uuid.uuid4()), "name": "web-01-copy"}
+    return post_form(client, "/copies/new/", source, defaults, fields)
 
 
 def test_the_form_shows_the_image_chosen_and_offers_the_other_clouds_as_targets(

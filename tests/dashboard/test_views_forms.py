@@ -13,6 +13,7 @@ from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from tests.support.factories import make_cloud
+from tests.support.forms import errors_of, post_form
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_hashing")]
 
@@ -26,13 +27,8 @@ def disk(local_cloud):
 
 
 def post_import(client, cloud, **fields):
-    data = {"cloud": cloud.name, "submission_id": str(uuid.uuid4()), "name": "web-01"}
-    data.update(fields)
-    return client.post(f"/tasks/new/import/?cloud={cloud.name}", data)
-
-
-def errors_of(response) -> dict:
-    return response.context["form"].errors
+    defaults = {"submission_id": str(uuid.uuid4()), "name": "web-01"}
+    return post_form(client, "/tasks/new/import/", cloud, defaults, fields)
 
 
 def test_the_form_browses_containers_then_objects_with_real_links(
@@ -161,9 +157,8 @@ def image_of(account, tmp_path, name="disk", visibility="private"):
 
 
 def post_export(client, cloud, **fields):
-    data = {"cloud": cloud.name, "submission_id": str(uuid.uuid4()), "create_container": "on"}
-    data.update(fields)
-    return client.post(f"/tasks/new/export/?cloud={cloud.name}", data)
+    defaults = {"submission_id": str(uuid.uuid4()), "create_container": "on"}
+    return post_form(client, "/tasks/new/export/", cloud, defaults, fields)
 
 
 def test_the_export_form_lists_only_the_account_s_own_images(
