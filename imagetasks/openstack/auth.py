@@ -55,6 +55,19 @@ class IdentityPlugin(ABC):
     def authenticate(self, post: PostJson) -> Token:
         """A fresh token; identity errors propagate from ``post``."""
 
+    def _token(
+        self, value: str, expires_at: datetime | None, project: Any, catalog: Catalog
+    ) -> Token:
+        """The token as the answer gives it; the project is the one the answer names
+        (``project`` or ``tenant``), else the configured one."""
+        project_id = project.get("id") if isinstance(project, dict) else None
+        return Token(
+            value=value,
+            expires_at=expires_at,
+            project_id=str(project_id or self._config.project_id),
+            catalog=catalog,
+        )
+
 
 def _identity_root(auth_url: str, version: str) -> str:
     """Accept the auth URL with or without its version suffix, as clouds.yaml files vary."""
@@ -94,14 +107,11 @@ class _KeystoneV3(IdentityPlugin):
         if not value:
             raise ShapeError("Keystone answered without an X-Subject-Token header")
         token = _member(body, "token", "the Keystone v3 answer")
-        project = token.get("project")
-        if not isinstance(project, dict):
-            project = {}
-        return Token(
-            value=value,
-            expires_at=parse_timestamp(token.get("expires_at"), "expires_at"),
-            project_id=str(project.get("id") or self._config.project_id),
-            catalog=Catalog.from_v3(token.get("catalog") or []),
+        return self._token(
+            value,
+            parse_timestamp(token.get("expires_at"), "expires_at"),
+            token.get("project"),
+            Catalog.from_v3(token.get("catalog") or []),
         )
 
 
@@ -150,14 +160,11 @@ class _IdentityV2(IdentityPlugin):
         value = token.get("id")
         if not isinstance(value, str) or not value:
             raise ShapeError("the identity v2.0 answer has no token id")
-        tenant = token.get("tenant")
-        if not isinstance(tenant, dict):
-            tenant = {}
-        return Token(
-            value=value,
-            expires_at=parse_timestamp(token.get("expires"), "expires"),
-            project_id=str(tenant.get("id") or self._config.project_id),
-            catalog=Catalog.from_v2(access.get("serviceCatalog") or []),
+        return self._token(
+            value,
+            parse_timestamp(token.get("expires"), "expires"),
+            token.get("tenant"),
+            Catalog.from_v2(access.get("serviceCatalog") or []),
         )
 
 
