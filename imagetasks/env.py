@@ -9,15 +9,32 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+Number = TypeVar("Number", int, float)
+
+
+def _number(
+    name: str, value: str, parse: Callable[[str], Number], kind: str, minimum: Number | None
+) -> Number:
+    """``value`` read with ``parse``; an error naming ``name`` if it is not ``kind`` or is
+    below ``minimum``."""
+    try:
+        number = parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not {kind}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+    return number
 
 
 class Env:
@@ -56,27 +73,11 @@ class Env:
 
     def int(self, name: builtins.str, default: int, *, minimum: int | None = None) -> int:
         value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
-        if minimum is not None and number < minimum:
-            raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
-        return number
+        return default if value is None else _number(name, value, int, "a whole number", minimum)
 
     def float(self, name: builtins.str, default: float, *, minimum: float | None = None) -> float:
         value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
-        if minimum is not None and number < minimum:
-            raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
-        return number
+        return default if value is None else _number(name, value, float, "a number", minimum)
 
     def list(self, name: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         value = self.raw(name)
