@@ -29,6 +29,20 @@ logger = logging.getLogger(__name__)
 MESSAGE_SUFFIX = ".msg"
 
 
+def folder_options(folder: Path, *, polling_interval: float) -> dict[str, Any]:
+    """The transport options for a broker kept in ``folder``: messages are published to
+    and read from ``queue``, claimed into ``processed`` (and not kept there once acked),
+    and the control messages go to ``control``."""
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        "polling_interval": polling_interval,
+    }
+
+
 class Channel(filesystem.Channel):
     # The signature of kombu's filesystem channel, which differs from its abstract base's
     # in kombu itself (the stubs mark the same override as ignored).

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from imagetasks import dotenv
+from imagetasks.broker import folder_options
 from imagetasks.env import Env, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -249,16 +250,11 @@ BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem"):
     # kombu's filesystem channel with atomic publishing and claiming (see broker.py).
     CELERY_BROKER_TRANSPORT = "imagetasks.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-        # kombu looks for new message files once a second by default, which adds up
-        # to a second to every job; a tenth of a second costs an idle worker nothing.
-        "polling_interval": 0.1,
-    }
+    # kombu looks for new message files once a second by default, which adds up to a
+    # second to every job; a tenth of a second costs an idle worker nothing.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = folder_options(
+        BROKER_DIR, polling_interval=0.1
+    )
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A job not acknowledged within this time is delivered again (acks_late).

@@ -5,7 +5,7 @@ import queue
 
 from kombu import Connection
 
-from imagetasks.broker import Transport
+from imagetasks.broker import Transport, folder_options
 from tests.support.settings import start_django
 
 PUBLISHERS = 4
@@ -16,14 +16,7 @@ MESSAGES_EACH = 150
 def _options(folder):
     for name in ("queue", "processed", "control"):
         (folder / name).mkdir(exist_ok=True)
-    return {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-        "polling_interval": 0.01,
-    }
+    return folder_options(folder, polling_interval=0.01)
 
 
 def _connection(folder):
