@@ -43,6 +43,13 @@ def v3_password_body(user: dict, password: str, scope: object = None) -> dict:
     return body
 
 
+def v3_login(anonymous_cloud, user: dict, password: str, scope: object = None):
+    """A Keystone v3 password login to the built-in cloud, as a client sends it."""
+    return anonymous_cloud.post(
+        "identity/v3/auth/tokens", json=v3_password_body(user, password, scope)
+    )
+
+
 def by_name(account) -> dict:
     return {"name": account.user.name, "domain": {"id": "default"}}
 
@@ -55,13 +62,11 @@ def endpoint_urls(catalog: list, service_type: str) -> dict:
 def test_v3_password_auth_answers_201_with_the_token_in_x_subject_token(
     anonymous_cloud, account, live_server, settings
 ):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens",
-        json=v3_password_body(
-            by_name(account),
-            account.password,
-            {"project": {"name": "acme", "domain": {"id": "default"}}},
-        ),
+    response = v3_login(
+        anonymous_cloud,
+        by_name(account),
+        account.password,
+        {"project": {"name": "acme", "domain": {"id": "default"}}},
     )
 
     assert response.status_code == 201
@@ -100,9 +105,7 @@ def test_v3_password_auth_answers_201_with_the_token_in_x_subject_token(
 
 
 def test_the_issued_token_opens_the_object_store_of_its_project(anonymous_cloud, account):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(by_name(account), account.password)
-    )
+    response = v3_login(anonymous_cloud, by_name(account), account.password)
     object_store = endpoint_urls(response.json()["token"]["catalog"], "object-store")["public"]
 
     listing = anonymous_cloud.get(
@@ -121,20 +124,15 @@ def test_the_issued_token_opens_the_object_store_of_its_project(anonymous_cloud,
     ],
 )
 def test_an_unscoped_v3_request_is_scoped_to_the_users_project(anonymous_cloud, account, user_spec):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(user_spec(account), account.password)
-    )
+    response = v3_login(anonymous_cloud, user_spec(account), account.password)
 
     assert response.status_code == 201
     assert response.json()["token"]["project"]["id"] == account.project.id
 
 
 def test_a_project_scope_by_id_is_accepted(anonymous_cloud, account):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens",
-        json=v3_password_body(
-            by_name(account), account.password, {"project": {"id": account.project.id}}
-        ),
+    response = v3_login(
+        anonymous_cloud, by_name(account), account.password, {"project": {"id": account.project.id}}
     )
 
     assert response.status_code == 201
@@ -175,9 +173,7 @@ def test_the_api_key_works_as_an_application_credential_with_the_user_id(anonymo
 def test_wrong_v3_credentials_are_a_401_in_keystones_shape(anonymous_cloud, account, change):
     user = change(account, by_name(account))
 
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(user, "not-the-password")
-    )
+    response = v3_login(anonymous_cloud, user, "not-the-password")
 
     assert response.status_code == 401
     assert response.json() == KEYSTONE_401
@@ -188,20 +184,18 @@ def test_a_disabled_user_cannot_get_a_v3_token(anonymous_cloud, account):
     account.user.enabled = False
     account.user.save()
 
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(by_name(account), account.password)
-    )
+    response = v3_login(anonymous_cloud, by_name(account), account.password)
 
     assert response.status_code == 401
     assert response.json() == KEYSTONE_401
 
 
 def test_a_scope_on_another_project_is_a_401(anonymous_cloud, account, other_account):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens",
-        json=v3_password_body(
-            by_name(account), account.password, {"project": {"id": other_account.project.id}}
-        ),
+    response = v3_login(
+        anonymous_cloud,
+        by_name(account),
+        account.password,
+        {"project": {"id": other_account.project.id}},
     )
 
     assert response.status_code == 401
@@ -429,9 +423,7 @@ def test_an_expired_token_is_a_401_on_the_object_store(anonymous_cloud, account)
 def test_tokens_live_for_the_configured_ttl(anonymous_cloud, account, settings):
     settings.LOCALCLOUD_TOKEN_TTL = 90
 
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(by_name(account), account.password)
-    )
+    response = v3_login(anonymous_cloud, by_name(account), account.password)
 
     token = Token.objects.get(key_hash=hash_token(response.headers["X-Subject-Token"]))
     lifetime = token.expires_at - token.issued_at
@@ -439,9 +431,7 @@ def test_tokens_live_for_the_configured_ttl(anonymous_cloud, account, settings):
 
 
 def test_only_a_digest_of_the_token_is_stored(anonymous_cloud, account):
-    response = anonymous_cloud.post(
-        "identity/v3/auth/tokens", json=v3_password_body(by_name(account), account.password)
-    )
+    response = v3_login(anonymous_cloud, by_name(account), account.password)
     value = response.headers["X-Subject-Token"]
 
     stored = [
