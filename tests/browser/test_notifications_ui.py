@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from imagetasks.dashboard.models import Profile
+from tests.browser.people import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -11,10 +12,7 @@ pytestmark = pytest.mark.browser
 def test_a_person_switches_completion_emails_off_from_the_header(page, operator, screenshot):
     operator.email = "olivia@example.test"
     operator.save()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("s3cret-pass-olivia")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "olivia", "s3cret-pass-olivia")
 
     page.get_by_role("link", name="olivia").click()
     expect(page.get_by_role("heading", name="Your settings")).to_be_visible()
@@ -32,10 +30,7 @@ def test_a_person_switches_completion_emails_off_from_the_header(page, operator,
 
 
 def test_a_person_without_an_address_is_told_no_email_can_come(page, operator):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("olivia")
-    page.get_by_label("Password").fill("s3cret-pass-olivia")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "olivia", "s3cret-pass-olivia")
 
     page.get_by_role("link", name="olivia").click()
     expect(page.get_by_text("Your account has no email address")).to_be_visible()
