@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -26,7 +27,7 @@ from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.copies import transfer
 from imagetasks.dashboard.copies.lease import Lease, event
 from imagetasks.dashboard.leases import Superseded
-from imagetasks.dashboard.models import Copy, ImageTask
+from imagetasks.dashboard.models import Cloud, Copy, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.openstack import CloudError, Conflict, NotFound
 
@@ -49,16 +50,8 @@ def submit_export(copy: Copy) -> ImageTask:
     task_input = client.export_input(
         image_id=copy.source_image_id, container=copy.staging_container
     )
-    task = submit(
-        copy.source_cloud,
-        ImageTask.Type.EXPORT,
-        task_input,
-        user=copy.created_by,
-        submission_id=submission_id(copy, "export"),
-        name=copy.source_image_name or None,
-    )
-    _attach(copy, "export_task", task, f"Export submitted to {copy.source_cloud.name}.")
-    return task
+    name = copy.source_image_name or None
+    return _submit_step(copy, "export", copy.source_cloud, task_input, name=name)
 
 
 def submit_import(copy: Copy) -> ImageTask:
@@ -67,25 +60,30 @@ def submit_import(copy: Copy) -> ImageTask:
     task_input = client.import_input(
         source=f"{copy.staging_container}/{copy.staging_object}", name=copy.target_name
     )
+    return _submit_step(copy, "import", copy.target_cloud, task_input)
+
+
+def _submit_step(
+    copy: Copy, step: str, cloud: Cloud, task_input: dict[str, Any], name: str | None = None
+) -> ImageTask:
+    """Submit the step's task on ``cloud`` under the step's own submission id, so a rerun
+    finds the same task, and link it to the copy (the event is written only the first time)."""
     task = submit(
-        copy.target_cloud,
-        ImageTask.Type.IMPORT,
+        cloud,
+        ImageTask.Type(step),
         task_input,
         user=copy.created_by,
-        submission_id=submission_id(copy, "import"),
+        submission_id=submission_id(copy, step),
+        name=name,
     )
-    _attach(copy, "import_task", task, f"Import submitted to {copy.target_cloud.name}.")
-    return task
-
-
-def _attach(copy: Copy, field: str, task: ImageTask, message: str) -> None:
+    field = f"{step}_task"
     attached = Copy.objects.filter(pk=copy.pk, **{f"{field}__isnull": True}).update(
         **{field: task}, version=F("version") + 1, updated_at=timezone.now()
     )
     if attached:
-        step = "export" if field == "export_task" else "import"
-        event(copy, step, "started", message)
+        event(copy, step, "started", f"{step.capitalize()} submitted to {cloud.name}.")
     copy.refresh_from_db()
+    return task
 
 
 # Steps: each returns True when the copy moved on, False when it must wait. ------------
