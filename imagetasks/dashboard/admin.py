@@ -26,23 +26,22 @@ admin.site.index_title = "Task history, clouds and access"
 admin.site.site_url = "/"  # "View site" leads back to the task table
 
 
+def _secret_field(what: str) -> forms.CharField:
+    """A field for a secret that is typed in and never shown; left empty, it keeps the
+    stored one."""
+    return forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=f"{what} Leave empty to keep the stored one; it is never shown.",
+    )
+
+
 class CloudForm(forms.ModelForm):
     """The secret is typed in, never shown: an empty field keeps the stored one."""
 
-    secret = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Password, API key, application credential secret or token. "
-        "Leave empty to keep the stored one; it is never shown.",
-    )
-    webhook_secret = forms.CharField(
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Key of the HMAC-SHA256 signature sent with every webhook. "
-        "Leave empty to keep the stored one; it is never shown.",
-    )
+    secret = _secret_field("Password, API key, application credential secret or token.")
+    webhook_secret = _secret_field("Key of the HMAC-SHA256 signature sent with every webhook.")
 
     class Meta:
         model = Cloud
