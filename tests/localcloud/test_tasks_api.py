@@ -19,6 +19,9 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 LIST_KEYS = {"id", "type", "status", "owner", "created_at", "updated_at", "self", "schema"}
 IMPORT_INPUT = {"import_from": "imports/disk.vhd", "image_properties": {"name": "Disk"}}
 EXPORT_INPUT = {"image_uuid": str(uuid.uuid4()), "receiving_swift_container": "exports"}
+# A task id no test creates. Fixed, not random: parameters must be the same in every
+# process that collects the tests.
+UNKNOWN_TASK_ID = "3f6d2a8e-5b1c-4e9f-a7d0-c42b8e61f935"
 
 pytestmark = pytest.mark.usefixtures("fast_hashing", "parked_jobs")
 
@@ -208,8 +211,8 @@ def test_a_json_content_type_with_parameters_is_accepted(cloud):
     [
         ("GET", "image/v2/tasks"),
         ("POST", "image/v2/tasks"),
-        ("GET", f"image/v2/tasks/{uuid.uuid4()}"),
-        ("DELETE", f"image/v2/tasks/{uuid.uuid4()}"),
+        ("GET", f"image/v2/tasks/{UNKNOWN_TASK_ID}"),
+        ("DELETE", f"image/v2/tasks/{UNKNOWN_TASK_ID}"),
         ("GET", "image/v2/schemas/task"),
     ],
 )
@@ -230,7 +233,7 @@ def test_another_projects_task_is_404_as_if_it_did_not_exist(cloud, other_accoun
     assert response.json()["message"] == f"Could not find task {theirs.id}"
 
 
-@pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "NON_EXISTENT_TASK", "invalid", "", "a/b"])
+@pytest.mark.parametrize("task_id", [UNKNOWN_TASK_ID, "NON_EXISTENT_TASK", "invalid", "", "a/b"])
 def test_unknown_and_malformed_task_ids_are_404(cloud, task_id):
     response = cloud.get(f"image/v2/tasks/{task_id}")
 
