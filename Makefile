@@ -48,10 +48,14 @@ run: install
 		--banner 'open http://$$IMAGETASKS_BIND/ (Ctrl-C stops everything)'
 
 
+# Tests spend most of their time waiting (workers, browsers, polling), so they run on
+# several processes even on two cores; PYTEST_WORKERS=0 runs them in this one.
+PYTEST_WORKERS ?= 3
 test: install-dev
 	mkdir -p var/test
 	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test} \
-		IMAGETASKS_ENV_FILE=$${IMAGETASKS_ENV_FILE:-/dev/null} $(BIN)/pytest $(PYTEST_ARGS)
+		IMAGETASKS_ENV_FILE=$${IMAGETASKS_ENV_FILE:-/dev/null} \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The tier against a real OpenStack Glance (docs/GLANCE.md). The first run installs
 # Glance into var/glance-venv (about 2 minutes); later runs take well under one.

@@ -9,6 +9,7 @@ from kombu import Connection
 pytest_plugins = [
     "tests.fixtures.clouds",
     "tests.fixtures.gunicorn",
+    "tests.fixtures.parallel",
     "tests.fixtures.people",
     "tests.fixtures.workers",
 ]
