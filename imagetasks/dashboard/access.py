@@ -110,6 +110,8 @@ def recent_copies(user, limit: int = 5) -> list[Copy]:
 
 def get_cloud_for_user(request: HttpRequest, name: str) -> Cloud:
     """The cloud by name, if visible to the user; a 404 otherwise."""
+    if "\x00" in name:  # no cloud has one, and PostgreSQL refuses it even in a query
+        raise Http404("No such cloud")
     cloud = visible_clouds(request.user).filter(name=name).first()
     if cloud is None:
         raise Http404("No such cloud")

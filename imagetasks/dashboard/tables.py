@@ -77,6 +77,12 @@ DEFAULT_SORT = "-submitted"
 LAST_QUERY_KEY = "table_query"
 
 
+def _text(value: str, limit: int) -> str:
+    """A text filter as typed, without NUL characters: no name or text stored here has one,
+    and PostgreSQL refuses them even in a query."""
+    return value.replace("\x00", "").strip()[:limit]
+
+
 def _positive_int(value: str | None, default: int, maximum: int) -> int:
     try:
         number = int(value or default)
@@ -105,10 +111,10 @@ class TableQuery:
         return cls(
             status=[s for s in get.getlist("status") if s in statuses.STATUSES],
             type=get.get("type", "") if get.get("type") in ImageTask.Type.values else "",
-            cloud=get.get("cloud", "")[:64],
+            cloud=_text(get.get("cloud", ""), 64),
             mine=get.get("mine") == "1",
             recent=get.get("recent") == "1",
-            q=get.get("q", "").strip()[:200],
+            q=_text(get.get("q", ""), 200),
             sort=get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT,
             page=_positive_int(get.get("page"), 1, 10_000),
             size=_positive_int(get.get("size"), PAGE_SIZE, MAX_PAGE_SIZE),

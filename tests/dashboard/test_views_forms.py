@@ -63,6 +63,21 @@ def test_the_browser_pages_with_a_marker_and_filters_by_prefix(cloud_operator_cl
     assert b"other.txt" in filtered and b"disk-01" not in filtered
 
 
+def test_browsing_a_container_no_store_can_have_says_so(cloud_operator_client, local_cloud):
+    page = cloud_operator_client.get("/clouds/local/browse/", {"container": "."})
+    form = cloud_operator_client.get("/tasks/new/import/", {"cloud": "local", "container": ".."})
+
+    assert page.status_code == 200 and form.status_code == 200
+    assert "There is nothing to list here" in page.content.decode()
+    assert "There is nothing to list here" in form.content.decode()
+
+
+def test_a_form_naming_a_cloud_with_a_nul_character_is_not_found(cloud_operator_client):
+    response = cloud_operator_client.post("/tasks/new/import/", {"cloud": "local\x00"})
+
+    assert response.status_code == 404
+
+
 def test_choosing_an_object_prefills_the_form(cloud_operator_client, disk):
     response = cloud_operator_client.get(
         "/tasks/new/import/?cloud=local&container=images&object=web-01.vhd"

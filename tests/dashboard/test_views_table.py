@@ -109,6 +109,17 @@ def test_filters_combine_status_type_cloud_mine_and_search(client, cloud, owner,
     assert shown("q=images/web.vhd") == {mine, failed, theirs}
 
 
+def test_a_nul_character_in_a_filter_is_dropped_not_a_server_error(owner_client, cloud, owner):
+    web = make_task(cloud, owner, status=statuses.PENDING, name="web-01")
+    make_task(cloud, owner, status=statuses.PENDING, name="db-02")
+
+    page = owner_client.get("/", {"q": "web-01\x00", "cloud": cloud.name + "\x00"})
+    rows = owner_client.get("/tasks/rows/", {"q": "\x00"})
+
+    assert page.status_code == 200 and rows.status_code == 200
+    assert f"task-{web.pk}" in page.content.decode() and "db-02" not in page.content.decode()
+
+
 def test_pages_link_to_each_other_with_real_hrefs(owner_client, cloud, owner):
     for _ in range(3):
         make_task(cloud, owner)

@@ -62,6 +62,9 @@ def list_location(
     except CloudError as error:
         listing.error = f"The cloud could not list this: {error.message}"
         return listing
+    except ValueError as error:  # a name no store can have, such as "."
+        listing.error = f"There is nothing to list here: {error}."
+        return listing
     listing.entries = entries[:PAGE]
     if len(entries) > PAGE:
         listing.next_marker = entries[PAGE - 1].name
