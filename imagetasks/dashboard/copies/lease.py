@@ -71,7 +71,8 @@ class Lease(leases.Lease):
         """Go from the copy's current status to ``status``, with its timeline entry, at once."""
         now = timezone.now()
         if status in statuses.COPY_FINAL:
-            fields.update(next_step_at=None, finished_at=now)
+            # Nothing is left to do, so nothing is held: whoever sees the end sees no claim.
+            fields.update(next_step_at=None, finished_at=now, claimed_until=None)
         else:
             fields.setdefault("next_step_at", now)
         with transaction.atomic():
