@@ -29,6 +29,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 from bench import common  # noqa: E402
 from tests.fixtures.gunicorn import procfile_web_options  # noqa: E402
+from tests.support.stalling import stall_request_bodies  # noqa: E402
 
 PROBE_TIMEOUT = 5.0
 SETUPS = {
@@ -49,16 +50,7 @@ def probe() -> float:
 
 
 def stall(count: int) -> list[socket.socket]:
-    sockets = []
-    for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", PORT), timeout=5)
-        sock.sendall(
-            b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\n"
-            b"Content-Length: 1000\r\n\r\nu"
-        )
-        sockets.append(sock)
-    return sockets
+    return stall_request_bodies(PORT, count)
 
 
 def measure(label: str, options: list[str], args, environment) -> dict:

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from tests.support.stalling import stall_request_bodies
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STALLED = 60
@@ -43,14 +45,7 @@ def test_sixty_stalled_request_bodies_leave_healthz_answering_within_a_second(gu
     wait_until_warm(port)
     stalled = []
     try:
-        for _ in range(STALLED):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(
-                b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/x-www-form-urlencoded\r\n"
-                b"Content-Length: 1000\r\n\r\nu"
-            )
-            stalled.append(sock)
+        stalled = stall_request_bodies(port, STALLED)
         time.sleep(1)  # every stalled request has reached a worker by now
         for _ in range(5):
             assert healthz_answer_time(port, timeout=1) < 1.0
