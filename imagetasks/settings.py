@@ -313,6 +313,18 @@ LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
 LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
 LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)
 LOCALCLOUD_RATE_LIMIT = env.int("LOCALCLOUD_RATE_LIMIT", 0, minimum=0)  # bytes/s per task
+# Swift's limits: the largest single object (5 GiB + 2 bytes, as Swift) and the SLO
+# manifest constraints its /info reports. Larger data is stored as segments plus a manifest.
+LOCALCLOUD_MAX_OBJECT_SIZE = env.int("LOCALCLOUD_MAX_OBJECT_SIZE", 5_368_709_122, minimum=1)
+LOCALCLOUD_SLO_MAX_MANIFEST_SEGMENTS = env.int(
+    "LOCALCLOUD_SLO_MAX_MANIFEST_SEGMENTS", 1000, minimum=1
+)
+LOCALCLOUD_SLO_MAX_MANIFEST_SIZE = env.int(
+    "LOCALCLOUD_SLO_MAX_MANIFEST_SIZE", 8 * 1024**2, minimum=2
+)
+LOCALCLOUD_SLO_MIN_SEGMENT_SIZE = env.int("LOCALCLOUD_SLO_MIN_SEGMENT_SIZE", 1, minimum=1)
+# Segment size of an export larger than LOCALCLOUD_MAX_OBJECT_SIZE (0: that limit itself).
+LOCALCLOUD_EXPORT_SEGMENT_SIZE = env.int("LOCALCLOUD_EXPORT_SEGMENT_SIZE", 0, minimum=0)
 # Failed token requests per client address and account before a 429 (identity/throttle.py).
 LOCALCLOUD_LOGIN_FAILURE_LIMIT = env.int("LOCALCLOUD_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOCALCLOUD_LOGIN_WINDOW = env.int("LOCALCLOUD_LOGIN_WINDOW", 300, minimum=1)

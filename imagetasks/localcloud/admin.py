@@ -129,6 +129,8 @@ class StoredObjectAdmin(ReadOnlyAdmin):
         "last_modified",
         "delete_at",
         "metadata",
+        "manifest",
+        "object_manifest",
     )
 
 

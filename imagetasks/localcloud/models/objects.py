@@ -23,6 +23,13 @@ class StoredObject(models.Model):
 
     ``etag`` (MD5 hex of the content, as Swift defines it) may be empty for a
     moment after a fast server-side write; readers fill it in on demand.
+
+    A static large object (SLO) has no blob of its own: ``manifest`` lists its
+    segments as Swift stores them ({"name": "/<container>/<object>", "hash",
+    "bytes", "content_type", "last_modified"}), ``size`` is their total and
+    ``etag`` the MD5 of their ETags. A dynamic large object (DLO) is an
+    ordinary, usually empty, object whose ``object_manifest`` names
+    ``<container>/<prefix>``.
     """
 
     container = models.ForeignKey(
@@ -35,7 +42,9 @@ class StoredObject(models.Model):
     last_modified = models.DateTimeField()
     metadata = models.JSONField(default=dict, blank=True)
     delete_at = models.DateTimeField(null=True, blank=True)
-    blob_id = models.CharField(max_length=64)
+    blob_id = models.CharField(max_length=64, blank=True)
+    manifest = models.JSONField(null=True, blank=True)
+    object_manifest = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -44,3 +53,7 @@ class StoredObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.container.name}/{self.name}"
+
+    @property
+    def is_static_large_object(self) -> bool:
+        return self.manifest is not None

@@ -69,10 +69,15 @@ def _container_headers(container: Container) -> dict[str, str]:
 
 
 def _object_entry(obj) -> dict:
-    return {
+    """A listing entry; a static large object shows its whole size and, as Swift's
+    ``slo_etag``, its quoted ETag."""
+    entry = {
         "hash": obj.etag,
         "last_modified": headers.listing_time(obj.last_modified),
         "bytes": obj.size,
         "name": obj.name,
         "content_type": obj.content_type,
     }
+    if obj.is_static_large_object:
+        entry["slo_etag"] = f'"{obj.etag}"'
+    return entry

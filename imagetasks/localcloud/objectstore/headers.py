@@ -38,13 +38,13 @@ def metadata_from(request: HttpRequest, prefix: str) -> dict[str, str]:
     metadata = {}
     for header, value in request.headers.items():
         if header.lower().startswith(prefix.lower()) and len(header) > len(prefix):
-            metadata[header[len(prefix) :].lower()] = _utf8(value, header)
+            metadata[header[len(prefix) :].lower()] = utf8_value(value, header)
     _check_limits(metadata)
     return metadata
 
 
 def metadata_headers(metadata: dict[str, str], prefix: str) -> dict[str, str]:
-    return {f"{prefix}{name.title()}": _wire(value) for name, value in metadata.items()}
+    return {f"{prefix}{name.title()}": wire_value(value) for name, value in metadata.items()}
 
 
 def delete_at_from(request: HttpRequest) -> datetime | None:
@@ -117,14 +117,15 @@ def _check_limits(metadata: dict[str, str]) -> None:
         raise ApiError(400, f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")
 
 
-def _utf8(value: str, header: str) -> str:
+def utf8_value(value: str, header: str) -> str:
+    """A header value as the UTF-8 text the client meant (Django hands it on as Latin-1)."""
     try:
         return value.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         raise ApiError(400, f"{header} is not valid UTF-8.") from None
 
 
-def _wire(value: str) -> str:
+def wire_value(value: str) -> str:
     """``value``'s UTF-8 bytes as Latin-1 text: what Django sends as those same bytes."""
     return value.encode().decode("latin-1")
 

@@ -111,6 +111,11 @@ def page(rows: QuerySet[Listed], query: ListingQuery) -> list[Listed | Subdir]:
     return entries
 
 
+def ordered(rows: QuerySet[Listed], prefix: str = "") -> QuerySet[Listed]:
+    """``rows`` whose names start with ``prefix``, in listing order (no paging)."""
+    return _window(rows, ListingQuery(prefix=prefix))
+
+
 def respond(
     entries: Sequence[Listed | Subdir],
     query: ListingQuery,

@@ -75,31 +75,42 @@ def objects_in(container: Container) -> QuerySet[StoredObject]:
 
 def live_objects(container: Container) -> QuerySet[StoredObject]:
     """The container's objects that have not expired."""
-    return objects_in(container).filter(_live())
+    return objects_in(container).filter(live_q())
 
 
 def containers_with_usage(project: Project) -> QuerySet[Container]:
-    """The project's containers, each annotated with ``object_count`` and ``bytes_used``."""
-    live = _live("stored_objects__")
+    """The project's containers, each annotated with ``object_count`` and ``bytes_used``.
+
+    Bytes used are the bytes stored: a large object's manifest adds none, its
+    segments are counted where they are (Swift counts only the manifest's own
+    few bytes, so segments are not counted twice either).
+    """
+    live = live_q("stored_objects__")
     return Container.objects.filter(project=project).annotate(
         object_count=Count("stored_objects", filter=live),
-        bytes_used=Coalesce(Sum("stored_objects__size", filter=live), 0),
+        bytes_used=Coalesce(
+            Sum("stored_objects__size", filter=live & _stored("stored_objects__")), 0
+        ),
     )
 
 
 def container_usage(container: Container) -> tuple[int, int]:
     """(object count, bytes used) of the container's live objects."""
-    usage = live_objects(container).aggregate(count=Count("id"), bytes=Coalesce(Sum("size"), 0))
+    usage = live_objects(container).aggregate(
+        count=Count("id"), bytes=Coalesce(Sum("size", filter=_stored()), 0)
+    )
     return usage["count"], usage["bytes"]
 
 
 def account_usage(project: Project) -> tuple[int, int, int]:
     """(containers, objects, bytes) of a project, in one query."""
-    live = _live("stored_objects__")
+    live = live_q("stored_objects__")
     usage = Container.objects.filter(project=project).aggregate(
         container_count=Count("id", distinct=True),
         object_count=Count("stored_objects", filter=live),
-        bytes_used=Coalesce(Sum("stored_objects__size", filter=live), 0),
+        bytes_used=Coalesce(
+            Sum("stored_objects__size", filter=live & _stored("stored_objects__")), 0
+        ),
     )
     return usage["container_count"], usage["object_count"], usage["bytes_used"]
 
@@ -123,6 +134,7 @@ def put_object(
     delete_at: datetime | None = None,
     expected_etag: str | None = None,
     replace: bool = True,
+    object_manifest: str = "",
 ) -> StoredObject:
     """Store ``chunks`` as ``container/name`` in constant memory and return the object.
 
@@ -147,6 +159,7 @@ def put_object(
             metadata=metadata,
             delete_at=delete_at,
             replace=replace,
+            object_manifest=object_manifest,
         )
     except BaseException:
         blobstore.delete(blob.blob_id)
@@ -191,12 +204,15 @@ def save_object(
     metadata: dict[str, str] | None = None,
     delete_at: datetime | None = None,
     replace: bool = True,
+    object_manifest: str = "",
+    manifest: list[dict] | None = None,
 ) -> StoredObject:
     """Make ``container/name`` the blob ``blob_id``, already written, of ``size`` bytes.
 
     For writers that produce the blob themselves (e.g. an export). ``etag`` may
     be left empty when the MD5 is not known yet; readers compute it on demand.
-    The blob of a replaced object is deleted after the commit.
+    The blob of a replaced object is deleted after the commit. A static large
+    object has a ``manifest`` (its segments) instead of a blob: see ``save_manifest``.
     """
     fields = {
         "size": size,
@@ -206,12 +222,74 @@ def save_object(
         "metadata": {key: value for key, value in (metadata or {}).items() if value},
         "delete_at": delete_at,
         "blob_id": blob_id,
+        "manifest": manifest,
+        "object_manifest": object_manifest,
     }
     try:
         return _save(container, name, fields, replace)
     except IntegrityError:
         # Another writer created the same name between our read and insert; now it exists.
         return _save(container, name, fields, replace)
+
+
+def save_manifest(
+    container: Container,
+    name: str,
+    manifest: list[dict],
+    size: int,
+    etag: str,
+    *,
+    content_type: str | None = None,
+    metadata: dict[str, str] | None = None,
+    delete_at: datetime | None = None,
+    replace: bool = True,
+) -> StoredObject:
+    """Make ``container/name`` a static large object of the (already checked) segments
+    ``manifest``, ``size`` bytes in all, whose ETag is the MD5 of theirs."""
+    return save_object(
+        container,
+        name,
+        "",
+        size,
+        etag=etag,
+        content_type=content_type,
+        metadata=metadata,
+        delete_at=delete_at,
+        replace=replace,
+        manifest=manifest,
+    )
+
+
+def delete_with_segments(obj: StoredObject, segments: list[tuple[str, str]]) -> tuple[int, int]:
+    """Delete a large object and the objects at its segments' (container, name) paths,
+    together; (deleted, not found), the object itself included."""
+    deleted = not_found = 0
+    with transaction.atomic():
+        blobs = []
+        for container_name, name in segments:
+            segment = (
+                StoredObject.objects.select_for_update()
+                .filter(container__project_id=obj.container.project_id)
+                .filter(container__name=container_name, name=name)
+                .filter(live_q())
+                .first()
+            )
+            if segment is None:
+                not_found += 1
+                continue
+            segment.delete()
+            blobs.append(segment.blob_id)
+            deleted += 1
+        current = StoredObject.objects.select_for_update().filter(pk=obj.pk).first()
+        if current is None:
+            not_found += 1
+        else:
+            current.delete()
+            blobs.append(current.blob_id)
+            deleted += 1
+        for blob_id in blobs:
+            transaction.on_commit(functools.partial(blobstore.delete, blob_id))
+    return deleted, not_found
 
 
 def set_object_metadata(
@@ -281,7 +359,13 @@ def _save(container: Container, name: str, fields: dict, replace: bool) -> Store
         return obj
 
 
-def _live(prefix: str = "") -> Q:
+def _stored(prefix: str = "") -> Q:
+    """Objects whose bytes are their own: not static large objects."""
+    return Q(**{f"{prefix}manifest__isnull": True})
+
+
+def live_q(prefix: str = "") -> Q:
+    """Rows (reached through ``prefix``) of objects that have not expired."""
     return Q(**{f"{prefix}delete_at__isnull": True}) | Q(
         **{f"{prefix}delete_at__gt": timezone.now()}
     )

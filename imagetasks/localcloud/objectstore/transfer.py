@@ -20,10 +20,15 @@ from imagetasks.localcloud.objectstore.headers import whole_number
 
 # No body is longer; a Content-Length of more digits reads as this (and is cut short).
 LENGTH_CAP = 2**63 - 1
+TOO_LARGE = "Your request is too large."
 
 
-def body_chunks(request: HttpRequest) -> Iterator[bytes]:
-    """The request body as chunks; 411/400 now, before anything is written.
+def body_chunks(request: HttpRequest, max_length: int) -> Iterator[bytes]:
+    """The request body as chunks; 411/400/413 now, before anything is written.
+
+    A body longer than ``max_length`` is a 413: at once when Content-Length
+    says so, or, for a chunked body, as soon as it grows past it (the error
+    is raised from the iterator, so whatever was being written is dropped).
 
     A chunked body can be read only when the server decodes it and marks the
     stream as ending by itself (``wsgi.input_terminated``, as gunicorn does);
@@ -32,13 +37,15 @@ def body_chunks(request: HttpRequest) -> Iterator[bytes]:
     if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         if not request.META.get("wsgi.input_terminated"):
             raise ApiError(411, "This server cannot read chunked bodies; send Content-Length.")
-        return _until_end(request.META["wsgi.input"])
+        return _at_most(_until_end(request.META["wsgi.input"]), max_length)
     length = request.META.get("CONTENT_LENGTH", "")
     if not length:
         raise ApiError(411, "Length Required: send Content-Length or a chunked body.")
     declared = whole_number(length, cap=LENGTH_CAP)
     if declared is None:
         raise ApiError(400, "Invalid Content-Length")
+    if declared > max_length:
+        raise ApiError(413, TOO_LARGE)
     return _exactly(request, declared)
 
 
@@ -119,6 +126,15 @@ def _until_end(stream: BinaryIO) -> Iterator[bytes]:
             raise ApiError(400, "The chunked request body is malformed.") from None
         if not chunk:
             return
+        yield chunk
+
+
+def _at_most(chunks: Iterator[bytes], max_length: int) -> Iterator[bytes]:
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_length:
+            raise ApiError(413, TOO_LARGE)
         yield chunk
 
 
