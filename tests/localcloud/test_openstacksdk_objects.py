@@ -8,6 +8,7 @@ configuration cannot leak in.
 from __future__ import annotations
 
 import hashlib
+import os
 
 import openstack.connection
 import pytest
@@ -137,3 +138,72 @@ def test_a_wrong_password_is_refused_by_identity(live_server, account, settings)
         list(connection.object_store.containers())
 
     assert raised.value.http_status == 401
+
+
+# --- Files larger than one object may be: static large objects ------------------------------
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def twenty_mib_file(tmp_path, settings):
+    """A 20 MiB file, and a cloud whose objects may be at most 8 MiB."""
+    settings.LOCALCLOUD_MAX_OBJECT_SIZE = 8 * MiB
+    path = tmp_path / "disk.vhd"
+    path.write_bytes(os.urandom(20 * MiB))
+    return path
+
+
+def test_a_segmented_upload_through_the_proxy_comes_back_byte_for_byte(conn, twenty_mib_file):
+    conn.object_store.create_container(name="images")
+
+    conn.object_store.create_object(
+        "images", "disk.vhd", filename=str(twenty_mib_file), segment_size=3 * MiB
+    )
+    metadata = conn.object_store.get_object_metadata("disk.vhd", container="images")
+    data = conn.object_store.download_object("disk.vhd", container="images")
+
+    assert metadata.is_static_large_object is True
+    assert metadata.content_length == 20 * MiB
+    assert md5(data) == md5(twenty_mib_file.read_bytes())
+
+
+def test_a_segmented_upload_through_the_cloud_layer_comes_back_byte_for_byte(
+    conn, twenty_mib_file, tmp_path
+):
+    conn.create_container("images")
+    downloaded = tmp_path / "downloaded.vhd"
+
+    conn.create_object("images", "disk.vhd", filename=str(twenty_mib_file), segment_size=3 * MiB)
+    conn.get_object("images", "disk.vhd", outfile=str(downloaded))
+
+    assert md5(downloaded.read_bytes()) == md5(twenty_mib_file.read_bytes())
+    # The SDK keeps its segments beside the object, named <object>/<index>.
+    segments = list(conn.object_store.objects("images", prefix="disk.vhd/"))
+    assert len(segments) == 7
+    assert sum(segment.content_length for segment in segments) == 20 * MiB
+
+
+def test_a_segment_size_above_the_limit_is_lowered_to_what_info_reports(conn, twenty_mib_file):
+    conn.object_store.create_container(name="images")
+
+    conn.object_store.create_object(
+        "images", "disk.vhd", filename=str(twenty_mib_file), segment_size=64 * MiB
+    )
+
+    segments = list(conn.object_store.objects("images", prefix="disk.vhd/"))
+    assert [segment.content_length for segment in segments] == [8 * MiB, 8 * MiB, 4 * MiB]
+    data = conn.object_store.download_object("disk.vhd", container="images")
+    assert md5(data) == md5(twenty_mib_file.read_bytes())
+
+
+def test_without_segments_a_file_above_the_limit_is_refused_413(conn, settings):
+    settings.LOCALCLOUD_MAX_OBJECT_SIZE = 8 * MiB
+    conn.object_store.create_container(name="images")
+
+    with pytest.raises(exceptions.HttpException) as refused:
+        conn.object_store.upload_object(
+            container="images", name="big.vhd", data=os.urandom(9 * MiB)
+        )
+
+    assert refused.value.status_code == 413
