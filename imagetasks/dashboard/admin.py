@@ -49,7 +49,7 @@ class CloudForm(forms.ModelForm):
             "name", "description", "enabled", "auth_type", "auth_url", "region", "interface",
             "username", "user_domain", "project_name", "project_id", "project_domain",
             "application_credential_id", "verify_tls", "timeout", "image_endpoint",
-            "object_store_endpoint", "poll_min_interval", "poll_max_interval",
+            "object_store_endpoint", "segment_size", "poll_min_interval", "poll_max_interval",
             "max_requests_per_second", "stale_after", "discover_tasks", "auto_resubmit_396",
             "users", "groups", "webhook_url",
         ]  # fmt: skip
@@ -129,6 +129,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
             },
         ),
         ("Endpoint overrides", {"fields": ["image_endpoint", "object_store_endpoint"]}),
+        ("Object storage", {"fields": ["segment_size"]}),
         (
             "Polling",
             {

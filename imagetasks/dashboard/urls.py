@@ -24,6 +24,26 @@ urlpatterns = [
         name="upload",
     ),
     path(
+        "clouds/<slug:cloud_name>/upload-plan/<str:container>/<path:name>",
+        views.upload_plan,
+        name="upload_plan",
+    ),
+    path(
+        "clouds/<slug:cloud_name>/upload-segment/<str:container>/<path:name>",
+        views.upload_segment,
+        name="upload_segment",
+    ),
+    path(
+        "clouds/<slug:cloud_name>/upload-manifest/<str:container>/<path:name>",
+        views.upload_manifest,
+        name="upload_manifest",
+    ),
+    path(
+        "clouds/<slug:cloud_name>/upload-cancel/<str:container>/<path:name>",
+        views.upload_cancel,
+        name="upload_cancel",
+    ),
+    path(
         "clouds/<slug:cloud_name>/download/<str:container>/<path:name>",
         views.object_download,
         name="object_download",

@@ -3,18 +3,53 @@
 Bodies are streamed both ways so an image of many gigabytes never sits in memory. Object
 names may hold ``/`` (pseudo-directories) and any unicode: they are percent-encoded as
 UTF-8 with ``/`` kept, container names with nothing kept.
+
+Objects above the store's single-object limit go up as static large objects
+(``upload``; naming and limits in ``largeobjects``), and every delete asks Swift to take
+a manifest's segments along.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import contextlib
+import hashlib
+import io
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote
 
 import requests
 
+from imagetasks.openstack import jsonbody
 from imagetasks.openstack.closing import Closing
+from imagetasks.openstack.errors import (
+    BODY_LIMIT,
+    CloudError,
+    NotFound,
+    Unprocessable,
+    error_class,
+    request_id_of,
+    truncate,
+)
+from imagetasks.openstack.largeobjects import (
+    DEFAULT_LIMITS,
+    INFO_BODY_LIMIT,
+    SegmentRef,
+    StoreLimits,
+    choose_segment_size,
+    info_url,
+    limits_from_info,
+    plan_segments,
+    segment_index,
+    segment_name,
+    segment_prefix,
+    segments_container,
+)
 from imagetasks.openstack.session import CloudSession
 from imagetasks.openstack.transport import Timeout, transport_error
 from imagetasks.openstack.types import (
@@ -95,6 +130,93 @@ def _file_chunks(file: Readable) -> Iterator[bytes]:
         yield chunk
 
 
+class ShortBody(ValueError):
+    """The body given for an upload ended before the length it was announced with."""
+
+
+class _Reader:
+    """Any ``Body`` read in pieces of a size of our choosing, so one stream can be cut
+    into segments whatever size its chunks come in."""
+
+    def __init__(self, data: Body):
+        self._file: Readable | None = None
+        self._chunks: Iterator[bytes] = iter(())
+        self._left = b""
+        if isinstance(data, bytes):
+            self._file = io.BytesIO(data)
+        elif isinstance(data, Readable):
+            self._file = data
+        else:
+            self._chunks = iter(data)
+
+    def read(self, size: int) -> bytes:
+        if self._file is not None:
+            return self._file.read(size)
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._left = chunk
+        piece, self._left = self._left[:size], self._left[size:]
+        return piece
+
+    def take(
+        self, length: int, digest: hashlib._Hash, on_read: Callable[[int], None] | None = None
+    ) -> Iterator[bytes]:
+        """Exactly the next ``length`` bytes, hashed into ``digest`` as they pass;
+        ``ShortBody`` if the body ends first."""
+        left = length
+        while left:
+            chunk = self.read(min(left, CHUNK_SIZE))
+            if not chunk:
+                raise ShortBody(f"the body ended {left} bytes short of {length}")
+            left -= len(chunk)
+            digest.update(chunk)
+            if on_read:
+                on_read(len(chunk))
+            yield chunk
+
+
+def _md5() -> hashlib._Hash:
+    return hashlib.md5(usedforsecurity=False)
+
+
+class _Progress:
+    """Bytes read so far, told to a callback as they grow."""
+
+    def __init__(self, report: Callable[[int], None] | None):
+        self._report = report
+        self.done = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self._report:
+            self._report(self.done)
+
+
+def _bulk_report(body: Any) -> tuple[str, list[tuple[str, str]]]:
+    """The status and errors of a bulk-delete report (Errors: ``[[path, status], ...]``)."""
+    if not isinstance(body, dict):
+        raise ShapeError("the delete report is not a JSON object")
+    status = body.get("Response Status")
+    errors = body.get("Errors") or []
+    if not isinstance(errors, list):
+        raise ShapeError("the delete report's Errors is not a list")
+    listed = [
+        (str(entry[0]), str(entry[1]))
+        if isinstance(entry, list) and len(entry) == 2
+        else (str(entry), "")
+        for entry in errors
+    ]
+    return (status if isinstance(status, str) else ""), listed
+
+
+def _status_code(status: str) -> int:
+    """The number of a status line ("400 Bad Request"); 200 when there is none."""
+    first = status.split(" ", 1)[0]
+    return int(first) if first.isascii() and first.isdigit() and len(first) == 3 else 200
+
+
 class ObjectDownload(Closing):
     """A streamed object body; use as a context manager so the connection is released."""
 
@@ -122,6 +244,8 @@ class ObjectStore:
 
     def __init__(self, session: CloudSession):
         self._session = session
+        self._limits: StoreLimits | None = None
+        self._limits_lock = threading.Lock()
 
     @cached_property
     def root(self) -> str:
@@ -243,7 +367,213 @@ class ObjectStore:
             return bytes(read[:limit])
 
     def delete_object(self, container: str, name: str) -> None:
-        self._session.request("DELETE", self.object_url(container, name))
+        """Delete an object; a static large object goes with all its segments.
+
+        Always a manifest delete: Swift deletes a plain object as usual, and answers for a
+        manifest with a bulk-delete report; a report that lists errors raises.
+        """
+        response = self._session.request(
+            "DELETE",
+            self.object_url(container, name),
+            params={"multipart-manifest": "delete"},
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code == 204 or not response.content.strip():
+            return
+        status, errors = self._session.decode(response, _bulk_report)
+        code = _status_code(status)
+        if errors or code >= 400:
+            listed = "; ".join(f"{path}: {why}" for path, why in errors[:5])
+            more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+            text = self._session.scrub(response.content.decode("utf-8", "replace"))
+            raise (error_class(code) if code >= 400 else CloudError)(
+                truncate(f"deleting {container}/{name}: {status} {listed}{more}".strip(), 500),
+                status=code if code >= 400 else response.status_code,
+                request_id=request_id_of(response),
+                body=truncate(text, BODY_LIMIT),
+            )
+
+    # Large objects --------------------------------------------------------------------
+
+    def limits(self) -> StoreLimits:
+        """What the store accepts, from its ``/info``, asked once.
+
+        Any answer that does not say (an error status, not JSON, a wrong shape) means
+        Swift's defaults; only a store that could not be reached is asked again next time.
+        """
+        url = info_url(self.root)
+        with self._limits_lock:
+            if self._limits is None:
+                try:
+                    self._limits = self._read_limits(url)
+                except CloudError as exc:
+                    if exc.status is None:
+                        return DEFAULT_LIMITS
+                    self._limits = DEFAULT_LIMITS
+            return self._limits
+
+    def _read_limits(self, url: str) -> StoreLimits:
+        with self._session.request("GET", url, stream=True) as response:
+            read = bytearray()
+            try:
+                for chunk in response.iter_content(CHUNK_SIZE):
+                    read += chunk
+                    if len(read) > INFO_BODY_LIMIT:
+                        return DEFAULT_LIMITS
+            except requests.RequestException:
+                return DEFAULT_LIMITS
+        try:
+            return limits_from_info(jsonbody.parse(bytes(read)))
+        except ValueError:
+            return DEFAULT_LIMITS
+
+    def stored_segments(self, container: str, prefix: str) -> dict[int, ObjectInfo]:
+        """The segments under ``prefix`` already in ``container``'s segments container,
+        by index (nothing when that container does not exist)."""
+        found: dict[int, ObjectInfo] = {}
+        try:
+            for entry in self.list_objects(segments_container(container), prefix=prefix):
+                index = segment_index(prefix, entry.name)
+                if isinstance(entry, ObjectInfo) and index is not None:
+                    found[index] = entry
+        except NotFound:
+            return {}
+        return found
+
+    def put_segment(self, container: str, prefix: str, index: int, data: Body, length: int) -> str:
+        """Store segment ``index`` of an object of ``container`` (``length`` bytes of
+        ``data``) in the segments container, which must exist; its MD5.
+
+        The MD5 is computed as the bytes go and checked against the store's ETag: a
+        segment stored differently is deleted and ``Unprocessable`` raised.
+        """
+        name = segment_name(prefix, index)
+        return self._put_checked(segments_container(container), name, _Reader(data), length)
+
+    def put_manifest(
+        self,
+        container: str,
+        name: str,
+        refs: Sequence[SegmentRef],
+        *,
+        content_type: str | None = None,
+    ) -> str:
+        """Join stored segments into one object; the store's ETag (MD5 of the segments' ETags).
+
+        The store checks every segment named; a missing or different one is a
+        ``BadRequest`` whose message lists them.
+        """
+        response = self._session.request(
+            "PUT",
+            self.object_url(container, name),
+            params={"multipart-manifest": "put"},
+            data=json.dumps([ref.as_json() for ref in refs]).encode(),
+            headers={"Content-Type": content_type or "application/octet-stream"},
+            # The same manifest stored twice is the same object.
+            idempotent=True,
+        )
+        return response.headers.get("ETag", "").strip('"')
+
+    def upload(
+        self,
+        container: str,
+        name: str,
+        data: Body,
+        length: int,
+        *,
+        segment_size: int,
+        mtime: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Store ``length`` bytes of ``data``, as segments and a manifest when they are more
+        than ``segment_size`` or than the store takes in one object; the stored ETag.
+
+        ``mtime`` names the version of the data (a file's modification time): uploading
+        the same version again sends only the segments not already stored with the same
+        MD5. Should anything fail, the segments this call wrote are deleted again.
+        ``on_progress`` is told the bytes read so far.
+        """
+        limits = self.limits()
+        reader = _Reader(data)
+        progress = _Progress(on_progress)
+        if length <= min(segment_size, limits.max_file_size) or (
+            not limits.slo and length <= limits.max_file_size
+        ):
+            return self._put_checked(container, name, reader, length, progress.add, content_type)
+        if not limits.slo:
+            raise CloudError(
+                f"{length} bytes are more than the object store takes in one object "
+                f"({limits.max_file_size}) and it offers no large objects"
+            )
+        size = choose_segment_size(length, segment_size, limits)
+        prefix = segment_prefix(name, mtime or f"{time.time():.6f}", length, size)
+        segments = segments_container(container)
+        self.create_container(segments)
+        stored = self.stored_segments(container, prefix)
+        written: list[str] = []
+        try:
+            refs = []
+            for segment in plan_segments(length, size):
+                part = segment_name(prefix, segment.index)
+                known = stored.get(segment.index)
+                if known is not None and known.bytes == segment.length:
+                    etag = self._keep_or_put(segments, part, reader, known, written, progress)
+                else:
+                    written.append(part)
+                    etag = self._put_checked(segments, part, reader, segment.length, progress.add)
+                refs.append(SegmentRef(f"/{segments}/{part}", etag, segment.length))
+            return self.put_manifest(container, name, refs, content_type=content_type)
+        except Exception:
+            for part in written:
+                with contextlib.suppress(CloudError):
+                    self.delete_object(segments, part)
+            raise
+
+    def _keep_or_put(
+        self,
+        container: str,
+        name: str,
+        reader: _Reader,
+        known: ObjectInfo,
+        written: list[str],
+        progress: _Progress,
+    ) -> str:
+        """A segment already stored: read its bytes (kept aside) and send them only when
+        their MD5 differs from the stored one."""
+        digest = _md5()
+        with tempfile.SpooledTemporaryFile(max_size=16 * CHUNK_SIZE) as spool:
+            for chunk in reader.take(known.bytes, digest, progress.add):
+                spool.write(chunk)
+            if digest.hexdigest() == known.hash:
+                return known.hash
+            spool.seek(0)
+            written.append(name)
+            return self._put_checked(container, name, _Reader(spool), known.bytes)
+
+    def _put_checked(
+        self,
+        container: str,
+        name: str,
+        reader: _Reader,
+        length: int,
+        on_read: Callable[[int], None] | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        digest = _md5()
+        chunks = reader.take(length, digest, on_read)
+        stored = self.put_object(
+            container, name, chunks, content_length=length, content_type=content_type
+        )
+        sent = digest.hexdigest()
+        if stored != sent:
+            with contextlib.suppress(CloudError):
+                self.delete_object(container, name)
+            raise Unprocessable(
+                f"{container}/{name}: the store computed MD5 {stored or '(none)'} "
+                f"for the {sent} sent"
+            )
+        return sent
 
     # Paging ---------------------------------------------------------------------------
 

@@ -264,6 +264,10 @@ def _metadata(headers: Mapping[str, str], prefix: str) -> dict[str, str]:
     return {k[len(prefix) :].lower(): v for k, v in headers.items() if k.lower().startswith(prefix)}
 
 
+# Swift's config_true_value, which its middleware uses to read X-Static-Large-Object.
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
+
+
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
     try:
         return int(headers[name])
@@ -301,6 +305,10 @@ class ObjectMetadata:
     content_type: str | None
     last_modified: datetime | None
     metadata: dict[str, str]
+    # A static large object: the ETag is then the MD5 of its segments' ETags, not of its bytes.
+    static_large_object: bool = False
+    # A dynamic large object: the "<container>/<prefix>" its segments are listed from.
+    object_manifest: str | None = None
 
     @classmethod
     def from_headers(cls, container: str, name: str, headers: Mapping[str, str]) -> ObjectMetadata:
@@ -313,4 +321,6 @@ class ObjectMetadata:
             content_type=headers.get("Content-Type"),
             last_modified=_http_date(headers.get("Last-Modified")),
             metadata=_metadata(headers, "X-Object-Meta-"),
+            static_large_object=headers.get("X-Static-Large-Object", "").lower() in _TRUE,
+            object_manifest=headers.get("X-Object-Manifest") or None,
         )

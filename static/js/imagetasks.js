@@ -80,12 +80,107 @@
     if (radio && radio.form) suggestName(radio.form.elements.name, radio.dataset.imageName);
   });
 
-  // Upload from this computer: the file is PUT as the request body, with a progress
-  // bar, then the import form above is filled in with the stored object.
+  // Upload from this computer. The dashboard first answers a plan for this file: one up
+  // to the cloud's segment size is PUT whole as the request body; a larger one is sent
+  // segment by segment (each hashed here first, and skipped when the store already holds
+  // it: choosing the same file again resumes), then the dashboard writes the manifest
+  // that joins them. Either way the import form above is then filled in with the object.
   function mebibytes(bytes) { return (bytes / 1048576).toFixed(1) + " MiB"; }
+  function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
+
+  // What is read from the file at a time to hash it: the segment is never held whole.
+  var HASH_CHUNK = 4 * 1048576;
+
+  function UploadStop(kind, message) { this.kind = kind; this.message = message; }
+
+  // One request of an upload, as a promise of its JSON answer; `upload.xhr` is the one in
+  // flight, for Cancel. A refusal rejects with the dashboard's message.
+  function ask(upload, method, url, body, onProgress) {
+    return new Promise(function (resolve, reject) {
+      if (upload.cancelled) { reject(new UploadStop("cancelled")); return; }
+      var xhr = new XMLHttpRequest();
+      upload.xhr = xhr;
+      xhr.open(method, url);
+      xhr.setRequestHeader("X-CSRFToken", upload.csrf);
+      if (body instanceof Blob) xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      else if (body) xhr.setRequestHeader("Content-Type", "application/json");
+      if (onProgress) {
+        xhr.upload.addEventListener("progress", function (e) { if (e.lengthComputable) onProgress(e.loaded); });
+      }
+      xhr.addEventListener("load", function () {
+        upload.xhr = null;
+        var answer = {};
+        try { answer = JSON.parse(xhr.responseText); } catch (ignored) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(answer);
+        else reject(new UploadStop("refused", answer.error || "The upload failed (HTTP " + xhr.status + ")."));
+      });
+      xhr.addEventListener("error", function () { upload.xhr = null; reject(new UploadStop("network")); });
+      xhr.addEventListener("abort", function () { upload.xhr = null; reject(new UploadStop("cancelled")); });
+      xhr.send(body || null);
+    });
+  }
+
+  // The MD5 of a slice of the file, read a chunk at a time; each chunk also goes into
+  // the whole file's MD5, so that one is ready when the last segment is.
+  function hashSlice(upload, blob, whole, onRead) {
+    var segment = new SparkMD5.ArrayBuffer();
+    function from(offset) {
+      if (upload.cancelled) return Promise.reject(new UploadStop("cancelled"));
+      if (offset >= blob.size) return Promise.resolve(segment.end());
+      var end = Math.min(offset + HASH_CHUNK, blob.size);
+      return blob.slice(offset, end).arrayBuffer().then(function (buffer) {
+        segment.append(buffer);
+        whole.append(buffer);
+        onRead(end - offset);
+        return from(end);
+      });
+    }
+    return from(0);
+  }
+
+  // Sends the plan's segments in order, then asks for the manifest; resolves to the
+  // stored object's answer. Progress counts each byte twice: hashed, then sent (or found).
+  function sendSegments(upload, file, plan, show) {
+    var whole = new SparkMD5.ArrayBuffer();
+    var md5s = [];
+    var hashed = 0, sent = 0;
+    var count = plan.segments.length;
+    upload.total = 2 * file.size;
+    function next(i) {
+      if (i === count) return null;
+      var segment = plan.segments[i];
+      var offset = i * plan.segment_size;
+      var blob = file.slice(offset, offset + segment.length);
+      var where = "segment " + (i + 1) + " of " + count;
+      return hashSlice(upload, blob, whole, function (read) {
+        hashed += read;
+        show(hashed + sent, "checking " + where, sent);
+      }).then(function (md5) {
+        md5s.push(md5);
+        if (segment.etag === md5) {
+          upload.found += 1;
+          sent += segment.length;
+          show(hashed + sent, where + " already stored", sent);
+          return next(i + 1);
+        }
+        var url = plan.segment_url + "&index=" + i + "&md5=" + md5;
+        return ask(upload, "PUT", url, blob, function (loaded) {
+          show(hashed + sent + loaded, "sending " + where, sent + loaded);
+        }).then(function () {
+          upload.stored += 1;
+          sent += segment.length;
+          return next(i + 1);
+        });
+      });
+    }
+    return Promise.resolve(next(0)).then(function () {
+      show(upload.total, "joining " + plural(count, "segment"), file.size);
+      return ask(upload, "POST", plan.manifest_url, JSON.stringify({ md5: whole.end(), segments: md5s }));
+    });
+  }
 
   document.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-upload-base]");
+    var form = event.target.closest("form[data-upload-plan]");
     if (!form) return;
     event.preventDefault();
     var file = form.elements.file.files[0];
@@ -98,34 +193,30 @@
     status.classList.remove("error");
     if (!file) { status.textContent = "Choose a file first."; status.classList.add("error"); return; }
     if (!container) { status.textContent = "Name the container."; status.classList.add("error"); return; }
-    var url = form.dataset.uploadBase + encodeURIComponent(container) + "/" +
-      name.split("/").map(encodeURIComponent).join("/");
-    var xhr = new XMLHttpRequest();
+    var path = encodeURIComponent(container) + "/" + name.split("/").map(encodeURIComponent).join("/");
+    var query = "?size=" + file.size + "&mtime=" + file.lastModified;
+    var upload = {
+      csrf: form.elements.csrfmiddlewaretoken.value, xhr: null, cancelled: false,
+      plan: null, total: file.size, stored: 0, found: 0,
+    };
     var warnOnLeave = function (e) { e.preventDefault(); e.returnValue = ""; };
+    // done: of upload.total; doing and bytes (sent so far): a segmented upload's detail.
+    var show = function (done, doing, bytes) {
+      progress.max = upload.total;
+      progress.value = done;
+      status.textContent = "Uploading " + Math.floor(100 * done / upload.total) + " % (" +
+        (doing ? doing + ", " + mebibytes(bytes) + " of " + mebibytes(file.size) + " sent" :
+          mebibytes(done) + " of " + mebibytes(file.size)) + ")";
+    };
     var finish = function (message, failed) {
       window.removeEventListener("beforeunload", warnOnLeave);
       submit.disabled = false;
       cancel.hidden = true;
+      cancel.disabled = false;
       status.textContent = message;
       status.classList.toggle("error", !!failed);
     };
-    xhr.open("PUT", url);
-    xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    xhr.upload.addEventListener("progress", function (e) {
-      if (!e.lengthComputable) return;
-      progress.max = e.total;
-      progress.value = e.loaded;
-      status.textContent = "Uploading " + Math.floor(100 * e.loaded / e.total) + " % (" +
-        mebibytes(e.loaded) + " of " + mebibytes(e.total) + ")";
-    });
-    xhr.addEventListener("load", function () {
-      var answer = {};
-      try { answer = JSON.parse(xhr.responseText); } catch (ignored) { /* not JSON */ }
-      if (xhr.status !== 201) {
-        finish(answer.error || "The upload failed (HTTP " + xhr.status + "); nothing was stored.", true);
-        return;
-      }
+    var stored = function (answer) {
       var importForm = document.getElementById("import-form");
       fillImportForm(importForm, answer.container, answer.object,
         answer.object.split("/").pop().replace(/\.vhd$/i, ""));
@@ -135,20 +226,65 @@
           { target: "#browser", swap: "outerHTML" });
       }
       progress.value = progress.max;
-      finish("Uploaded " + answer.container + "/" + answer.object + " (" + mebibytes(answer.bytes) +
+      var pieces = answer.segments ? " in " + plural(answer.segments, "segment") +
+        (upload.found ? ", " + upload.found + " of them already stored" : "") : "";
+      finish("Uploaded " + answer.container + "/" + answer.object + " (" + mebibytes(answer.bytes) + pieces +
         (answer.verified ? ", checksum verified" : "; the store did not confirm its checksum") +
         "). Check the image name and press Import.");
       importForm.elements.name.focus();
-    });
-    xhr.addEventListener("error", function () { finish("The upload failed: the network dropped. Nothing was stored.", true); });
-    xhr.addEventListener("abort", function () { finish("Upload cancelled. Nothing was stored.", true); });
-    cancel.onclick = function () { xhr.abort(); };
+    };
+    var segmented = function () { return upload.plan && !upload.plan.single; };
+    var removeSegments = function () {
+      status.textContent = "Cancelling: removing the segments sent…";
+      var abandoned = { csrf: upload.csrf, xhr: null, cancelled: false };
+      return ask(abandoned, "POST", upload.plan.cancel_url).then(function (answer) {
+        finish("Upload cancelled: " + (answer.removed ?
+          "the " + plural(answer.removed, "segment") + " already stored " + (answer.removed === 1 ? "was" : "were") + " removed" :
+          "no segment was stored") + ". Nothing was kept.", true);
+      }, function (stop) {
+        finish("Upload cancelled, but its segments could not be removed: " +
+          (stop.message || "the network dropped") +
+          " Upload the same file again and cancel it to remove them.", true);
+      });
+    };
+    var stopped = function (stop) {
+      if (!(stop instanceof UploadStop)) throw stop;
+      if (stop.kind === "cancelled") {
+        // The same file, already stored whole: its segments are that object's; they stay.
+        if (segmented() && upload.plan.complete) {
+          finish("Upload cancelled. The object stored earlier from this same file is kept.", true);
+          return;
+        }
+        if (segmented()) return removeSegments();
+        finish("Upload cancelled. Nothing was stored.", true);
+      } else if (segmented() && upload.stored + upload.found > 0) {
+        finish((stop.kind === "network" ? "The upload stopped: the network dropped." : stop.message) +
+          " The " + plural(upload.stored + upload.found, "segment") + " already stored " +
+          (upload.stored + upload.found === 1 ? "is" : "are") +
+          " kept: choose the same file and press Upload again to send the rest.", true);
+      } else if (stop.kind === "network") {
+        finish("The upload failed: the network dropped. Nothing was stored.", true);
+      } else {
+        finish(stop.message, true);
+      }
+    };
+    cancel.onclick = function () {
+      upload.cancelled = true;
+      cancel.disabled = true;
+      if (upload.xhr) upload.xhr.abort();
+    };
     window.addEventListener("beforeunload", warnOnLeave);
     submit.disabled = true;
     cancel.hidden = false;
     progress.hidden = false;
     progress.value = 0;
     status.textContent = "Uploading…";
-    xhr.send(file);
+    ask(upload, "GET", form.dataset.uploadPlan + path + query).then(function (plan) {
+      upload.plan = plan;
+      if (plan.single) {
+        return ask(upload, "PUT", plan.upload_url, file, function (loaded) { show(loaded); });
+      }
+      return sendSegments(upload, file, plan, show);
+    }).then(stored, stopped);
   });
 })();

@@ -110,3 +110,25 @@ def test_a_superuser_sees_every_cloud(client, world, django_user_model):
     page = text(client.get("/admin/dashboard/imagetask/"))
     assert "my-web" in page and "their-db" in page
     assert "crossing-copy" in text(client.get("/admin/dashboard/copy/"))
+
+
+def test_the_admin_s_cloud_form_sets_the_segment_size_and_refuses_less_than_a_mebibyte(
+    client, world, django_user_model
+):
+    root = django_user_model.objects.create_superuser("root", password="pw-root-1234")
+    client.force_login(root)
+    url = f"/admin/dashboard/cloud/{world['mine'].pk}/change/"
+    form = client.get(url).context["adminform"].form
+    assert "Bytes per segment" in text(client.get(url))
+    fields = {
+        k: v for k, v in form.initial.items() if v is not None and k not in {"users", "groups"}
+    }
+    fields.update(segment_size="1000", stale_after="06:00:00")
+
+    refused = client.post(url, fields)
+    assert "greater than or equal to 1048576" in text(refused)
+
+    fields["segment_size"] = str(64 * 1024**2)
+    assert client.post(url, fields).status_code == 302
+    world["mine"].refresh_from_db()
+    assert world["mine"].segment_size == 64 * 1024**2

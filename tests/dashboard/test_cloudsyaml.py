@@ -92,3 +92,28 @@ def test_a_secret_survives_only_with_the_key_that_encrypted_it(db, settings, clo
 
     with pytest.raises(SecretUnreadable, match="Enter the secret again"):
         Cloud.objects.get(name="lab").reveal_secret()
+
+
+def test_a_segment_size_in_the_file_is_the_cloud_s_and_its_absence_the_default(db, tmp_path):
+    path = tmp_path / "clouds.yaml"
+    path.write_text(
+        "clouds:\n"
+        "  big:\n    auth_type: none\n    segment_size: 104857600\n"
+        "  quoted:\n    auth_type: none\n    segment_size: '2097152'\n"
+        "  plain:\n    auth_type: none\n"
+    )
+    call_command("import_clouds", str(path))
+    sizes = dict(Cloud.objects.values_list("name", "segment_size"))
+    assert sizes == {"big": 104_857_600, "quoted": 2_097_152, "plain": 1024**3}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("1000", "Ensure this value is greater than or equal to 1048576"), ("lots", "not a number")],
+)
+def test_a_segment_size_below_a_mebibyte_or_not_a_number_is_refused(db, tmp_path, value, message):
+    path = tmp_path / "clouds.yaml"
+    path.write_text(f"clouds:\n  odd:\n    auth_type: none\n    segment_size: {value}\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_clouds", str(path))
+    assert not Cloud.objects.exists()

@@ -54,7 +54,7 @@ def test_the_import_page_offers_the_upload_form_with_a_progress_bar(
     html = cloud_operator_client.get("/tasks/new/import/?cloud=local").content.decode()
 
     assert 'id="upload-form"' in html
-    assert 'data-upload-base="/clouds/local/upload/"' in html
+    assert 'data-upload-plan="/clouds/local/upload-plan/"' in html
     assert "<progress" in html
 
 

@@ -3,6 +3,8 @@
 The file's names are kept; a second import of the same file updates the rows
 instead of adding new ones. A secret missing from the file leaves the stored
 one alone, so ``secure.yaml``-style splits can be imported in two steps.
+Besides the standard keys, an entry may say ``segment_size``: the bytes per
+segment of a large object in that cloud's object storage.
 """
 
 from __future__ import annotations
@@ -75,8 +77,19 @@ def cloud_fields(name: str, entry: dict) -> tuple[dict, str | None]:
         "image_endpoint": str(entry.get("image_endpoint_override") or ""),
         "object_store_endpoint": str(entry.get("object_store_endpoint_override") or ""),
     }
+    if "segment_size" in entry:
+        fields["segment_size"] = _segment_size(name, entry["segment_size"])
     secret = next((str(auth[k]) for k in _SECRET_KEYS if auth.get(k)), None)
     return fields, secret
+
+
+def _segment_size(name: str, value: object) -> int:
+    """Bytes per large-object segment, as a whole number (digits in a string too)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CloudsYamlError(f"cloud {name!r}: segment_size {value!r} is not a number of bytes")
+    return value
 
 
 def import_file(path: Path) -> ImportResult:

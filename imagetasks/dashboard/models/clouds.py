@@ -9,6 +9,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from imagetasks.dashboard.clouds import secretbox
 
+SEGMENT_SIZE = 1024**3
+MIN_SEGMENT_SIZE = 1024**2
+
 
 class Cloud(models.Model):
     """A named account on an Images v2 cloud, as in an OpenStack ``clouds.yaml`` entry.
@@ -52,6 +55,15 @@ class Cloud(models.Model):
         max_length=500, blank=True, help_text="Overrides the catalog's object-store endpoint."
     )
     timeout = models.FloatField(default=20.0, validators=[MinValueValidator(1.0)])
+    segment_size = models.BigIntegerField(
+        default=SEGMENT_SIZE,
+        validators=[MinValueValidator(MIN_SEGMENT_SIZE)],
+        help_text=(
+            "Bytes per segment when an object is stored in this cloud's object storage in "
+            "parts (a static large object): objects above it are cut. At least 1 MiB; the "
+            "store's own limits can raise or lower it."
+        ),
+    )
 
     # Polling: start fast, back off while nothing changes, never exceed the cap.
     poll_min_interval = models.FloatField(default=2.0, validators=[MinValueValidator(0.2)])

@@ -10,6 +10,12 @@ from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task
 from imagetasks.dashboard.views.task_forms import export_task, import_task
 from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
 from imagetasks.dashboard.views.upload import upload_object
+from imagetasks.dashboard.views.upload_segments import (
+    upload_cancel,
+    upload_manifest,
+    upload_plan,
+    upload_segment,
+)
 
 __all__ = [
     "browse",
@@ -31,5 +37,9 @@ __all__ = [
     "stop_watching",
     "task_detail",
     "tasks_csv",
+    "upload_cancel",
+    "upload_manifest",
     "upload_object",
+    "upload_plan",
+    "upload_segment",
 ]

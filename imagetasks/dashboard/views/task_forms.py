@@ -147,14 +147,14 @@ def import_task(request: Request) -> HttpResponse:
     listing = listing_for(request, cloud) if style == "rackspace" and not cloud_error else None
     context = _common(
         clouds, cloud, form=form, style=style, cloud_error=cloud_error, listing=listing,
-        upload_base=_upload_base(cloud) if listing else "", warnings=warnings,
+        upload_plan=_upload_plan(cloud) if listing else "", warnings=warnings,
     )  # fmt: skip
     return render(request, "dashboard/import.html", context)
 
 
-def _upload_base(cloud: Cloud) -> str:
-    """Where the upload form PUTs a file: this prefix, then ``<container>/<object>``."""
-    return reverse("dashboard:upload", args=[cloud.name, "c", "o"]).removesuffix("c/o")
+def _upload_plan(cloud: Cloud) -> str:
+    """Where the upload form asks how to send a file: this prefix, then ``<container>/<object>``."""
+    return reverse("dashboard:upload_plan", args=[cloud.name, "c", "o"]).removesuffix("c/o")
 
 
 def _post_import(request: Request, form, cloud: Cloud, style: str) -> HttpResponse | None:
