@@ -58,12 +58,14 @@ class StoreFull(Exception):
     """The disk holding the blobs has no room (or quota) left for this one."""
 
 
-def write_stream(chunks: Iterable[bytes]) -> WrittenBlob:
+def write_stream(chunks: Iterable[bytes], blob_id: str | None = None) -> WrittenBlob:
     """Write a stream to a new blob in constant memory, hashing it on the way.
 
+    ``blob_id`` names the blob when the caller must know it in advance (a task's
+    attempt, whose leftovers a later attempt removes); a new id otherwise.
     A full disk is a ``StoreFull`` (the half-written blob is removed either way).
     """
-    blob_id = new_blob_id()
+    blob_id = blob_id or new_blob_id()
     path = create_path(blob_id)
     digest = hashlib.md5(usedforsecurity=False)
     size = 0

@@ -4,8 +4,9 @@ Real processes: a ``celery worker`` subprocess runs the dashboard's jobs and
 the built-in cloud's; it is killed while it streams the object between the
 two projects, so the half-sent upload is cut off and its job is lost. What
 finishes the copy is state in the database: the copy's lease runs out, the
-sweep claims it again, and a second worker runs the transfer again from the
-start.
+sweep claims it again, and a second worker runs the transfer again: from the
+start when the object goes across in one PUT, from the first segment the target
+lacks when it goes across in segments.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies import lease, sweep
 from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.jobs import advance_copy, poll_cloud
-from imagetasks.dashboard.models import Copy, CopyEvent
+from imagetasks.dashboard.models import Cloud, Copy, CopyEvent
 from imagetasks.dashboard.tracking import dispatcher
 from imagetasks.localcloud import vhd
 from imagetasks.localcloud.images.creation import create_image_from_file
+from imagetasks.openstack import NotFound
+from imagetasks.openstack.largeobjects import segments_container
 from tests.support.beat import ticking
 from tests.support.workers import WorkerProcess, wait_until
 
@@ -103,3 +106,52 @@ def test_a_copy_whose_worker_is_killed_mid_transfer_is_finished_by_another(
     assert (copied.checksum, copied.size) == (big_image.checksum, big_image.size)
     assert copy.import_task.cloud == target_cloud
     assert Copy.objects.get(pk=copy.pk).events.filter(step="import", status="started").count() == 1
+
+
+SEGMENT = 16 * 1024 * 1024
+
+
+def segments_stored(copy: Copy) -> int:
+    objects = client_for(copy.target_cloud).objects
+    try:
+        return len(list(objects.list_objects(segments_container(copy.staging_container))))
+    except NotFound:
+        return 0
+
+
+def test_a_segmented_transfer_whose_worker_is_killed_resumes_at_a_segment_not_byte_zero(
+    source_cloud, target_cloud, big_image, queues, copies_beat, tmp_path
+):
+    Cloud.objects.filter(pk=target_cloud.pk).update(segment_size=SEGMENT)
+    first = WorkerProcess(list(queues.values()), tmp_path / "worker-a.log")
+    second = None
+    try:
+        copy = start_copy(source=source_cloud, image=big_image, target=target_cloud, name="big")
+        wait_until(lambda: segments_stored(copy) >= 2, 90, "two segments to be stored", [first])
+        first.kill()
+        copy.refresh_from_db()
+        assert copy.status == statuses.COPY_TRANSFERRING, "killed before the transfer ended"
+        stored_before = segments_stored(copy)
+
+        second = WorkerProcess(list(queues.values()), tmp_path / "worker-b.log")
+        wait_until(
+            lambda: Copy.objects.get(pk=copy.pk).status in (statuses.COPY_SUCCEEDED, "failed"),
+            120,
+            "the copy to end",
+            [first, second],
+        )
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+    copy.refresh_from_db()
+    transferred = CopyEvent.objects.get(copy=copy, step="transfer", status="succeeded")
+    assert f"(MD5 {big_image.checksum})" in transferred.message, copy.error
+    assert transfers_started(copy) == 1, "the second run did not start over"
+    resumed = CopyEvent.objects.get(copy=copy, step="transfer", status="resumed").message
+    offset = int(resumed.split("Resuming at byte ")[1].split(" ")[0])
+    assert offset >= stored_before * SEGMENT
+    assert offset > 0 and offset % SEGMENT == 0
+    assert copy.bytes_done == copy.bytes_total == big_image.size
+    assert segments_stored(copy) == 0  # cleaned up

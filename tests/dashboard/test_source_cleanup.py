@@ -12,6 +12,7 @@ from imagetasks.dashboard.jobs import delete_imported_sources
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
+from tests.support.factories import make_task
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,3 +90,24 @@ def test_a_resubmission_keeps_the_choice(cloud_operator_client, local_cloud, bea
 
     again = ImageTask.objects.get(resubmitted_from=task)
     assert again.delete_source_after_import is True
+
+
+def test_a_source_stored_as_a_large_object_is_deleted_with_all_its_segments(local_cloud, settings):
+    settings.LOCALCLOUD_MAX_OBJECT_SIZE = 8 * 1024 * 1024
+    objects = client_for(local_cloud).objects
+    objects.create_container("images")
+    disk = vhd_samples.fixed_vhd() * 3  # 12 MiB: four segments
+    objects.upload("images", "big.vhd", disk, len(disk), segment_size=3 * 1024 * 1024)
+    assert objects.head_object("images", "big.vhd").static_large_object
+    make_task(
+        local_cloud,
+        status=statuses.SUCCESS,
+        delete_source_after_import=True,
+        input={"import_from": "images/big.vhd", "image_properties": {"name": "big"}},
+    )
+
+    assert delete_imported_sources() == 1
+
+    with pytest.raises(NotFound):
+        objects.head_object("images", "big.vhd")
+    assert list(objects.list_objects("images_segments")) == []

@@ -231,6 +231,28 @@ def test_a_segment_replaced_while_it_streams_cuts_the_download_short(cloud, base
     assert len(received) < len(first) + len(second)
 
 
+def test_a_manifest_of_the_most_segments_allowed_reads_back_whole(cloud, base, account, put_object):
+    pieces = [f"{index:04d}".encode() for index in range(1000)]
+    for index, piece in enumerate(pieces):
+        put_object(account, f"many/{index:04d}", piece)
+    put_object(account, "docs", b"")
+
+    created = put_manifest(cloud, base, [{"path": f"/many/{i:04d}"} for i in range(1000)])
+    response = cloud.get(f"{base}/docs/large")
+
+    assert created.status_code == 201, created.text
+    assert response.content == b"".join(pieces)
+    assert response.headers["ETag"] == f'"{slo_etag(*pieces)}"'
+
+
+def test_one_segment_may_appear_twice(cloud, base, segments):
+    put_manifest(cloud, base, [{"path": "/segs/c"}, {"path": "/segs/a"}, {"path": "/segs/c"}])
+
+    response = cloud.get(f"{base}/docs/large")
+
+    assert response.content == SEGMENTS["c"] + SEGMENTS["a"] + SEGMENTS["c"]
+
+
 def test_a_plain_object_can_replace_a_manifest(cloud, base, large):
     cloud.put(large, data=b"plain")
 

@@ -30,6 +30,7 @@ from imagetasks.dashboard.leases import Superseded
 from imagetasks.dashboard.models import Cloud, Copy, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.openstack import CloudError, Conflict, NotFound
+from imagetasks.openstack.largeobjects import segments_container
 
 log = logging.getLogger("imagetasks.copies")
 
@@ -171,19 +172,30 @@ def _imported(copy: Copy, lease: Lease, image_id: str) -> bool:
 
 
 def _remove_staging(copy: Copy) -> list[str]:
-    """Delete the staging object and container on both clouds; what could not be removed."""
+    """Delete the staging object (a large one with its segments), any segments left by a
+    transfer cut short, and the staging containers, on both clouds; what could not be
+    removed."""
     left = []
+    segments = segments_container(copy.staging_container)
     for cloud in (copy.source_cloud, copy.target_cloud):
         objects = client_for(cloud).objects
         if copy.staging_object:
             with contextlib.suppress(NotFound):
                 objects.delete_object(copy.staging_container, copy.staging_object)
         try:
-            objects.delete_container(copy.staging_container)
+            leftovers = [entry.name for entry in objects.list_objects(segments)]
         except NotFound:
-            pass
-        except Conflict:
-            left.append(f"{cloud.name}: container {copy.staging_container} is not empty")
+            leftovers = []
+        for name in leftovers:
+            with contextlib.suppress(NotFound):
+                objects.delete_object(segments, name)
+        for container in (segments, copy.staging_container):
+            try:
+                objects.delete_container(container)
+            except NotFound:
+                pass
+            except Conflict:
+                left.append(f"{cloud.name}: container {container} is not empty")
     return left
 
 

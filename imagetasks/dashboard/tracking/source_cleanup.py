@@ -2,7 +2,9 @@
 
 A periodic job sweeps the successful imports still holding their source, so a
 worker that dies mid-sweep only delays the deletion. Only ``success`` counts: a
-failed import keeps its source, to be fixed and imported again. Deleting is
+failed import keeps its source, to be fixed and imported again. A source stored
+as a static large object goes with all its segments (the client's delete asks the
+store for that, and a segment the store could not remove is an error). Deleting is
 idempotent (an object already gone counts as deleted), and the row is marked with
 a compare-and-set, so two sweeps at once do no harm.
 """

@@ -12,6 +12,10 @@ image checksum. Otherwise the object is created with an empty ETag and a
 follow-up job fills it in, so an export takes about the time of a plain
 copy; the object store computes a missing ETag on demand meanwhile. With a
 rate limit, the export spends its paced time computing the ETag itself.
+
+A VHD larger than one object may be (LOCALCLOUD_MAX_OBJECT_SIZE) becomes a
+static large object instead: segments in ``<container>_segments`` and the
+manifest at ``<container>/<image_id>.vhd`` (``segmenting.py``).
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from django.db import transaction
 
 from imagetasks.localcloud import blobstore, vhd
 from imagetasks.localcloud.blobstore import link_as
-from imagetasks.localcloud.executors import hashing, lifecycle
+from imagetasks.localcloud.executors import hashing, lifecycle, segmenting
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
 from imagetasks.localcloud.executors.blocking import call_keeping_alive, run_keeping_alive
 from imagetasks.localcloud.executors.dispatch import dispatch_fill_etag
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Container, Image, Project
-from imagetasks.localcloud.objectstore import service
+from imagetasks.localcloud.objectstore import limits, names, segments, service
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,13 @@ NEEDS_QEMU_IMG = (
     "which is not installed on this cloud."
 )
 CONVERSION_FAILED = "Unknown error occurred during image export"
+TOO_LARGE = (
+    "Image cannot be exported: its VHD of {size} bytes needs more than {count} segments "
+    "of {limit} bytes."
+)
+SEGMENTS_NAME_TOO_LONG = (
+    "Image cannot be exported: it needs the segments container {container}, whose name is too long."
+)
 
 
 class ExportRefused(Exception):
@@ -68,7 +79,11 @@ def run_export(run: Claim) -> None:
     kept = False
     try:
         etag = _write_vhd(run, image, blob_id)
-        kept = _publish(run, image, container, blob_id, etag)
+        size = blobstore.path_of(blob_id).stat().st_size
+        if size > limits.max_object_size():
+            _publish_segmented(run, image, container, blob_id, size)
+        else:
+            kept = _publish(run, image, container, blob_id, _paced_etag(run, blob_id, etag))
     except ExportRefused as refusal:
         lifecycle.fail(run, str(refusal))
     finally:
@@ -121,9 +136,15 @@ def _write_vhd(run: Claim, image: Image, blob_id: str) -> str:
         etag = ""
     else:
         raise ExportRefused(UNSUPPORTED_FORMAT.format(disk_format=image.disk_format))
-    if settings.LOCALCLOUD_RATE_LIMIT:
-        etag = hashing.md5_of(target, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
     return etag
+
+
+def _paced_etag(run: Claim, blob_id: str, etag: str) -> str:
+    """With a rate limit, the export spends its paced time computing the ETag."""
+    if not settings.LOCALCLOUD_RATE_LIMIT:
+        return etag
+    path = blobstore.path_of(blob_id)
+    return hashing.md5_of(path, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
 
 
 def _convert_qcow2(run: Claim, source, target) -> None:
@@ -180,6 +201,56 @@ def _publish(run: Claim, image: Image, container: Container, blob_id: str, etag:
     if not etag:
         transaction.on_commit(partial(dispatch_fill_etag, stored.pk, blob_id))
     return True
+
+
+def _publish_segmented(
+    run: Claim, image: Image, container: Container, blob_id: str, size: int
+) -> None:
+    """Store the VHD ``blob_id`` as segments plus a manifest, and mark the task done with
+    the manifest; the blob itself is not kept."""
+    segment_size = segmenting.segment_size_for(size)
+    if segment_size is None:
+        raise ExportRefused(
+            TOO_LARGE.format(
+                size=size, count=limits.max_manifest_segments(), limit=limits.max_object_size()
+            )
+        )
+    segments_name = segmenting.segments_container_name(container)
+    if len(segments_name.encode()) > names.MAX_CONTAINER_NAME_LENGTH:
+        raise ExportRefused(SEGMENTS_NAME_TOO_LONG.format(container=segments_name))
+    segments_container, _ = service.create_container(container.project, segments_name)
+    name = _object_name(image)
+    stamp = f"{image.created_at.timestamp():.6f}"
+    prefix = segmenting.segment_prefix(name, stamp, size, segment_size)
+    try:
+        manifest = segmenting.write_segments(
+            run, blobstore.path_of(blob_id), segments_container, prefix, size, segment_size
+        )
+    except service.ContainerGone:
+        raise ExportRefused(CONTAINER_NOT_FOUND.format(container=segments_name)) from None
+    etag = segments.etag_of_hashes(entry["hash"] for entry in manifest)
+    try:
+        with transaction.atomic():
+            service.save_manifest(
+                container,
+                name,
+                manifest,
+                size,
+                etag,
+                content_type="application/octet-stream",
+                replace=False,
+            )
+            location = f"{container.name}/{name}"
+            if not lifecycle.succeed(run, {"export_location": location}):
+                raise Superseded(str(run.task_id))  # rolls the manifest back
+    except service.ObjectExists:
+        segmenting.discard_segments(segments_container, manifest)
+        raise ExportRefused(
+            OBJECT_EXISTS.format(container=container.name, image_id=image.id)
+        ) from None
+    except service.ContainerGone:
+        segmenting.discard_segments(segments_container, manifest)
+        raise ExportRefused(CONTAINER_NOT_FOUND.format(container=container.name)) from None
 
 
 def _object_name(image: Image) -> str:

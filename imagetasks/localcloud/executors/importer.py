@@ -2,14 +2,17 @@
 
 The image's bytes are a hard link to the object's immutable blob, so an
 import copies nothing; the one pass over the data is the checksum pass (MD5
-and SHA-512 at once), which is also what the rate limit paces. The image row
-and the task's success are written in one transaction, so a crash leaves
-either both or neither.
+and SHA-512 at once), which is also what the rate limit paces. A large
+object (SLO or DLO) has no single blob to link: its segments are copied, one
+after the other and in constant memory, into the image's blob first. The
+image row and the task's success are written in one transaction, so a crash
+leaves either both or neither.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -18,10 +21,11 @@ from imagetasks.localcloud import blobstore, vhd
 from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
+from imagetasks.localcloud.executors.blocking import call_keeping_alive
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project, StoredObject
-from imagetasks.localcloud.objectstore import service
+from imagetasks.localcloud.objectstore import segments, service
 
 logger = logging.getLogger(__name__)
 
@@ -37,29 +41,60 @@ def run_import(run: Claim) -> None:
     if not _supported(properties):
         lifecycle.fail(run, UNSUPPORTED_PROPERTIES)
         return
-    source = _source_object(run)
+    project = Project.objects.get(pk=run.project_id)
+    source = _source_object(run, project)
     if source is None:
         lifecycle.fail(run, IMAGE_NOT_FOUND)
         return
+    parts = segments.parts(project, source) if segments.is_large(source) else None
+    if parts is not None and sum(part.size for part in parts) > settings.LOCALCLOUD_MAX_IMAGE_SIZE:
+        # Refused before the copy, with the message the VHD check would give after it.
+        lifecycle.fail(run, vhd.import_failure_message("609"))
+        return
     discard_earlier_attempts(run.task_id, "image", run.attempt)
     blob_id = attempt_blob_id(run.task_id, "image", run.attempt)
-    try:
-        link_as(source.blob_id, blob_id)
-    except FileNotFoundError:  # the object was deleted or replaced since it was looked up
-        lifecycle.fail(run, IMAGE_NOT_FOUND)
-        return
     kept = False
     try:
-        kept = _create_image(run, blob_id, properties.get("name"))
+        if _copy_source(run, project, source, parts, blob_id):
+            kept = _create_image(run, blob_id, properties.get("name"))
+        else:
+            lifecycle.fail(run, IMAGE_NOT_FOUND)
     finally:
         if not kept:
             blobstore.delete(blob_id)
 
 
-def _source_object(run: Claim) -> StoredObject | None:
+def _copy_source(
+    run: Claim,
+    project: Project,
+    source: StoredObject,
+    parts: list[segments.Part] | None,
+    blob_id: str,
+) -> bool:
+    """Give ``blob_id`` the object's bytes; False when the object, or a segment of it,
+    was deleted or replaced since it was looked up."""
+    try:
+        if parts is None:
+            link_as(source.blob_id, blob_id)
+        else:
+            _concatenate(run, project, parts, blob_id)
+    except (FileNotFoundError, segments.SegmentError):
+        return False
+    return True
+
+
+def _concatenate(run: Claim, project: Project, parts: list[segments.Part], blob_id: str) -> None:
+    """Write the large object's segments, in order, into the blob ``blob_id``."""
+    size = sum(part.size for part in parts)
+    pieces = segments.pieces(project, parts, 0, size - 1)
+    chunks = segments.read(pieces, label=run.input["import_from"])
+    call_keeping_alive(run.keep_alive, partial(blobstore.write_stream, chunks, blob_id))
+
+
+def _source_object(run: Claim, project: Project) -> StoredObject | None:
     # The object name may itself contain "/": only the first segment names the container.
     container_name, _, name = run.input["import_from"].partition("/")
-    container = service.find_container(Project.objects.get(pk=run.project_id), container_name)
+    container = service.find_container(project, container_name)
     return None if container is None else service.find_object(container, name)
 
 

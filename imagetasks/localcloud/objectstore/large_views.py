@@ -71,12 +71,6 @@ def put_manifest(
     )
 
 
-def parts_of(project: Project, obj: StoredObject) -> list[Part]:
-    return (
-        segments.slo_parts(obj) if obj.is_static_large_object else segments.dlo_parts(project, obj)
-    )
-
-
 def whole_headers(obj: StoredObject, parts: list[Part], values: dict[str, str]) -> dict[str, str]:
     """``values`` (the object's own headers) as the whole shows them: a DLO's ETag is
     that of the parts found now."""
@@ -86,7 +80,7 @@ def whole_headers(obj: StoredObject, parts: list[Part], values: dict[str, str]) 
 
 
 def head(project: Project, obj: StoredObject, values: dict[str, str]) -> HttpResponse:
-    parts = parts_of(project, obj)
+    parts = segments.parts(project, obj)
     response = HttpResponse()
     response["Content-Length"] = str(sum(part.size for part in parts))
     return headers.apply(response, whole_headers(obj, parts, values))
@@ -97,7 +91,7 @@ def get(
 ) -> StreamingHttpResponse:
     """The segments one after the other, or one range across them; 409 before the first
     byte when a segment it needs is gone or changed."""
-    parts = parts_of(project, obj)
+    parts = segments.parts(project, obj)
     size = sum(part.size for part in parts)
     byte_range = requested_range(request.headers.get("Range"), size)
     first, last = byte_range or (0, size - 1)
@@ -149,7 +143,7 @@ def copy_whole(
 ) -> StoredObject:
     """A copy of a large object is a plain object of its bytes (as in Swift): 413 when
     those are more than one object may hold, 409 when a segment is gone or changes."""
-    parts = parts_of(project, source)
+    parts = segments.parts(project, source)
     size = sum(part.size for part in parts)
     if size > max_size:
         raise ApiError(413, "Your request is too large.")

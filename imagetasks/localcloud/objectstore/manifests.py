@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from imagetasks.localcloud.api import ApiError
-from imagetasks.localcloud.models import Project
+from imagetasks.localcloud.models import Project, StoredObject
 from imagetasks.localcloud.objectstore import headers, limits, names, segments, service, transfer
 
 _KEYS = {"path", "etag", "size_bytes"}
@@ -107,16 +107,19 @@ def check(project: Project, entries: Sequence[Entry]) -> Checked:
         if entry.etag is not None and entry.etag.strip('"').lower() != etag:
             problems.append([path, "Etag Mismatch"])
         size += row.size
-        stored.append(
-            {
-                "name": f"/{entry.container}/{entry.name}",
-                "bytes": row.size,
-                "hash": etag,
-                "content_type": row.content_type,
-                "last_modified": headers.listing_time(row.last_modified),
-            }
-        )
+        stored.append(stored_entry(entry.container, row))
     return Checked(stored, size, segments.etag_of_hashes(item["hash"] for item in stored), problems)
+
+
+def stored_entry(container: str, segment: StoredObject) -> dict:
+    """A segment as a manifest records it (Swift's stored form)."""
+    return {
+        "name": f"/{container}/{segment.name}",
+        "bytes": segment.size,
+        "hash": service.ensure_etag(segment),
+        "content_type": segment.content_type,
+        "last_modified": headers.listing_time(segment.last_modified),
+    }
 
 
 def _entry(item: object, *, last: bool) -> tuple[str, Entry | None]:

@@ -55,6 +55,11 @@ def is_large(obj: StoredObject) -> bool:
     return obj.manifest is not None or bool(obj.object_manifest)
 
 
+def parts(project: Project, obj: StoredObject) -> list[Part]:
+    """The parts of a large object of ``project``, in the order they are read."""
+    return slo_parts(obj) if obj.is_static_large_object else dlo_parts(project, obj)
+
+
 def slo_parts(obj: StoredObject) -> list[Part]:
     parts = []
     for segment in obj.manifest or []:
