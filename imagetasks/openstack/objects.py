@@ -141,7 +141,7 @@ class _Reader:
     def __init__(self, data: Body):
         self._file: Readable | None = None
         self._chunks: Iterator[bytes] = iter(())
-        self._left = b""
+        self._left = memoryview(b"")
         if isinstance(data, bytes):
             self._file = io.BytesIO(data)
         elif isinstance(data, Readable):
@@ -156,8 +156,9 @@ class _Reader:
             chunk = next(self._chunks, None)
             if chunk is None:
                 return b""
-            self._left = chunk
-        piece, self._left = self._left[:size], self._left[size:]
+            self._left = memoryview(chunk)
+        # A view, so cutting a large chunk into reads copies each byte once.
+        piece, self._left = bytes(self._left[:size]), self._left[size:]
         return piece
 
     def take(

@@ -164,6 +164,7 @@
           return next(i + 1);
         }
         var url = plan.segment_url + "&index=" + i + "&md5=" + md5;
+        show(hashed + sent, "sending " + where, sent);
         return ask(upload, "PUT", url, blob, function (loaded) {
           show(hashed + sent + loaded, "sending " + where, sent + loaded);
         }).then(function () {

@@ -187,7 +187,9 @@ def test_cancel_stops_a_segmented_upload_and_leaves_no_segment(
     choose_and_upload(upload, path)
     while not held:
         page.wait_for_timeout(100)
-    expect(upload.get_by_role("status")).to_contain_text("segment 3 of 7")
+    expect(upload.get_by_role("status")).to_contain_text(
+        "(sending segment 3 of 7, 6.0 MiB of 20.0 MiB sent)"
+    )
     look_at(page, "upload-segments-sending")
     upload.get_by_role("button", name="Cancel").click()
 

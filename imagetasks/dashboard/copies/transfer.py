@@ -97,7 +97,7 @@ class _Paced:
 
     def __init__(self, chunks: Iterator[bytes], lease: Lease, done: int):
         self._chunks = chunks
-        self._left = b""
+        self._left = memoryview(b"")
         self._lease = lease
         self._renewed = time.monotonic()
         self.done = done
@@ -108,8 +108,9 @@ class _Paced:
             chunk = next(self._chunks, None)
             if chunk is None:
                 return b""
-            self._left = chunk
-        piece, self._left = self._left[:size], self._left[size:]
+            self._left = memoryview(chunk)
+        # A view, so cutting a chunk into reads copies each byte once.
+        piece, self._left = bytes(self._left[:size]), self._left[size:]
         self.md5.update(piece)
         self.done += len(piece)
         if time.monotonic() - self._renewed >= leases.RENEW_EVERY:
