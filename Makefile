@@ -83,6 +83,7 @@ bench: install-dev
 	$(BIN)/python bench/table_views.py
 	$(BIN)/python bench/live_table.py
 	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python bench/large_objects.py
 
 # The screenshots in docs/ are taken by the browser tests (desktop, 390 px phone, dark).
 SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned copy-page \

@@ -1,14 +1,17 @@
-"""What the benchmarks share: their run directories, ports, PostgreSQL scratch databases
-and the way Ctrl-C and SIGTERM end a run."""
+"""What the benchmarks share: their run directories, ports, the processes they start (and
+their CPU time and memory), PostgreSQL scratch databases and the way Ctrl-C and SIGTERM
+end a run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +66,205 @@ def start_gunicorn(port: int, options: list[str], environment: dict[str, str]) -
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not start")
+
+
+# --- Processes: their lifetime, CPU time and memory -----------------------------------------
+
+
+class BenchError(Exception):
+    """The benchmark could not measure (a service did not start, a task failed)."""
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc/<pid>/task/<tid>/children (no full /proc scan)."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError):
+                    children = Path(f"/proc/{pid}/task/{task}/children").read_text()
+                    pending.extend(int(child) for child in children.split())
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (all their threads), in seconds."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid: int, key: str) -> int:
+    """A ``kB`` line of /proc/<pid>/status (VmRSS, VmHWM); 0 once the process is gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Service:
+    """A child process in a session of its own, its output in a log file.
+
+    Its own session keeps a Ctrl-C in the terminal from reaching it before
+    the benchmark stops it in order; stopping signals its process group, so
+    gunicorn's workers go with their master.
+    """
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path):
+        self.name = name
+        self.log = log
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise BenchError(f"{self.name} exited ({self.process.returncode}):\n{self.tail()}")
+
+    def tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log.read_text(errors="replace")[-3000:]
+        return ""
+
+    def stop(self) -> None:
+        """SIGTERM to the group, then SIGKILL after 15 s."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        # A child of gunicorn's that outlived its master would still be in the group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class RssPeaks:
+    """The peak resident memory of named process trees while a block runs, sampled every
+    ``interval`` seconds: of the largest single process of each tree, and of the tree's sum.
+
+    Each sample re-reads the tree, so workers a server starts or replaces meanwhile count.
+    """
+
+    def __init__(self, roots: dict[str, int], interval: float = 0.1):
+        self.roots = roots
+        self.interval = interval
+        self.process_kib = dict.fromkeys(roots, 0)
+        self.tree_kib = dict.fromkeys(roots, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> RssPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sample(self) -> None:
+        for name, root in self.roots.items():
+            sizes = [status_kib(pid, "VmRSS") for pid in tree_pids(root)]
+            self.process_kib[name] = max(self.process_kib[name], max(sizes, default=0))
+            self.tree_kib[name] = max(self.tree_kib[name], sum(sizes))
+
+    def _sample(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def process_mib(self, name: str) -> float:
+        return self.process_kib[name] / 1024
+
+    def tree_mib(self, name: str) -> float:
+        return self.tree_kib[name] / 1024
+
+
+# --- The built-in cloud, through its HTTP API ----------------------------------------------
+
+
+class CloudApi:
+    """An authenticated client of the built-in cloud: Images v2 and the object store."""
+
+    def __init__(self, base_url: str, username: str, password: str):
+        import requests
+
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        self.image_url = f"{base_url}/localcloud/image/v2"
+        body = {"auth": {"passwordCredentials": {"username": username, "password": password}}}
+        answer = self.session.post(f"{base_url}/localcloud/identity/v2.0/tokens", json=body)
+        answer.raise_for_status()
+        access = answer.json()["access"]
+        self.session.headers["X-Auth-Token"] = access["token"]["id"]
+        (store,) = [s for s in access["serviceCatalog"] if s["type"] == "object-store"]
+        self.object_url = store["endpoints"][0]["publicURL"]
+
+    def close(self) -> None:
+        self.session.close()
+
+    def expect(self, method: str, url: str, *statuses: int, **kwargs):
+        """One request; anything but the expected status stops the benchmark."""
+        kwargs.setdefault("timeout", 60)
+        answer = self.session.request(method, url, **kwargs)
+        if answer.status_code not in statuses:
+            raise BenchError(f"{method} {url}: {answer.status_code} {answer.text[:500]}")
+        return answer
+
+    def create_container(self, name: str) -> None:
+        self.expect("PUT", f"{self.object_url}/{name}", 201, 202)
+
+    def upload(self, container: str, name: str, path: Path) -> None:
+        """PUT the file as an object, streamed (requests sends a file with its Content-Length)."""
+        headers = {"Content-Type": "application/octet-stream"}
+        with open(path, "rb") as body:
+            url = f"{self.object_url}/{container}/{name}"
+            self.expect("PUT", url, 201, data=body, headers=headers, timeout=3600)
+
+    def delete_object(self, container: str, name: str) -> None:
+        self.expect("DELETE", f"{self.object_url}/{container}/{name}", 204)
+
+    def delete_large_object(self, container: str, name: str) -> None:
+        """Delete a static large object with its segments (or a plain object)."""
+        url = f"{self.object_url}/{container}/{name}?multipart-manifest=delete"
+        self.expect("DELETE", url, 200, 204)
+
+    def head(self, container: str, name: str):
+        return self.expect("HEAD", f"{self.object_url}/{container}/{name}", 200)
+
+    def image(self, image_id: str) -> dict:
+        return self.expect("GET", f"{self.image_url}/images/{image_id}", 200).json()
+
+    def delete_image(self, image_id: str) -> None:
+        self.expect("DELETE", f"{self.image_url}/images/{image_id}", 204)
+
+    def create_task(self, body: dict) -> str:
+        return self.expect("POST", f"{self.image_url}/tasks", 201, json=body).json()["id"]
+
+    def task(self, task_id: str) -> dict:
+        return self.expect("GET", f"{self.image_url}/tasks/{task_id}", 200).json()
 
 
 # --- PostgreSQL scratch databases ------------------------------------------------------------

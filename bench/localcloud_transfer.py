@@ -48,6 +48,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import common  # noqa: E402
+from bench.common import (  # noqa: E402
+    BenchError,
+    CloudApi,
+    Service,
+    cpu_seconds,
+    status_kib,
+    tree_pids,
+)
 
 MIB = 1024 * 1024
 POLL = 0.05  # seconds between GET /v2/tasks/{id}, and between RSS samples
@@ -60,10 +68,6 @@ RSS_TARGET_MIB = 150.0
 CONTAINER_IMPORTS = "imports"
 CONTAINER_EXPORTS = "exports"
 OBJECT_NAME = "bench.vhd"
-
-
-class BenchError(Exception):
-    """The benchmark could not measure (a service did not start, a task failed)."""
 
 
 # --- the environment every process of the run shares --------------------------------------
@@ -109,91 +113,6 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 # --- processes: their lifetime, CPU time and memory ---------------------------------------
-
-
-def tree_pids(root: int) -> list[int]:
-    """``root`` and its descendants, from /proc/<pid>/task/<tid>/children (no full /proc scan)."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with contextlib.suppress(OSError):
-                    children = Path(f"/proc/{pid}/task/{task}/children").read_text()
-                    pending.extend(int(child) for child in children.split())
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes (all their threads), in seconds."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def status_kib(pid: int, key: str) -> int:
-    """A ``kB`` line of /proc/<pid>/status (VmRSS, VmHWM); 0 once the process is gone."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-class Service:
-    """A child process in a session of its own, its output in a log file.
-
-    Its own session keeps a Ctrl-C in the terminal from reaching it before
-    the benchmark stops it in order; stopping signals its process group, so
-    gunicorn's workers go with their master.
-    """
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path):
-        self.name = name
-        self.log = log
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                command,
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise BenchError(f"{self.name} exited ({self.process.returncode}):\n{self.tail()}")
-
-    def tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log.read_text(errors="replace")[-3000:]
-        return ""
-
-    def stop(self) -> None:
-        """SIGTERM to the group, then SIGKILL after 15 s."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        # A child of gunicorn's that outlived its master would still be in the group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def start_web(env: dict[str, str], work_dir: Path, services: list[Service]) -> tuple[Service, str]:
@@ -301,63 +220,6 @@ class RssSampler:
         return max(hwm, self.sampled_kib) / 1024
 
 
-# --- the cloud, through its HTTP API --------------------------------------------------------
-
-
-class Cloud:
-    """An authenticated client of the built-in cloud: Images v2 and the object store."""
-
-    def __init__(self, base_url: str, username: str, password: str):
-        import requests
-
-        self.session = requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        self.image_url = f"{base_url}/localcloud/image/v2"
-        body = {"auth": {"passwordCredentials": {"username": username, "password": password}}}
-        answer = self.session.post(f"{base_url}/localcloud/identity/v2.0/tokens", json=body)
-        answer.raise_for_status()
-        access = answer.json()["access"]
-        self.session.headers["X-Auth-Token"] = access["token"]["id"]
-        (store,) = [s for s in access["serviceCatalog"] if s["type"] == "object-store"]
-        self.object_url = store["endpoints"][0]["publicURL"]
-
-    def close(self) -> None:
-        self.session.close()
-
-    def expect(self, method: str, url: str, *statuses: int, **kwargs):
-        """One request; anything but the expected status stops the benchmark."""
-        kwargs.setdefault("timeout", 60)
-        answer = self.session.request(method, url, **kwargs)
-        if answer.status_code not in statuses:
-            raise BenchError(f"{method} {url}: {answer.status_code} {answer.text[:500]}")
-        return answer
-
-    def create_container(self, name: str) -> None:
-        self.expect("PUT", f"{self.object_url}/{name}", 201, 202)
-
-    def upload(self, container: str, name: str, path: Path) -> None:
-        """PUT the file as an object, streamed (requests sends a file with its Content-Length)."""
-        headers = {"Content-Type": "application/octet-stream"}
-        with open(path, "rb") as body:
-            url = f"{self.object_url}/{container}/{name}"
-            self.expect("PUT", url, 201, data=body, headers=headers, timeout=3600)
-
-    def delete_object(self, container: str, name: str) -> None:
-        self.expect("DELETE", f"{self.object_url}/{container}/{name}", 204)
-
-    def image(self, image_id: str) -> dict:
-        return self.expect("GET", f"{self.image_url}/images/{image_id}", 200).json()
-
-    def delete_image(self, image_id: str) -> None:
-        self.expect("DELETE", f"{self.image_url}/images/{image_id}", 204)
-
-    def create_task(self, body: dict) -> str:
-        return self.expect("POST", f"{self.image_url}/tasks", 201, json=body).json()["id"]
-
-    def task(self, task_id: str) -> dict:
-        return self.expect("GET", f"{self.image_url}/tasks/{task_id}", 200).json()
-
-
 @dataclass
 class JobRun:
     """One import or export as the client saw it, and what the worker spent on it."""
@@ -375,7 +237,7 @@ class JobRun:
         return None if self.queued is None else self.total - self.queued
 
 
-def run_job(cloud: Cloud, body: dict, worker: Service, web: Service, timeout: float) -> JobRun:
+def run_job(cloud: CloudApi, body: dict, worker: Service, web: Service, timeout: float) -> JobRun:
     """POST the task and poll it every 50 ms until it ends; a failure stops the benchmark."""
     worker_cpu, web_cpu = cpu_seconds([worker.pid]), cpu_seconds(tree_pids(web.pid))
     with RssSampler(worker.pid) as rss:
@@ -436,7 +298,7 @@ class Fixture:
     raw_blob: Path  # the exported image's blob
 
 
-def make_fixture(cloud: Cloud, project, size: int, work_dir: Path) -> Fixture:
+def make_fixture(cloud: CloudApi, project, size: int, work_dir: Path) -> Fixture:
     """Upload a fixed VHD object through the API and create a raw image beside it."""
     from imagetasks.localcloud import blobstore, vhd
     from imagetasks.localcloud.images.creation import create_image_from_file
@@ -507,7 +369,7 @@ def timed_command(command: list[str]) -> tuple[float, str]:
 class Run:
     """Everything one benchmark run needs, and what it measured."""
 
-    cloud: Cloud
+    cloud: CloudApi
     worker: Service
     web: Service
     fixture: Fixture
@@ -902,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
             project, username, password = make_account()
             web, url = start_web(env, work_dir, services)
             worker = start_worker(env, work_dir, args.broker_poll, services)
-            cloud = Cloud(url, username, password)
+            cloud = CloudApi(url, username, password)
             print(f"making a {args.size_mib} MiB fixed VHD object and raw image in {work_dir}")
             fixture = make_fixture(cloud, project, size, work_dir)
             scratch = work_dir / "scratch"

@@ -10,6 +10,7 @@ of a sample always ends the same way.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +37,7 @@ def pattern(size: int) -> bytes:
     """``size`` bytes (whole sectors) in which every sector spells out its own number."""
     if size % vhd.SECTOR_SIZE:
         raise ValueError(f"{size} is not a whole number of {vhd.SECTOR_SIZE}-byte sectors")
-    sectors = []
-    for number in range(size // vhd.SECTOR_SIZE):
-        line = b"imagetasks sample sector %010d\n" % number
-        sectors.append((line * (vhd.SECTOR_SIZE // len(line) + 1))[: vhd.SECTOR_SIZE])
-    return b"".join(sectors)
+    return b"".join(_marked_sector(number) for number in range(size // vhd.SECTOR_SIZE))
 
 
 def raw_disk_image(virtual_size: int = SAMPLE_VIRTUAL_SIZE) -> bytes:
@@ -202,6 +199,46 @@ def write_samples(directory: str | Path) -> dict[str, Path]:
         path.write_bytes(sample.build())
         paths[sample.name] = path
     return paths
+
+
+# Between two marked sectors of a sparse disk: small enough that every segment of a
+# large object holds several, so segments joined in the wrong order change the MD5.
+SPARSE_MARK_EVERY = 64 * MIB
+
+
+def write_sparse_fixed_vhd(path: str | Path, file_size: int) -> str:
+    """Writes a fixed VHD of ``file_size`` bytes that takes almost no disk; returns its MD5.
+
+    The disk is a hole but for one patterned sector every ``SPARSE_MARK_EVERY`` bytes
+    (each names its own number, as in ``pattern``), so images of many gigabytes can be
+    moved around without the machine holding them. The MD5 is computed from the layout,
+    without reading the file back.
+    """
+    virtual_size = file_size - vhd.FOOTER_SIZE
+    if virtual_size < vhd.SECTOR_SIZE or virtual_size % vhd.SECTOR_SIZE:
+        raise ValueError(f"{file_size} bytes is no fixed VHD: whole sectors and a footer")
+    footer = vhd.make_footer(
+        virtual_size, unique_id=sample_unique_id("sparse"), timestamp=SAMPLE_TIMESTAMP
+    )
+    digest = hashlib.md5(usedforsecurity=False)
+    zeros = bytes(SPARSE_MARK_EVERY - vhd.SECTOR_SIZE)
+    with open(path, "wb") as out:
+        out.truncate(virtual_size)
+        for offset in range(0, virtual_size, SPARSE_MARK_EVERY):
+            out.seek(offset)
+            sector = _marked_sector(offset // vhd.SECTOR_SIZE)
+            out.write(sector)
+            digest.update(sector)
+            digest.update(zeros[: min(SPARSE_MARK_EVERY, virtual_size - offset) - len(sector)])
+        out.seek(virtual_size)
+        out.write(footer)
+    digest.update(footer)
+    return digest.hexdigest()
+
+
+def _marked_sector(number: int) -> bytes:
+    line = b"imagetasks sample sector %010d\n" % number
+    return (line * (vhd.SECTOR_SIZE // len(line) + 1))[: vhd.SECTOR_SIZE]
 
 
 def _every_other_block(data: bytes, block_size: int) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import io
 import json
 import os
@@ -159,6 +160,21 @@ def test_inspecting_a_path_gives_the_same_answer_as_inspecting_its_bytes(tmp_pat
 
 
 # Refused disks, one code each
+
+
+def test_a_sparse_fixed_vhd_is_valid_takes_little_disk_and_has_the_md5_it_reports(tmp_path):
+    path = tmp_path / "sparse.vhd"
+    size = 3 * vhd_samples.SPARSE_MARK_EVERY + 1024  # a marked sector past the last full span
+
+    md5 = vhd_samples.write_sparse_fixed_vhd(path, size)
+
+    data = path.read_bytes()
+    assert len(data) == size
+    assert hashlib.md5(data, usedforsecurity=False).hexdigest() == md5
+    assert data[3 * vhd_samples.SPARSE_MARK_EVERY :].startswith(b"imagetasks sample sector")
+    assert os.stat(path).st_blocks * 512 < size // 100
+    info = vhd.inspect_vhd(path, max_virtual_size=size, max_file_size=size)
+    assert (info.disk_type, info.virtual_size) == ("fixed", size - vhd.FOOTER_SIZE)
 
 
 def test_a_damaged_footer_cookie_is_refused_with_code_396():
