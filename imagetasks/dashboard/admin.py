@@ -332,7 +332,7 @@ class CopyAdmin(ScopedToClouds, ReadOnlyAdmin):
         (None, {"fields": ["id", "status", "error", "created_by"]}),
         ("Input", {"fields": [
             "source_cloud", "source_image_id", "source_image_name", "source_checksum",
-            "target_cloud", "target_name", "disk_format",
+            "source_disk_format", "target_cloud", "target_name", "disk_format",
         ]}),
         ("Result", {"fields": [
             "export_task", "staging_container", "staging_object", "object_etag",

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -77,8 +78,12 @@ class Readable(Protocol):
 
 T = TypeVar("T", bound=_Named)
 
+log = logging.getLogger("imagetasks.openstack")
+
 LISTING_PAGE = 1000
 CHUNK_SIZE = 64 * 1024
+# Twice Swift's limit on a manifest PUT: the manifest read back names more per segment.
+MANIFEST_BODY_LIMIT = 16 * 1024 * 1024
 
 Body = bytes | Readable | Iterable[bytes]
 
@@ -210,6 +215,15 @@ def _bulk_report(body: Any) -> tuple[str, list[tuple[str, str]]]:
         for entry in errors
     ]
     return (status if isinstance(status, str) else ""), listed
+
+
+def _segment_paths(body: Any) -> set[str]:
+    """The segment paths of a manifest as ``?multipart-manifest=get`` returns it."""
+    if not isinstance(body, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("name"), str) for entry in body
+    ):
+        raise ShapeError("the manifest is not a list of segments with names")
+    return {"/" + entry["name"].lstrip("/") for entry in body}
 
 
 def _status_code(status: str) -> int:
@@ -494,14 +508,21 @@ class ObjectStore:
         the same version again sends only the segments not already stored with the same
         MD5. Should anything fail, the segments this call wrote are deleted again.
         ``on_progress`` is told the bytes read so far.
+
+        Over a static large object, the segments of the one replaced that the new object
+        does not use are deleted once it is stored (another version's, as swiftclient
+        does); a segment that cannot be deleted is left behind, not an error.
         """
         limits = self.limits()
         reader = _Reader(data)
         progress = _Progress(on_progress)
+        replaced = self._manifest_paths(container, name)
         if length <= min(segment_size, limits.max_file_size) or (
             not limits.slo and length <= limits.max_file_size
         ):
-            return self._put_checked(container, name, reader, length, progress.add, content_type)
+            etag = self._put_checked(container, name, reader, length, progress.add, content_type)
+            self._delete_segments(replaced)
+            return etag
         if not limits.slo:
             raise CloudError(
                 f"{length} bytes are more than the object store takes in one object "
@@ -524,12 +545,49 @@ class ObjectStore:
                     written.append(part)
                     etag = self._put_checked(segments, part, reader, segment.length, progress.add)
                 refs.append(SegmentRef(f"/{segments}/{part}", etag, segment.length))
-            return self.put_manifest(container, name, refs, content_type=content_type)
+            etag = self.put_manifest(container, name, refs, content_type=content_type)
         except Exception:
             for part in written:
                 with contextlib.suppress(CloudError):
                     self.delete_object(segments, part)
             raise
+        self._delete_segments(replaced - {ref.path for ref in refs})
+        return etag
+
+    def _manifest_paths(self, container: str, name: str) -> set[str]:
+        """The segments (``/<container>/<name>``) of the static large object stored at
+        ``name``; none when there is no object, a plain one, or its manifest cannot be read
+        (the upload goes on: only the clean-up after it is lost)."""
+        try:
+            if not self.head_object(container, name).static_large_object:
+                return set()
+            with self._session.request(
+                "GET",
+                self.object_url(container, name),
+                params={"multipart-manifest": "get"},
+                stream=True,
+            ) as response:
+                read = bytearray()
+                for chunk in response.iter_content(CHUNK_SIZE):
+                    read += chunk
+                    if len(read) > MANIFEST_BODY_LIMIT:  # not a manifest: the object itself
+                        raise ShapeError("the manifest is too large")
+            return _segment_paths(jsonbody.parse(bytes(read)))
+        except NotFound:
+            return set()
+        except (CloudError, requests.RequestException, ValueError) as error:
+            log.warning("the manifest of %s/%s replaced is unreadable: %s", container, name, error)
+            return set()
+
+    def _delete_segments(self, paths: Iterable[str]) -> None:
+        for path in sorted(paths):
+            container, _, name = path.lstrip("/").partition("/")
+            try:
+                self.delete_object(container, name)
+            except NotFound:
+                pass
+            except (CloudError, ValueError) as error:
+                log.warning("segment %s of a replaced object left behind: %s", path, error)
 
     def _keep_or_put(
         self,

@@ -17,24 +17,14 @@ from imagetasks.dashboard.copies.service import start_copy
 from imagetasks.dashboard.models import Cloud, Copy
 from imagetasks.localcloud import vhd, vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
-from imagetasks.openstack import NotFound
 from imagetasks.openstack.largeobjects import segment_prefix
-from tests.support.copies import finished, timeline
+from tests.support.copies import finished, staging_left, timeline
 from tests.support.received import requests_received
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MiB = 1024 * 1024
-
-
-def staging_is_gone(copy: Copy) -> bool:
-    """Neither cloud holds the staging container nor its segments container."""
-    for cloud in (copy.source_cloud, copy.target_cloud):
-        for container in (copy.staging_container, f"{copy.staging_container}_segments"):
-            with pytest.raises(NotFound):
-                client_for(cloud).objects.head_container(container)
-    return True
 
 
 def test_a_copy_puts_the_same_bytes_in_the_target_and_removes_the_staging_objects(
@@ -54,7 +44,7 @@ def test_a_copy_puts_the_same_bytes_in_the_target_and_removes_the_staging_object
     assert copied.checksum == image.checksum
     assert copied.size == image.size == copy.bytes_total == copy.bytes_done
     assert copied.owner == client_for(target_cloud).project_id
-    assert staging_is_gone(copy)
+    assert staging_left(copy) == []
     assert copy.export_task.status == statuses.SUCCESS
     assert copy.export_task.cloud == source_cloud
     assert copy.import_task.status == statuses.SUCCESS
@@ -82,7 +72,7 @@ def test_a_copy_whose_import_fails_keeps_the_reason_and_cleans_up(
     assert copy.error == "The import failed: Image cannot be imported. Error code: '413'"
     assert copy.import_task.status == statuses.FAILURE
     assert copy.target_image_id == ""
-    assert staging_is_gone(copy)
+    assert staging_left(copy) == []
     assert ("import", "failed") in timeline(copy)
     assert timeline(copy)[-1] == ("cleanup", "succeeded")
     assert not list(client_for(target_cloud).images.list_images(name="too-big"))
@@ -105,7 +95,7 @@ def test_a_copy_whose_export_fails_says_why_and_never_transfers(
     assert copy.import_task is None
     assert ("transfer", "started") not in timeline(copy)
     assert timeline(copy)[-1] == ("cleanup", "succeeded")
-    assert staging_is_gone(copy)
+    assert staging_left(copy) == []
 
 
 def test_a_copy_whose_job_was_lost_is_taken_up_again_when_its_lease_runs_out(
@@ -165,72 +155,73 @@ def random_vhd(size: int) -> bytes:
     return random.Random(size).randbytes(size) + vhd.make_footer(size, unique_id=uuid.uuid4())
 
 
-def test_a_20_mib_copy_goes_through_segments_on_both_clouds_and_leaves_nothing_behind(
-    source_cloud, target_cloud, other_account, source_image, beat, settings
+def md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def exported_large_image(
+    source_cloud, target_cloud, source_image, settings, name: str = "big-02", disk_format="vhd"
 ):
+    """A 20 MiB image exported on the source, both clouds storing at most 8 MiB in one
+    object and cutting segments every 3 MiB, so the export is itself a large object; the
+    copy, the image's bytes and the exported object's name and ETag."""
     settings.LOCALCLOUD_MAX_OBJECT_SIZE = 8 * MiB
     Cloud.objects.update(segment_size=3 * MiB)
-    disk = random_vhd(20 * MiB)
-    image = source_image(source_cloud, "big-01", disk)
-    copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="big-01")
+    disk = random_vhd(20 * MiB) if disk_format == "vhd" else random.Random(1).randbytes(20 * MiB)
+    image = source_image(source_cloud, name, disk, disk_format)
+    copy = start_copy(source=source_cloud, image=image, target=target_cloud, name=name)
     wait_for(
         lambda: Copy.objects.get(pk=copy.pk).export_task.status == statuses.SUCCESS,
         what="the export to finish",
     )
-    # The export as a store with large objects keeps it: in segments, its ETag made of theirs.
     copy.refresh_from_db()
     container, _, name = copy.export_task.result["export_location"].partition("/")
-    source = client_for(source_cloud).objects
-    source.delete_object(container, name)
-    source.upload(container, name, disk, len(disk), segment_size=3 * MiB, mtime="export")
-    assert source.head_object(container, name).static_large_object
+    exported = client_for(source_cloud).objects.head_object(container, name)
+    assert exported.static_large_object
+    return copy, disk, name, exported.etag
+
+
+def image_in_target(copy: Copy):
+    """The copy's image in the target, once the copy ended."""
+    assert copy.status == statuses.COPY_SUCCEEDED, copy.error
+    copied = client_for(copy.target_cloud).images.get_image(copy.target_image_id)
+    assert copied.status == "active"
+    return copied
+
+
+def test_a_20_mib_copy_goes_through_segments_on_both_clouds_and_leaves_nothing_behind(
+    source_cloud, target_cloud, other_account, source_image, beat, settings
+):
+    copy, disk, *_ = exported_large_image(
+        source_cloud, target_cloud, source_image, settings, "big-01"
+    )
 
     with requests_received() as seen:
         wait_for(lambda: advance_once(copy), what="the copy to finish")
 
-    # What the import makes of the object is the target cloud's business; this is the
-    # transfer's: every byte went, checked segment by segment, and nothing stays behind.
-    assert ("transfer", "succeeded") in timeline(copy), copy.error
+    copied = image_in_target(copy)
+    assert (copied.checksum, copied.size) == (md5(disk), len(disk))
     assert copy.bytes_done == copy.bytes_total == len(disk)
     segments = f"/AUTH_{other_account.project.id}/{copy.staging_container}_segments/"
     sent = [path for method, path in seen if method == "PUT" and segments in path]
     assert len(sent) == 7  # 20 MiB and a footer, in 3 MiB segments
     started = copy.events.get(step="transfer", status="started").message
     assert "in 7 segments of 3145728 bytes" in started
-    assert f"(MD5 {hashlib.md5(disk, usedforsecurity=False).hexdigest()})" in (
-        copy.events.get(step="transfer", status="succeeded").message
-    )
-    assert staging_is_gone(copy)
-
-
-def exported_large_image(source_cloud, target_cloud, source_image, settings):
-    """A 20 MiB image exported on the source, both clouds cutting objects every 3 MiB;
-    the copy, its disk and the exported object's container, name and ETag."""
-    settings.LOCALCLOUD_MAX_OBJECT_SIZE = 8 * MiB
-    Cloud.objects.update(segment_size=3 * MiB)
-    disk = random_vhd(20 * MiB)
-    image = source_image(source_cloud, "big-02", disk)
-    copy = start_copy(source=source_cloud, image=image, target=target_cloud, name="big-02")
-    wait_for(
-        lambda: Copy.objects.get(pk=copy.pk).export_task.status == statuses.SUCCESS,
-        what="the export to finish",
-    )
-    copy.refresh_from_db()
-    container, _, name = copy.export_task.result["export_location"].partition("/")
-    etag = client_for(source_cloud).objects.head_object(container, name).etag
-    return copy, disk, container, name, etag
+    transferred = copy.events.get(step="transfer", status="succeeded").message
+    assert f"(MD5 {md5(disk)})" in transferred
+    assert staging_left(copy) == []
 
 
 def test_a_transfer_run_again_after_its_segments_and_manifest_were_stored_sends_nothing(
     source_cloud, target_cloud, source_image, beat, settings
 ):
-    copy, disk, container, name, etag = exported_large_image(
+    copy, disk, name, etag = exported_large_image(
         source_cloud, target_cloud, source_image, settings
     )
     # A run stored every segment and the manifest, and died before recording it.
     target = client_for(target_cloud).objects
-    target.create_container(container)
-    target.upload(container, name, disk, len(disk), segment_size=3 * MiB, mtime=etag)
+    target.create_container(copy.staging_container)
+    target.upload(copy.staging_container, name, disk, len(disk), segment_size=3 * MiB, mtime=etag)
 
     with requests_received() as seen:
         wait_for(lambda: advance_once(copy), what="the copy to finish")
@@ -238,22 +229,31 @@ def test_a_transfer_run_again_after_its_segments_and_manifest_were_stored_sends_
     assert ("transfer", "skipped") in timeline(copy)
     assert ("transfer", "started") not in timeline(copy)
     assert not [path for method, path in seen if method == "PUT" and "/slo/" in path]
-    assert f"(MD5 {etag})" in copy.events.get(step="transfer", status="succeeded").message
+    # No byte was read, and the source's ETag is made of its segments': the image is
+    # checked against the source image's checksum.
+    transferred = copy.events.get(step="transfer", status="succeeded").message
+    assert f"the image is checked against the source's {md5(disk)}" in transferred
+    assert image_in_target(copy).checksum == md5(disk)
+    assert staging_left(copy) == []
+
+
+def stored_by_an_earlier_run(copy: Copy, disk: bytes, name: str, etag: str, parts: list[bytes]):
+    """The first segments of the transfer in the target, as a run that died left them."""
+    target = client_for(copy.target_cloud).objects
+    prefix = segment_prefix(name, etag, len(disk), 3 * MiB)
+    target.create_container(f"{copy.staging_container}_segments")
+    for index, part in enumerate(parts):
+        target.put_segment(copy.staging_container, prefix, index, part, len(part))
 
 
 def test_a_transfer_run_again_after_three_segments_resumes_at_the_fourth(
     source_cloud, target_cloud, source_image, beat, settings
 ):
-    copy, disk, container, name, etag = exported_large_image(
+    copy, disk, name, etag = exported_large_image(
         source_cloud, target_cloud, source_image, settings
     )
-    # A run stored three segments and died.
-    target = client_for(target_cloud).objects
-    prefix = segment_prefix(name, etag, len(disk), 3 * MiB)
-    target.create_container(f"{container}_segments")
-    for index in range(3):
-        part = disk[index * 3 * MiB : (index + 1) * 3 * MiB]
-        target.put_segment(container, prefix, index, part, len(part))
+    parts = [disk[index * 3 * MiB : (index + 1) * 3 * MiB] for index in range(3)]
+    stored_by_an_earlier_run(copy, disk, name, etag, parts)
 
     with requests_received() as seen:
         wait_for(lambda: advance_once(copy), what="the copy to finish")
@@ -263,5 +263,54 @@ def test_a_transfer_run_again_after_three_segments_resumes_at_the_fourth(
     assert ("transfer", "started") not in timeline(copy)
     sent = [path[-8:] for method, path in seen if method == "PUT" and "/slo/" in path]
     assert sent == ["00000003", "00000004", "00000005", "00000006"]
-    assert f"(MD5 {etag})" in copy.events.get(step="transfer", status="succeeded").message
-    assert staging_is_gone(copy)
+    transferred = copy.events.get(step="transfer", status="succeeded").message
+    assert f"the image is checked against the source's {md5(disk)}" in transferred
+    copied = image_in_target(copy)
+    assert (copied.checksum, copied.size) == (md5(disk), len(disk))
+    assert staging_left(copy) == []
+
+
+def test_a_resumed_transfer_over_segments_with_other_bytes_fails_on_the_checksum(
+    source_cloud, target_cloud, source_image, beat, settings
+):
+    copy, disk, name, etag = exported_large_image(
+        source_cloud, target_cloud, source_image, settings
+    )
+    # The earlier run stored a second segment other than the source's (of the same size).
+    parts = [disk[index * 3 * MiB : (index + 1) * 3 * MiB] for index in range(3)]
+    parts[1] = bytes(3 * MiB)
+    stored_by_an_earlier_run(copy, disk, name, etag, parts)
+
+    wait_for(lambda: advance_once(copy), what="the copy to fail")
+
+    assert copy.status == statuses.COPY_FAILED
+    imported = copy.import_task.result["image_id"]
+    wrong = md5(b"".join(parts) + disk[9 * MiB :])
+    assert copy.error == (
+        f"The image {imported} imported on {target_cloud.name} has checksum {wrong}, "
+        f"not the source image's checksum {md5(disk)}."
+    )
+    assert ("import", "failed") in timeline(copy)
+    assert copy.target_image_id == ""
+    assert staging_left(copy) == []
+
+
+def test_a_resumed_copy_of_a_raw_image_is_not_failed_for_a_checksum_it_cannot_have(
+    source_cloud, target_cloud, source_image, beat, settings
+):
+    # The export of a raw image is a VHD made of it: the image's checksum is not the
+    # export's MD5, and there is nothing to check the import against.
+    copy, disk, name, etag = exported_large_image(
+        source_cloud, target_cloud, source_image, settings, "raw-01", disk_format="raw"
+    )
+    parts = [disk[index * 3 * MiB : (index + 1) * 3 * MiB] for index in range(3)]
+    stored_by_an_earlier_run(copy, disk + bytes(512), name, etag, parts)
+
+    wait_for(lambda: advance_once(copy), what="the copy to finish")
+
+    assert ("transfer", "resumed") in timeline(copy)
+    assert "(MD5 unknown)" in copy.events.get(step="transfer", status="succeeded").message
+    copied = image_in_target(copy)
+    assert copied.size == len(disk) + 512  # the raw disk and a VHD footer
+    assert copied.checksum != md5(disk)
+    assert staging_left(copy) == []

@@ -262,6 +262,59 @@ def test_an_upload_above_the_segment_size_is_segments_and_a_manifest(cloud, clie
     assert len(cloud.requests("PUT", SEGMENTS_PATH)) == 1  # the segments container
 
 
+def replaced_manifest(cloud: ScriptedCloud, manifest: Reply) -> None:
+    """``exports/big.vhd`` is a static large object whose manifest reads as ``manifest``."""
+    cloud.on("HEAD", MANIFEST_PATH, Reply(headers={"X-Static-Large-Object": "True"}))
+    cloud.on(
+        "GET",
+        MANIFEST_PATH,
+        handler=lambda r: manifest if r.param("multipart-manifest") == "get" else Reply(400),
+    )
+    cloud.on("PUT", MANIFEST_PATH, handler=lambda r: Reply(201, headers={"ETag": md5(r.body)}))
+
+
+def test_an_upload_over_a_large_object_deletes_its_segments_wherever_they_are(cloud, client):
+    cloud.on("GET", INFO_PATH, info(max_file_size=100))
+    old = [{"name": "/exports_segments/big.vhd/slo/v0/20/8/00000000", "hash": "a" * 32,
+            "bytes": 8}, {"name": "/elsewhere/part 1", "hash": "b" * 32, "bytes": 12}]  # fmt: skip
+    replaced_manifest(cloud, Reply(json=old))
+    cloud.on("DELETE", f"{SEGMENTS_PATH}/big.vhd/slo/v0/20/8/00000000", Reply(204))
+    cloud.on("DELETE", f"{SWIFT_PATH}/elsewhere/part%201", Reply(404))
+
+    etag = client.objects.upload("exports", "big.vhd", b"abcdef", 6, segment_size=8)
+
+    assert etag == md5(b"abcdef")
+    assert [(r.method, r.path) for r in cloud.requests("DELETE")] == [
+        ("DELETE", f"{SWIFT_PATH}/elsewhere/part%201"),
+        ("DELETE", f"{SEGMENTS_PATH}/big.vhd/slo/v0/20/8/00000000"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [Reply(body="not json"), Reply(json={"name": "x"}), Reply(json=[{"hash": "a"}]), Reply(500)],
+)
+def test_an_unreadable_manifest_of_the_replaced_object_deletes_nothing(cloud, client, manifest):
+    cloud.on("GET", INFO_PATH, info(max_file_size=100))
+    replaced_manifest(cloud, manifest)
+
+    etag = client.objects.upload("exports", "big.vhd", b"abcdef", 6, segment_size=8)
+
+    assert etag == md5(b"abcdef")
+    assert cloud.requests("DELETE") == []
+
+
+def test_a_segment_of_the_replaced_object_the_store_will_not_delete_is_left(cloud, client):
+    cloud.on("GET", INFO_PATH, info(max_file_size=100))
+    replaced_manifest(cloud, Reply(json=[{"name": "/exports_segments/old/0", "bytes": 8}]))
+    cloud.on("DELETE", f"{SEGMENTS_PATH}/old/0", Reply(409, body="Conflict"))
+
+    etag = client.objects.upload("exports", "big.vhd", b"abcdef", 6, segment_size=8)
+
+    assert etag == md5(b"abcdef")
+    assert len(cloud.requests("DELETE")) == 1
+
+
 def test_an_upload_above_the_largest_object_is_cut_even_with_a_bigger_segment_size(cloud, client):
     cloud.on("GET", INFO_PATH, info(max_file_size=8))
     prefix = segment_prefix("big.vhd", "v1", 20, 8)

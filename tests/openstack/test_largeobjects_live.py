@@ -155,3 +155,38 @@ def test_deleting_a_large_object_removes_its_segments(objects):
     with pytest.raises(NotFound):
         objects.head_object("images", "big.vhd")
     assert list(objects.list_objects("images_segments")) == []
+
+
+def segment_names(objects) -> list[str]:
+    return [entry.name for entry in objects.list_objects("images_segments")]
+
+
+def test_another_version_uploaded_over_a_large_object_takes_the_place_of_its_segments(objects):
+    objects.upload("images", "big.vhd", DATA, SIZE, segment_size=SEGMENT, mtime="v1")
+    newer = DATA[: 14 * MiB]
+
+    objects.upload("images", "big.vhd", newer, len(newer), segment_size=SEGMENT, mtime="v2")
+
+    prefix = segment_prefix("big.vhd", "v2", len(newer), SEGMENT)
+    assert segment_names(objects) == [f"{prefix}{index:08d}" for index in range(5)]
+    assert md5(downloaded(objects, "big.vhd")) == md5(newer)
+
+
+def test_a_small_file_uploaded_over_a_large_object_leaves_none_of_its_segments(objects):
+    objects.upload("images", "big.vhd", DATA, SIZE, segment_size=SEGMENT, mtime="v1")
+
+    objects.upload("images", "big.vhd", DATA[:MiB], MiB, segment_size=SEGMENT, mtime="v2")
+
+    assert segment_names(objects) == []
+    assert downloaded(objects, "big.vhd") == DATA[:MiB]
+
+
+def test_the_same_version_with_other_bytes_keeps_the_segments_its_manifest_names(objects):
+    objects.upload("images", "big.vhd", DATA, SIZE, segment_size=SEGMENT, mtime="v1")
+    before = segment_names(objects)
+    other = random.Random(21).randbytes(SIZE)
+
+    objects.upload("images", "big.vhd", other, SIZE, segment_size=SEGMENT, mtime="v1")
+
+    assert segment_names(objects) == before
+    assert md5(downloaded(objects, "big.vhd")) == md5(other)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Copy
+from imagetasks.openstack import NotFound
+from imagetasks.openstack.largeobjects import segments_container
 
 
 def finished(copy: Copy) -> Copy | None:
@@ -14,3 +17,16 @@ def finished(copy: Copy) -> Copy | None:
 def timeline(copy: Copy) -> list[tuple[str, str]]:
     """The steps ``copy`` went through, each with its status, in order."""
     return list(copy.events.values_list("step", "status"))
+
+
+def staging_left(copy: Copy) -> list[str]:
+    """The staging container and its segments container, where either cloud still has them."""
+    left = []
+    for cloud in (copy.source_cloud, copy.target_cloud):
+        for container in (copy.staging_container, segments_container(copy.staging_container)):
+            try:
+                client_for(cloud).objects.head_container(container)
+            except NotFound:
+                continue
+            left.append(f"{cloud.name}: {container}")
+    return left

@@ -123,12 +123,18 @@ def _exporting(copy: Copy, lease: Lease) -> bool:
 
 def _transferring(copy: Copy, lease: Lease) -> bool:
     size, etag = transfer.copy_object(copy, lease)
+    if etag:
+        md5 = f"MD5 {etag}"
+    elif copy.export_md5:
+        md5 = f"MD5 not computed; the image is checked against the source's {copy.export_md5}"
+    else:
+        md5 = "MD5 unknown"
     lease.move(
         copy,
         statuses.COPY_IMPORTING,
         "transfer",
         "succeeded",
-        f"{size} bytes in {copy.target_cloud.name} (MD5 {etag or 'unknown'}).",
+        f"{size} bytes in {copy.target_cloud.name} ({md5}).",
         object_etag=etag,
         bytes_total=size,
         bytes_done=size,
@@ -149,15 +155,20 @@ def _importing(copy: Copy, lease: Lease) -> bool:
 
 
 def _imported(copy: Copy, lease: Lease, image_id: str) -> bool:
-    """Check the image against the object that was sent before calling the copy done."""
+    """Check the image against the object that was sent (or, when its MD5 is not known,
+    the source image whose bytes it is) before calling the copy done."""
     image = client_for(copy.target_cloud).images.get_image(image_id)
-    if copy.object_etag and image.checksum and image.checksum != copy.object_etag:
+    if copy.object_etag:
+        expected, whose = copy.object_etag, "the transferred object's MD5"
+    else:
+        expected, whose = copy.export_md5, "the source image's checksum"
+    if expected and image.checksum and image.checksum != expected:
         return _fail(
             copy,
             lease,
             "import",
-            f"The imported image's checksum {image.checksum} differs from the transferred "
-            f"object's {copy.object_etag}.",
+            f"The image {image_id} imported on {copy.target_cloud.name} has checksum "
+            f"{image.checksum}, not {whose} {expected}.",
         )
     lease.move(
         copy,

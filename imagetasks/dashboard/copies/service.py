@@ -52,6 +52,7 @@ def start_copy(
             source_image_id=image.id,
             source_image_name=image.name or "",
             source_checksum=image.checksum or "",
+            source_disk_format=image.disk_format or "",
             target_cloud=target,
             target_name=name,
             disk_format="vhd",

@@ -19,6 +19,16 @@ lease ran out) lists the segments already stored, asks the source for the rest o
 there. A run that finished the upload but died before recording it finds the object in
 the target (same size and ETag, or the same manifest over the same segments) and sends
 nothing.
+
+The MD5 of the whole is then not always known. A run that resumed has not read the bytes
+before its offset, and one that sent nothing has read none; when the source is a plain
+object its ETag is the MD5 all the same, but a source that is itself a large object (an
+export above its cloud's object limit) has none to offer, and neither can be made of the
+segments' MD5s. The copy records "MD5 unknown" then, and the import, whose checksum the
+target computes over the whole, is checked against the source image's checksum instead
+(``Copy.export_md5``): that is the MD5 of the exported object when the image is a VHD,
+exported as the image file itself. A raw or qcow2 image is converted into the VHD, so its
+checksum says nothing of the export's, and the import's checksum is not compared at all.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ class Copy(models.Model):
     source_image_id = models.CharField(max_length=64)
     source_image_name = models.CharField(max_length=255, blank=True)
     source_checksum = models.CharField(max_length=64, blank=True)
+    source_disk_format = models.CharField(max_length=16, blank=True)
     target_cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="copies_in")
     target_name = models.CharField(max_length=255)
     disk_format = models.CharField(max_length=16, default="vhd")
@@ -84,6 +85,13 @@ class Copy(models.Model):
     def state(self) -> statuses.CopyStatus:
         """The status's label, badge, step and finality, from the status map."""
         return statuses.copy_status(self.status)
+
+    @property
+    def export_md5(self) -> str:
+        """The MD5 the exported object has, known before it is read: the source image's
+        checksum when the export is the image's own bytes (a VHD image is exported as it
+        is; any other format is converted into a VHD whose MD5 nobody knows)."""
+        return self.source_checksum if self.source_disk_format == "vhd" else ""
 
     @property
     def percent_done(self) -> int | None:
