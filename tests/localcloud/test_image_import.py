@@ -187,3 +187,180 @@ def test_an_import_in_progress_is_visible_on_the_image(cloud, files, settings):
     assert during["os_glance_import_task"] == task["id"]
     assert_refused(again, 409, "Image needs to be in 'queued' state to use 'web-download' method")
     assert wait_for_image(cloud, image["id"])["stores"] == "cheap,fast"
+
+
+def active_image(cloud, files, *, stores: list[str] | None = None) -> dict:
+    """An image imported by web-download into ``stores`` (the default store if None)."""
+    files.on("GET", "/base.raw", Reply(body=DATA))
+    image = new_image(cloud)
+    body: dict = {"method": {"name": "web-download", "uri": f"{files.url}/base.raw"}}
+    if stores:
+        body["stores"] = stores
+    assert cloud.post(f"image/v2/images/{image['id']}/import", json=body).status_code == 202
+    done = wait_for_image(cloud, image["id"])
+    assert done["status"] == "active"
+    return done
+
+
+def test_copy_image_adds_stores_and_the_image_stays_active(cloud, files):
+    image = active_image(cloud, files)
+
+    response = cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "copy-image"}, "stores": ["cheap"]},
+    )
+    during = cloud.get(f"image/v2/images/{image['id']}").json()
+
+    assert response.status_code == 202
+    assert during["status"] == "active"
+    done = wait_for_image(cloud, image["id"])
+    assert done["status"] == "active"
+    assert done["stores"] == "fast,cheap"
+    assert done["checksum"] == image["checksum"]
+    copy_task = import_tasks(cloud, image["id"])[-1]
+    assert copy_task["status"] == "success"
+    assert copy_task["input"]["import_req"]["method"]["name"] == "copy-image"
+
+
+def test_copy_image_with_a_failing_store_succeeds_in_the_others(cloud, files, settings):
+    settings.LOCALCLOUD_STORES = ["fast", "cheap", "slow"]
+    image = active_image(cloud, files)
+    settings.LOCALCLOUD_FAULT_FAILING_STORES = ["cheap"]
+
+    response = cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={
+            "method": {"name": "copy-image"},
+            "all_stores": True,
+            "all_stores_must_succeed": False,
+        },
+    )
+
+    assert response.status_code == 202
+    done = wait_for_image(cloud, image["id"])
+    assert done["status"] == "active"
+    assert done["stores"] == "fast,slow"
+    assert done["os_glance_failed_import"] == "cheap"
+    assert done["os_glance_importing_to_stores"] == ""
+    assert import_tasks(cloud, image["id"])[-1]["status"] == "success"
+
+
+def test_copy_image_that_must_succeed_everywhere_fails_and_keeps_the_image(cloud, files, settings):
+    settings.LOCALCLOUD_STORES = ["fast", "cheap", "slow"]
+    image = active_image(cloud, files)
+    settings.LOCALCLOUD_FAULT_FAILING_STORES = ["slow"]
+
+    cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "copy-image"}, "stores": ["cheap", "slow"]},
+    )
+
+    done = wait_for_image(cloud, image["id"])
+    assert (done["status"], done["stores"]) == ("active", "fast")  # cheap was taken back
+    assert done["os_glance_failed_import"] == "slow"
+    task = import_tasks(cloud, image["id"])[-1]
+    assert task["status"] == "failure"
+    assert task["message"] == (
+        "Writing the image to store 'slow' failed: the store 'slow' refused the write."
+    )
+
+
+def test_a_failed_store_sends_a_new_image_back_to_queued(cloud, files, settings):
+    settings.LOCALCLOUD_FAULT_FAILING_STORES = ["fast"]
+    files.on("GET", "/disk.raw", Reply(body=DATA))
+    image = new_image(cloud)
+
+    cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "web-download", "uri": f"{files.url}/disk.raw"}},
+    )
+
+    done = wait_for_image(cloud, image["id"])
+    assert done["status"] == "queued"
+    assert done["os_glance_failed_import"] == "fast"
+    assert "stores" not in done
+    assert import_tasks(cloud, image["id"])[0]["status"] == "failure"
+    settings.LOCALCLOUD_FAULT_FAILING_STORES = []
+    retried = cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "web-download", "uri": f"{files.url}/disk.raw"}},
+    )
+    assert retried.status_code == 202
+    again = wait_for_image(cloud, image["id"])
+    assert (again["status"], again["stores"], again["os_glance_failed_import"]) == (
+        "active",
+        "fast",
+        "",
+    )
+
+
+def test_partial_success_makes_the_image_active_in_the_stores_that_worked(cloud, files, settings):
+    settings.LOCALCLOUD_FAULT_FAILING_STORES = ["cheap"]
+    files.on("GET", "/disk.raw", Reply(body=DATA))
+    image = new_image(cloud)
+
+    cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={
+            "method": {"name": "web-download", "uri": f"{files.url}/disk.raw"},
+            "stores": ["cheap", "fast"],
+            "all_stores_must_succeed": False,
+        },
+    )
+
+    done = wait_for_image(cloud, image["id"])
+    assert (done["status"], done["stores"], done["os_glance_failed_import"]) == (
+        "active",
+        "fast",
+        "cheap",
+    )
+
+
+def test_a_url_that_answers_404_fails_the_task_with_glances_message(cloud, files):
+    image = new_image(cloud)
+
+    cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "web-download", "uri": f"{files.url}/missing.raw"}},
+    )
+
+    done = wait_for_image(cloud, image["id"])
+    assert done["status"] == "queued"
+    assert done["os_glance_failed_import"] == "fast"
+    (task,) = import_tasks(cloud, image["id"])
+    assert (task["status"], task["message"]) == ("failure", "Task failed due to Internal Error")
+
+
+def test_a_redirect_is_followed_on_loopback_only(cloud, files):
+    files.on("GET", "/moved.raw", Reply(302, headers={"Location": "/images/disk.raw"}))
+    files.on("GET", "/images/disk.raw", Reply(body=DATA))
+    files.on("GET", "/away.raw", Reply(302, headers={"Location": "http://192.0.2.1/x.raw"}))
+    followed, refused = new_image(cloud), new_image(cloud)
+
+    for image, path in ((followed, "/moved.raw"), (refused, "/away.raw")):
+        cloud.post(
+            f"image/v2/images/{image['id']}/import",
+            json={"method": {"name": "web-download", "uri": f"{files.url}{path}"}},
+        )
+
+    assert wait_for_image(cloud, followed["id"])["size"] == len(DATA)
+    assert wait_for_image(cloud, refused["id"])["status"] == "queued"
+    (task,) = import_tasks(cloud, refused["id"])
+    assert task["message"] == "Redirect to disallowed URL: http://192.0.2.1/x.raw"
+    assert files.requests(path="/away.raw")  # fetched, and the redirect not followed
+
+
+def test_redirects_in_a_loop_fail_the_task(cloud, files):
+    files.on("GET", "/loop.raw", Reply(302, headers={"Location": "/loop.raw"}))
+    image = new_image(cloud)
+
+    cloud.post(
+        f"image/v2/images/{image['id']}/import",
+        json={"method": {"name": "web-download", "uri": f"{files.url}/loop.raw"}},
+    )
+
+    wait_for_image(cloud, image["id"])
+    (task,) = import_tasks(cloud, image["id"])
+    assert task["message"] == f"Too many redirects (more than 3) from {files.url}/loop.raw"
+    assert len(files.requests(path="/loop.raw")) == 4
+
