@@ -363,4 +363,3 @@ def test_redirects_in_a_loop_fail_the_task(cloud, files):
     (task,) = import_tasks(cloud, image["id"])
     assert task["message"] == f"Too many redirects (more than 3) from {files.url}/loop.raw"
     assert len(files.requests(path="/loop.raw")) == 4
-
