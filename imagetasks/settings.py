@@ -8,6 +8,7 @@ with ``ImproperlyConfigured`` naming it.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -313,6 +314,20 @@ LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
 LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
 LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)
 LOCALCLOUD_RATE_LIMIT = env.int("LOCALCLOUD_RATE_LIMIT", 0, minimum=0)  # bytes/s per task
+# The image stores an interoperable import writes to; the first is the default.
+LOCALCLOUD_STORES = [name.strip() for name in env.str("LOCALCLOUD_STORES", "fast,cheap").split(",")]
+if (
+    not all(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name) for name in LOCALCLOUD_STORES)
+    or len(set(LOCALCLOUD_STORES)) != len(LOCALCLOUD_STORES)
+    or any(name.startswith("os_glance_") for name in LOCALCLOUD_STORES)
+):
+    raise ImproperlyConfigured(
+        "LOCALCLOUD_STORES must be distinct store names (a-z, 0-9, _ and -), comma separated."
+    )
+# Who may use /v2/tasks in a new project: "members" (Rackspace) or "admin" (stock Glance).
+LOCALCLOUD_TASKS_API = env.str("LOCALCLOUD_TASKS_API", "members")
+if LOCALCLOUD_TASKS_API not in ("members", "admin"):
+    raise ImproperlyConfigured('LOCALCLOUD_TASKS_API must be "members" or "admin".')
 # Swift's limits: the largest single object (5 GiB + 2 bytes, as Swift) and the SLO
 # manifest constraints its /info reports. Larger data is stored as segments plus a manifest.
 LOCALCLOUD_MAX_OBJECT_SIZE = env.int("LOCALCLOUD_MAX_OBJECT_SIZE", 5_368_709_122, minimum=1)
@@ -334,6 +349,12 @@ LOCALCLOUD_FAULT_MALFORMED_RATE = env.float("LOCALCLOUD_FAULT_MALFORMED_RATE", 0
 LOCALCLOUD_FAULT_UNAUTHORIZED_RATE = env.float(
     "LOCALCLOUD_FAULT_UNAUTHORIZED_RATE", 0.0, minimum=0.0
 )
+# Stores whose writes fail (comma separated), to test imports that fail in one store.
+LOCALCLOUD_FAULT_FAILING_STORES = [
+    name.strip()
+    for name in env.str("LOCALCLOUD_FAULT_FAILING_STORES", "").split(",")
+    if name.strip()
+]
 for _name in ("ERROR", "MALFORMED", "UNAUTHORIZED"):
     if globals()[f"LOCALCLOUD_FAULT_{_name}_RATE"] > 1:
         raise ImproperlyConfigured(f"LOCALCLOUD_FAULT_{_name}_RATE must be between 0 and 1.")

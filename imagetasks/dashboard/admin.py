@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from imagetasks.dashboard import access, audit
+from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import (
     Cloud,
     Copy,
@@ -106,6 +107,15 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
     list_filter = ["auth_type", "enabled"]
     search_fields = ["name", "auth_url", "username", "project_name"]
     filter_horizontal = ["users", "groups"]
+    actions = ["refresh_capabilities"]
+    readonly_fields = [
+        "images_api_version",
+        "offered_import_methods",
+        "offered_stores",
+        "tasks_api",
+        "capabilities_checked_at",
+        "capabilities_error",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "description", "enabled"]}),
         (
@@ -145,6 +155,14 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
         ),
         ("Access", {"fields": ["users", "groups"]}),
         ("Notifications", {"fields": ["webhook_url", "webhook_secret"]}),
+        (
+            "Capabilities",
+            {
+                "fields": tuple(readonly_fields),
+                "description": "What the cloud offers for imports, as last discovered. "
+                "Refresh it with the action of the cloud list.",
+            },
+        ),
     ]
 
     @admin.display(boolean=True, description="secret")
@@ -158,6 +176,34 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
 
     def visible(self, rows, user):
         return rows.filter(pk__in=access.visible_cloud_ids(user))
+
+    @admin.display(description="import methods")
+    def offered_import_methods(self, cloud: Cloud) -> str:
+        return capabilities.methods_text(cloud)
+
+    @admin.display(description="stores")
+    def offered_stores(self, cloud: Cloud) -> str:
+        return capabilities.stores_text(cloud)
+
+    @admin.action(description="Refresh capabilities", permissions=["change"])
+    def refresh_capabilities(self, request, queryset):
+        """Ask each selected cloud what it offers; a cloud that does not say is recorded as
+        unknown with the reason, and reported here."""
+        for cloud in queryset:
+            found = capabilities.refresh(cloud)
+            if found.errors:
+                self.message_user(
+                    request,
+                    f"Capabilities of {cloud.name}: {capabilities.summary(cloud)}. "
+                    f"Not answered: {'; '.join(found.errors)}",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Capabilities of {cloud.name}: {capabilities.summary(cloud)}",
+                    messages.SUCCESS,
+                )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -5,6 +5,9 @@ misbehaves the way clouds do: slow answers, 500/503 errors, tokens suddenly
 refused, bodies cut off mid-way. Identity is left alone, so a client can
 always authenticate again. The settings are read on every request, so tests
 (and an operator) can change them while the server runs; all are 0 by default.
+
+``check_store_write`` is called by the image import's executor: writes to a store
+named in LOCALCLOUD_FAULT_FAILING_STORES fail, as a full or broken backend would.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ class FaultInjectionMiddleware:
         if _is_json_success(response) and _happens(settings.LOCALCLOUD_FAULT_MALFORMED_RATE):
             _truncate(response)
         return response
+
+
+class StoreWriteFailed(Exception):
+    """A write to an image store failed."""
+
+
+def check_store_write(store: str) -> None:
+    """Raise ``StoreWriteFailed`` when LOCALCLOUD_FAULT_FAILING_STORES names ``store``."""
+    if store in settings.LOCALCLOUD_FAULT_FAILING_STORES:
+        raise StoreWriteFailed(f"the store {store!r} refused the write")
 
 
 def _happens(rate: float) -> bool:

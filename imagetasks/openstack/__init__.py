@@ -1,8 +1,9 @@
 """The one client through which the dashboard reaches every cloud, over HTTP only.
 
 Plain Python on ``requests`` (no Django): identity and token cache, catalog lookup, then
-Images v2 tasks and images, and object storage. Results are dataclasses; failures are
-``CloudError`` subclasses carrying the HTTP status and the cloud's own message.
+Images v2 tasks, images and interoperable import, and object storage. Results are
+dataclasses; failures are ``CloudError`` subclasses carrying the HTTP status and the
+cloud's own message.
 """
 
 from imagetasks.openstack.client import CloudClient, connect
@@ -30,18 +31,24 @@ from imagetasks.openstack.flavour import (
     build_import_input,
     detect_flavour,
 )
+from imagetasks.openstack.imports import ImportsApi
 from imagetasks.openstack.objects import ObjectDownload
 from imagetasks.openstack.types import (
+    ApiVersion,
     Container,
     ContainerInfo,
     Image,
+    ImageProperties,
+    ImportState,
     ObjectInfo,
     ObjectMetadata,
+    Store,
     Subdir,
     Task,
 )
 
 __all__ = [
+    "ApiVersion",
     "AuthError",
     "BadRequest",
     "CloudClient",
@@ -54,6 +61,9 @@ __all__ = [
     "EndpointNotFound",
     "Forbidden",
     "Image",
+    "ImageProperties",
+    "ImportState",
+    "ImportsApi",
     "MalformedResponse",
     "NotFound",
     "ObjectDownload",
@@ -61,6 +71,7 @@ __all__ = [
     "ObjectMetadata",
     "RateLimited",
     "ServerError",
+    "Store",
     "Subdir",
     "Task",
     "TasksFlavour",

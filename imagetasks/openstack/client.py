@@ -15,6 +15,7 @@ from imagetasks.openstack.flavour import (
     detect_flavour,
 )
 from imagetasks.openstack.images import ImagesApi
+from imagetasks.openstack.imports import ImportsApi
 from imagetasks.openstack.objects import ObjectStore
 from imagetasks.openstack.session import CloudSession
 
@@ -26,6 +27,7 @@ class CloudClient(Closing):
         self.config = config
         self.session = CloudSession(config, clock=clock)
         self.images = ImagesApi(self.session)
+        self.imports = ImportsApi(self.session, self.images)
         self.objects = ObjectStore(self.session)
         self._flavour: TasksFlavour | None = None
 

@@ -8,7 +8,7 @@ does not), so the endpoint is cut back to its root once and every path here star
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, TypeVar
@@ -20,6 +20,10 @@ from imagetasks.openstack.transport import Timeout
 from imagetasks.openstack.types import Image, Page, ShapeError, Task
 
 T = TypeVar("T")
+
+# Ids in one ``id=in:`` filter: 100 UUIDs make a query of about 3.7 kB, well under the
+# 8-16 kB request lines servers and proxies accept.
+IDS_PER_REQUEST = 100
 
 _VERSION_SUFFIX = re.compile(r"/v2(?:\.\d+)?$")
 
@@ -125,12 +129,43 @@ class ImagesApi:
         return self._session.decode(response, Image.from_json)
 
     def list_images(
-        self, *, limit: int | None = None, page_size: int | None = None, **filters: Any
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+        **filters: Any,
     ) -> Iterator[Image]:
         """Images visible to the account; ``filters`` are Glance's query parameters as they are
-        (``name``, ``owner``, ``status``, ``visibility``, ``sort_key``…)."""
-        params = {**filters, "limit": _page_limit(limit, page_size)}
-        yield from self._paginate("/v2/images", params, "images", Image.from_json, limit)
+        (``name``, ``owner``, ``status``, ``visibility``, ``sort_key``…).
+
+        ``ids`` asks for those images only, with Glance's ``id=in:`` filter: one request
+        for up to ``IDS_PER_REQUEST`` of them, so a poller watching many imports asks once
+        per round. Ids the cloud does not know (or no longer shows) are simply absent;
+        an empty ``ids`` asks nothing.
+        """
+        if ids is None:
+            params = {**filters, "limit": _page_limit(limit, page_size)}
+            yield from self._paginate("/v2/images", params, "images", Image.from_json, limit)
+            return
+        wanted = list(dict.fromkeys(ids))
+        for image_id in wanted:
+            if not image_id or any(char in image_id for char in ',"'):
+                raise ValueError(f"not an image id an in: filter can carry: {image_id!r}")
+        yielded = 0
+        for start in range(0, len(wanted), IDS_PER_REQUEST):
+            batch = wanted[start : start + IDS_PER_REQUEST]
+            left = limit - yielded if limit else None
+            params = {
+                **filters,
+                "id": "in:" + ",".join(batch),
+                "limit": _page_limit(left, page_size or len(batch)),
+            }
+            for image in self._paginate("/v2/images", params, "images", Image.from_json, left):
+                yield image
+                yielded += 1
+            if limit and yielded >= limit:
+                return
 
     # Paging ---------------------------------------------------------------------------
 

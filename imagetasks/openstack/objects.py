@@ -167,9 +167,12 @@ class _Reader:
         return piece
 
     def take(
-        self, length: int, digest: hashlib._Hash, on_read: Callable[[int], None] | None = None
+        self,
+        length: int,
+        digest: hashlib._Hash | None,
+        on_read: Callable[[int], None] | None = None,
     ) -> Iterator[bytes]:
-        """Exactly the next ``length`` bytes, hashed into ``digest`` as they pass;
+        """Exactly the next ``length`` bytes, hashed into ``digest`` (if any) as they pass;
         ``ShortBody`` if the body ends first."""
         left = length
         while left:
@@ -177,10 +180,20 @@ class _Reader:
             if not chunk:
                 raise ShortBody(f"the body ended {left} bytes short of {length}")
             left -= len(chunk)
-            digest.update(chunk)
+            if digest:
+                digest.update(chunk)
             if on_read:
                 on_read(len(chunk))
             yield chunk
+
+
+def exact_body(
+    data: Body, length: int, on_read: Callable[[int], None] | None = None
+) -> _SizedStream:
+    """Exactly ``length`` bytes of ``data`` as a streamed request body with that
+    Content-Length; a body that ends first raises ``ShortBody`` inside the request, so the
+    peer never takes a truncated upload for a whole one."""
+    return _SizedStream(_Reader(data).take(length, None, on_read), length)
 
 
 def _md5() -> hashlib._Hash:

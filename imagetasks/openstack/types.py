@@ -8,11 +8,12 @@ shape. Anything that cannot be read raises ``ShapeError``; the session turns it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -124,6 +125,87 @@ class Task:
         )
 
 
+# Longest store id, method name or task id taken from a cloud; Glance's are a few dozen
+# characters. Anything longer is an answer no Glance gives, read as malformed.
+NAME_LIMIT = 255
+# Longest store description kept (prose is cut, never refused) and stage host read.
+TEXT_LIMIT = 1000
+# Most stores or methods a cloud may list; Glance offers four methods and a handful of stores.
+LIST_LIMIT = 100
+
+
+def _names(values: list[Any], what: str) -> tuple[str, ...]:
+    """Short, non-empty, unique names in their order; anything else is a ``ShapeError``."""
+    if len(values) > LIST_LIMIT:
+        raise ShapeError(f"{what} lists {len(values)} entries, more than {LIST_LIMIT}")
+    names: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise ShapeError(f"{what} has an entry that is not a name: {value!r:.80}")
+        if len(value) > NAME_LIMIT:
+            raise ShapeError(f"{what} has a name longer than {NAME_LIMIT} characters")
+        if value.strip() not in names:
+            names.append(value.strip())
+    return tuple(names)
+
+
+def _comma_list(body: dict[str, Any], key: str) -> tuple[str, ...]:
+    """An image's comma-separated list property (``stores``, ``os_glance_*``)."""
+    value = _optional_str(body, key, "image")
+    if not value:
+        return ()
+    return _names([part for part in value.split(",") if part.strip()], f"image {key!r}")
+
+
+def _short_str(body: dict[str, Any], key: str, what: str, limit: int) -> str | None:
+    value = _optional_str(body, key, what)
+    if value is not None and len(value) > limit:
+        raise ShapeError(f"{what} {key!r} is longer than {limit} characters")
+    return value or None
+
+
+@dataclass(frozen=True)
+class ImportState:
+    """Where an image's interoperable import stands, read from the image itself.
+
+    Glance keeps it in reserved properties: ``os_glance_import_task`` (the
+    ``api_image_import`` task), ``os_glance_importing_to_stores`` (stores still to do),
+    ``os_glance_failed_import`` (stores that failed), ``os_glance_stage_host`` (where a
+    ``glance-direct`` upload was staged) and ``stores`` (where the image's data is).
+    A cloud without the import API sends none of them: every list is empty.
+    """
+
+    status: str
+    stores: tuple[str, ...]
+    importing_to: tuple[str, ...]
+    failed: tuple[str, ...]
+    task_id: str | None
+    stage_host: str | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> ImportState:
+        body = _object(body, "image")
+        return cls(
+            status=_required_str(body, "status", "image"),
+            stores=_comma_list(body, "stores"),
+            importing_to=_comma_list(body, "os_glance_importing_to_stores"),
+            failed=_comma_list(body, "os_glance_failed_import"),
+            task_id=_short_str(body, "os_glance_import_task", "image", NAME_LIMIT),
+            stage_host=_short_str(body, "os_glance_stage_host", "image", TEXT_LIMIT),
+        )
+
+    @property
+    def importing(self) -> bool:
+        """Data is still on its way to some store."""
+        return self.status == "importing" or bool(self.importing_to)
+
+    @property
+    def partial(self) -> bool:
+        """Active in some stores, failed in others (a ``copy-image`` that half worked, or
+        ``all_stores_must_succeed`` false): the image is usable, not everywhere."""
+        return self.status == "active" and bool(self.failed) and not self.importing_to
+
+
 _IMAGE_FIELDS = frozenset(
     "id name status disk_format container_format size virtual_size checksum os_hash_algo "
     "os_hash_value visibility protected os_hidden owner min_disk min_ram tags created_at "
@@ -157,6 +239,7 @@ class Image:
     file: str | None
     self_link: str
     properties: dict[str, Any]
+    import_state: ImportState
     raw: dict[str, Any] = field(repr=False)
 
     @classmethod
@@ -187,8 +270,143 @@ class Image:
             file=_optional_str(body, "file", "image"),
             self_link=_optional_str(body, "self", "image") or "",
             properties={k: v for k, v in body.items() if k not in _IMAGE_FIELDS},
+            import_state=ImportState.from_json(body),
             raw=body,
         )
+
+
+class ApiVersion(NamedTuple):
+    """An Images API version such as 2.16; compares as numbers do."""
+
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+_VERSION_ID = re.compile(r"v?(\d{1,4})\.(\d{1,4})")
+
+
+def highest_images_version(body: Any) -> ApiVersion:
+    """The highest 2.x version a version document lists (``{"versions": [{"id": "v2.16",
+    …}]}``). Entries that are not such an object are passed over; a document that lists
+    no 2.x version at all says nothing, and is a ``ShapeError``."""
+    body = _object(body, "version document")
+    entries = body.get("versions")
+    if not isinstance(entries, list):
+        raise ShapeError("the version document has no 'versions' array")
+    found: list[ApiVersion] = []
+    for entry in entries[:LIST_LIMIT]:
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        match = _VERSION_ID.fullmatch(ident) if isinstance(ident, str) else None
+        if match and int(match[1]) == 2:
+            found.append(ApiVersion(2, int(match[2])))
+    if not found:
+        raise ShapeError("the version document lists no Images API v2")
+    return max(found)
+
+
+def import_methods_from_json(body: Any) -> tuple[str, ...]:
+    """The methods of ``GET /v2/info/import``:
+    ``{"import-methods": {"type": "array", "value": ["glance-direct", …]}}``."""
+    body = _object(body, "import info")
+    methods = body.get("import-methods")
+    if not isinstance(methods, dict):
+        raise ShapeError("import info has no 'import-methods' object")
+    value = methods.get("value")
+    if not isinstance(value, list):
+        raise ShapeError("import info 'import-methods' has no 'value' array")
+    return _names(value, "import info")
+
+
+def _flag(value: Any) -> bool:
+    """Glance writes its store flags as the string "true"; JSON's true means the same."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+@dataclass(frozen=True)
+class Store:
+    """A store of ``GET /v2/info/stores``: where an image's data can be kept."""
+
+    id: str
+    description: str
+    default: bool
+    read_only: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "description": self.description, "default": self.default}
+
+
+def stores_from_json(body: Any) -> tuple[Store, ...]:
+    """``{"stores": [{"id": "fast", "description": "…", "default": "true"}, …]}``; a
+    second default is not believed (only the first keeps the flag)."""
+    body = _object(body, "store info")
+    entries = body.get("stores")
+    if not isinstance(entries, list):
+        raise ShapeError("store info has no 'stores' array")
+    items = [_object(entry, "a store") for entry in entries]
+    ids = _names([item.get("id") for item in items], "store info")
+    if len(ids) != len(items):
+        raise ShapeError("store info lists a store twice")
+    stores: list[Store] = []
+    for ident, item in zip(ids, items, strict=True):
+        description = item.get("description")
+        default = _flag(item.get("default")) and not any(store.default for store in stores)
+        stores.append(
+            Store(
+                id=ident,
+                description=description[:TEXT_LIMIT] if isinstance(description, str) else "",
+                default=default,
+                read_only=_flag(item.get("read-only")),
+            )
+        )
+    return tuple(stores)
+
+
+# What ``extra`` may not name: the image's own fields (set through their attributes or
+# by the cloud alone) and what Glance reserves for itself.
+_NOT_EXTRA = _IMAGE_FIELDS | {"stores", "locations", "direct_url"}
+
+
+@dataclass(frozen=True)
+class ImageProperties:
+    """What ``POST /v2/images`` creates an image with (status ``queued``, no data yet).
+
+    ``extra`` holds further string properties (``os_distro``, ``os_version``,
+    ``hw_disk_bus``…); Glance's reserved ``os_glance_*`` and its own fields are refused
+    here rather than by a 403 from the cloud.
+    """
+
+    name: str
+    disk_format: str
+    container_format: str = "bare"
+    visibility: str | None = None
+    min_disk: int | None = None
+    min_ram: int | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key, value in self.extra.items():
+            if key.startswith("os_glance") or key in _NOT_EXTRA:
+                raise ValueError(f"{key!r} is not a property a client may set")
+            if not isinstance(value, str):
+                raise ValueError(f"property {key!r} must be a string, not {value!r}")
+        for key in ("min_disk", "min_ram"):
+            number = getattr(self, key)
+            if number is not None and (isinstance(number, bool) or number < 0):
+                raise ValueError(f"{key} must be a whole number of at least 0")
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": self.name,
+            "disk_format": self.disk_format,
+            "container_format": self.container_format,
+        }
+        for key in ("visibility", "min_disk", "min_ram"):
+            if getattr(self, key) is not None:
+                body[key] = getattr(self, key)
+        return {**body, **self.extra}
 
 
 @dataclass(frozen=True)

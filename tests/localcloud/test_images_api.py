@@ -77,11 +77,13 @@ def test_the_root_lists_version_2_with_absolute_links(anonymous_cloud, live_serv
     assert versioned.status_code == 200
     versions = root.json()["versions"]
     assert versions[0] == {
-        "id": "v2.2",
+        "id": "v2.12",
         "status": "CURRENT",
         "links": [{"rel": "self", "href": f"{live_server.url}/localcloud/image/v2/"}],
     }
     assert {version["status"] for version in versions[1:]} == {"SUPPORTED"}
+    # Image import (2.6), stores (2.8) and an image's tasks (2.12) are all offered.
+    assert [version["id"] for version in versions] == [f"v2.{minor}" for minor in range(12, -1, -1)]
     assert versioned.json() == root.json()
 
 
@@ -94,7 +96,8 @@ def test_the_task_schema_declares_what_the_built_in_cloud_sends(cloud):
     assert properties["status"]["enum"] == ["pending", "processing", "success", "failure"]
     assert properties["result"]["type"] == ["null", "object"]
     assert properties["expires_at"]["type"] == ["null", "string"]
-    assert set(properties) == TASK_DETAIL_KEYS | {"expires_at"}
+    # Glance's own fields, sent on the tasks of an image import.
+    assert set(properties) == TASK_DETAIL_KEYS | {"expires_at", "image_id", "request_id", "user_id"}
 
 
 def test_the_tasks_schema_lists_entries_without_input_result_or_message(cloud):
@@ -157,7 +160,8 @@ def test_an_image_is_shown_with_glances_fields(cloud, account, tmp_path):
 
     body = cloud.get(f"image/v2/images/{image.id}").json()
 
-    assert set(body) == IMAGE_KEYS
+    assert set(body) == IMAGE_KEYS | {"stores"}
+    assert body["stores"] == "fast"
     assert body["id"] == str(image.id)
     assert body["name"] == "Fixed"
     assert body["owner"] == account.project.id
@@ -347,8 +351,12 @@ def test_an_unknown_image_marker_is_refused(cloud):
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("POST", "image/v2/images", "GET"),
-        ("PATCH", "image/v2/images/{id}", "GET, DELETE"),
+        ("PUT", "image/v2/images", "GET, POST"),
+        ("POST", "image/v2/images/{id}", "GET, PATCH, DELETE"),
+        ("GET", "image/v2/images/{id}/stage", "PUT"),
+        ("GET", "image/v2/images/{id}/import", "POST"),
+        ("POST", "image/v2/images/{id}/tasks", "GET"),
+        ("POST", "image/v2/info/import", "GET"),
         ("PUT", "image/v2/images/{id}/file", "GET"),
         ("DELETE", "image/v2/schemas/image", "GET"),
     ],

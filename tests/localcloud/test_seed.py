@@ -30,6 +30,8 @@ def no_demo_secrets(monkeypatch):
     monkeypatch.delenv("LOCALCLOUD_DEMO_API_KEY", raising=False)
     monkeypatch.delenv("LOCALCLOUD_DEMO2_PASSWORD", raising=False)
     monkeypatch.delenv("LOCALCLOUD_DEMO2_API_KEY", raising=False)
+    monkeypatch.delenv("LOCALCLOUD_DEMO_GLANCE_PASSWORD", raising=False)
+    monkeypatch.delenv("LOCALCLOUD_DEMO_GLANCE_API_KEY", raising=False)
 
 
 def run(*args: str) -> str:
@@ -75,6 +77,8 @@ def test_secrets_from_the_environment_are_used_and_never_printed(db, store_dir, 
     monkeypatch.setenv("LOCALCLOUD_DEMO_API_KEY", "demo-key-from-env")
     monkeypatch.setenv("LOCALCLOUD_DEMO2_PASSWORD", "demo2-password-from-env")
     monkeypatch.setenv("LOCALCLOUD_DEMO2_API_KEY", "demo2-key-from-env")
+    monkeypatch.setenv("LOCALCLOUD_DEMO_GLANCE_PASSWORD", "glance-password-from-env")
+    monkeypatch.setenv("LOCALCLOUD_DEMO_GLANCE_API_KEY", "glance-key-from-env")
 
     output = run("localcloud_seed")
 
@@ -249,7 +253,7 @@ def test_the_seed_writes_a_clouds_yaml_entry_the_dashboard_can_import(db, store_
     assert again["auth"]["password"] == entry["auth"]["password"]
 
 
-def test_the_seed_writes_two_clouds_the_admin_can_use_to_copy_between(
+def test_the_seed_writes_clouds_the_admin_can_use_to_copy_between(
     live_server, store_dir, tmp_path, django_user_model
 ):
     """What `make run` does: seed, import the file, log in as the admin it creates."""
@@ -262,7 +266,7 @@ def test_the_seed_writes_two_clouds_the_admin_can_use_to_copy_between(
     admin = django_user_model.objects.create_superuser("admin", password="pw-admin-seed")
 
     usable = {cloud.name: cloud for cloud in access.visible_clouds(admin)}
-    assert set(usable) == {"localcloud-demo", "localcloud-demo2"}
+    assert set(usable) == {"localcloud-demo", "localcloud-demo2", "localcloud-demo-glance"}
     assert access.can_submit(admin)
     forget_clients()
     try:
@@ -271,5 +275,18 @@ def test_the_seed_writes_two_clouds_the_admin_can_use_to_copy_between(
         (image,) = demo.images.list_images(name="demo-web")
         assert image.owner == demo.project_id != demo2.project_id
         assert demo2.tasks_flavour().import_style == "rackspace"
+        glance_like = client_for(usable["localcloud-demo-glance"])
+        assert list(glance_like.images.list_images()) == []
     finally:
         forget_clients()
+
+
+def test_the_seed_makes_one_account_of_each_tasks_api_flavour(db, store_dir):
+    """The demo shows a Rackspace-like cloud and a stock-Glance one side by side."""
+    run("localcloud_seed")
+
+    assert dict(Project.objects.values_list("name", "tasks_api")) == {
+        "demo": "members",
+        "demo2": "members",
+        "demo-glance": "admin",
+    }

@@ -1,23 +1,11 @@
-"""The tracker's tests: the live built-in cloud, workers and beat come from
-``tests/fixtures/``; a scripted cloud on loopback is the tracker's own."""
+"""The tracker's tests: the live built-in cloud, workers, beat and the scripted cloud on
+loopback come from ``tests/fixtures/``."""
 
 from __future__ import annotations
 
 import pytest
 
-from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud
-from tests.openstack.scripted import ScriptedCloud
-
-
-@pytest.fixture
-def scripted():
-    """A scripted cloud on loopback, answering what each test tells it to."""
-    server = ScriptedCloud().start()
-    forget_clients()
-    yield server
-    server.stop()
-    forget_clients()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ polls until it nears expiry; editing the cloud (or its secret) makes a new one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 
@@ -68,6 +69,14 @@ def client_for(cloud: Cloud) -> CloudClient:
             cached[1].close()
         _clients[cloud.pk] = (identity, client)
         return client
+
+
+def probe_client(cloud: Cloud, timeout: tuple[float, float]) -> CloudClient:
+    """A client of its own for a few quick questions: ``timeout`` instead of the cloud's,
+    and no retries, so a slow or broken cloud costs its caller seconds, not minutes.
+    Not cached: the caller closes it."""
+    config = dataclasses.replace(config_for(cloud), timeout=timeout, retries=0)
+    return CloudClient(config)
 
 
 def forget_clients() -> None:

@@ -29,6 +29,11 @@ class Cloud(models.Model):
         TOKEN = "token", "Fixed token"
         NONE = "none", "No authentication (endpoint overrides)"
 
+    class TasksApi(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        PERMITTED = "permitted", "Permitted"
+        ADMIN_ONLY = "admin-only", "Admin only"
+
     class Interface(models.TextChoices):
         PUBLIC = "public"
         INTERNAL = "internal"
@@ -105,6 +110,31 @@ class Cloud(models.Model):
         help_text="Receives a signed JSON POST when a task of this cloud finishes or goes stale.",
     )
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+
+    # What the cloud offers for imports, as last discovered (clouds/capabilities.py).
+    # "Unknown" is a blank version, a null list, tasks_api "unknown": a probe that got no
+    # readable answer, its error in capabilities_error.
+    images_api_version = models.CharField(
+        max_length=16, blank=True, editable=False, help_text="Highest Images API version."
+    )
+    import_methods = models.JSONField(
+        null=True, blank=True, editable=False, help_text="Interoperable import methods offered."
+    )
+    image_stores = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Stores an import may target: id, description, default.",
+    )
+    tasks_api = models.CharField(
+        max_length=16,
+        choices=TasksApi,
+        default=TasksApi.UNKNOWN,
+        editable=False,
+        help_text="Whether this account may use /v2/tasks.",
+    )
+    capabilities_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    capabilities_error = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

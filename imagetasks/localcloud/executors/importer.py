@@ -17,7 +17,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
-from imagetasks.localcloud import blobstore, vhd
+from imagetasks.localcloud import blobstore, stores, vhd
 from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
@@ -130,6 +130,7 @@ def _create_image(run: Claim, blob_id: str, name: str | None) -> bool:
             os_hash_algo="sha512",
             os_hash_value=digests.sha512,
             blob_id=blob_id,
+            stores=[stores.default_store()],
         )
         if not lifecycle.succeed(run, {"image_id": str(image.id)}):
             raise Superseded(str(run.task_id))  # rolls the image back

@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from imagetasks.localcloud.executors import import_state
 from imagetasks.localcloud.executors.dispatch import dispatch_task
 from imagetasks.localcloud.models import CloudTask, Project
 
@@ -84,11 +85,19 @@ def visible_tasks(project: Project) -> QuerySet[CloudTask]:
     )
 
 
-def submit(project: Project, task_type: str, task_input: dict) -> CloudTask:
-    """Store a new pending task and send its job once the row is committed."""
+def submit(project: Project, task_type: str, task_input: dict, **glance_fields) -> CloudTask:
+    """Store a new pending task and send its job once the row is committed.
+
+    ``glance_fields`` are an image import's ``image_id``, ``user_id`` and ``request_id``.
+    """
     now = timezone.now()
     task = CloudTask.objects.create(
-        project=project, type=task_type, input=task_input, created_at=now, updated_at=now
+        project=project,
+        type=task_type,
+        input=task_input,
+        created_at=now,
+        updated_at=now,
+        **glance_fields,
     )
     transaction.on_commit(lambda: dispatch_task(task.id, 0))
     return task
@@ -139,6 +148,12 @@ def succeed(run: Claim, result: dict) -> bool:
 def fail(run: Claim, message: str) -> bool:
     """processing → failure with the message the API shows."""
     return _finish(run, Status.FAILURE, result=None, message=message)
+
+
+def owned(run: Claim) -> bool:
+    """Whether this run still owns its task. Inside a transaction the row stays locked
+    (PostgreSQL) until it ends, so writes made with this answer cannot race a takeover."""
+    return _owned(run).select_for_update().exists()
 
 
 def purge_expired() -> int:
@@ -219,6 +234,7 @@ def _fail_exhausted(task_id, status: str, attempts: int, now: datetime) -> int:
     )
     if failed:
         logger.error("task %s failed: its run stopped %d times", task_id, attempts)
+        import_state.release_after_task(task_id)
     return failed
 
 

@@ -12,16 +12,26 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from imagetasks.localcloud.executors import lifecycle
+from imagetasks.localcloud.executors import import_state, lifecycle
 from imagetasks.localcloud.executors.exporter import CONVERSION_FAILED, run_export
+from imagetasks.localcloud.executors.image_import import run_image_import
 from imagetasks.localcloud.executors.importer import run_import
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
+from imagetasks.localcloud.executors.web_download import GLANCE_FAILURE
 
 logger = logging.getLogger(__name__)
 
-EXECUTORS: dict[str, Callable[[Claim], None]] = {"import": run_import, "export": run_export}
+EXECUTORS: dict[str, Callable[[Claim], None]] = {
+    "import": run_import,
+    "export": run_export,
+    "api_image_import": run_image_import,
+}
 # Glance's wording for an import; Rackspace's for an export (cloudcafe's constant).
-INTERNAL_ERROR = {"import": "Task failed due to Internal Error", "export": CONVERSION_FAILED}
+INTERNAL_ERROR = {
+    "import": GLANCE_FAILURE,
+    "export": CONVERSION_FAILED,
+    "api_image_import": GLANCE_FAILURE,
+}
 
 
 def execute(task_id: str | uuid.UUID, expected_attempts: int) -> None:
@@ -34,4 +44,5 @@ def execute(task_id: str | uuid.UUID, expected_attempts: int) -> None:
         logger.info("task %s: attempt %d was taken over by another run", task_id, run.attempt)
     except Exception:
         logger.exception("task %s: attempt %d failed unexpectedly", task_id, run.attempt)
-        lifecycle.fail(run, INTERNAL_ERROR[run.type])
+        if lifecycle.fail(run, INTERNAL_ERROR[run.type]):
+            import_state.release_after_task(run.task_id)

@@ -1,7 +1,7 @@
 """Making an image straight from a local file, for the demo seed and for benchmarks.
 
-The API has no image upload (the cloud's images come from import tasks), so
-demos and benchmarks that need an image to export start here. The file is
+The API uploads only through an import (a task, or the interoperable import),
+so demos and benchmarks that need an image to export start here. The file is
 copied into the blob store by the kernel and hashed like an import.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from imagetasks.localcloud import blobstore, vhd
+from imagetasks.localcloud import blobstore, stores, vhd
 from imagetasks.localcloud.executors.hashing import digests_of
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project
@@ -51,6 +51,7 @@ def create_image_from_file(
             os_hash_algo="sha512",
             os_hash_value=digests.sha512,
             blob_id=blob_id,
+            stores=[stores.default_store()],
         )
     except BaseException:
         blobstore.delete(blob_id)

@@ -29,7 +29,7 @@ class TaskRequest:
 
 def parse_task_request(request: HttpRequest) -> TaskRequest:
     _check_media_type(request)
-    body = _json(request)
+    body = json_body(request)
     if not isinstance(body, dict | list):
         raise ApiError(400, "Unexpected body type. Expected list/dict.")
     for name in REQUIRED:
@@ -52,7 +52,7 @@ def _check_media_type(request: HttpRequest) -> None:
         raise ApiError(415, f"The request media type {media_type} is not supported by this server.")
 
 
-def _json(request: HttpRequest) -> object:
+def json_body(request: HttpRequest) -> object:
     """The body as strict JSON that can be stored and echoed back.
 
     Python's parser also takes NaN and Infinity, and strings with NUL, which

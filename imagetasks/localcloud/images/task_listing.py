@@ -7,7 +7,7 @@ from django.http import QueryDict
 
 from imagetasks.localcloud.executors.lifecycle import visible_tasks
 from imagetasks.localcloud.images import filters, paging
-from imagetasks.localcloud.images.schemas import TASK_STATUSES, TASK_TYPES
+from imagetasks.localcloud.images.schemas import IMAGE_IMPORT_TASK_TYPE, TASK_STATUSES, TASK_TYPES
 from imagetasks.localcloud.images.serialize import task_list_entry
 from imagetasks.localcloud.models import CloudTask, Project
 
@@ -33,5 +33,5 @@ def list_tasks(project: Project, params: QueryDict) -> dict:
 
 def _filtered(queryset: QuerySet[CloudTask], params: QueryDict) -> QuerySet[CloudTask]:
     queryset = filters.by_choice(queryset, params, "status", TASK_STATUSES)
-    queryset = filters.by_choice(queryset, params, "type", TASK_TYPES)
+    queryset = filters.by_choice(queryset, params, "type", [*TASK_TYPES, IMAGE_IMPORT_TASK_TYPE])
     return filters.by_columns(queryset, params, _COLUMN_FILTERS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpResponse, JsonResponse
 
 from imagetasks.localcloud.api import ApiError, CloudRequest, authenticated
@@ -13,7 +15,7 @@ from imagetasks.localcloud.images.methods import by_method
 from imagetasks.localcloud.images.serialize import task_detail
 from imagetasks.localcloud.images.task_input import parse_task_request
 from imagetasks.localcloud.images.task_listing import list_tasks
-from imagetasks.localcloud.models import CloudTask
+from imagetasks.localcloud.models import CloudTask, Project
 
 DELETE_EXPLANATION = (
     "This operation is currently not permitted on Glance Tasks. They are auto deleted after "
@@ -21,16 +23,33 @@ DELETE_EXPLANATION = (
 )
 
 
+# Stock Glance's answer to a member when the tasks API is admin-only (policy tasks_api_access).
+NOT_PERMITTED = "You are not authorized to complete tasks_api_access action."
+
+
 @glance_api
 @authenticated
 def tasks(request: CloudRequest) -> HttpResponse:
-    return by_method(request, {"GET": _list, "POST": _create})
+    return by_method(request, {"GET": _permitted(_list), "POST": _permitted(_create)})
 
 
 @glance_api
 @authenticated
 def task(request: CloudRequest, task_id: str) -> HttpResponse:
-    return by_method(request, {"GET": _show, "DELETE": _refuse_delete}, task_id)
+    return by_method(
+        request, {"GET": _permitted(_show), "DELETE": _permitted(_refuse_delete)}, task_id
+    )
+
+
+def _permitted(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The project's flavour decides before anything else is read, as Glance's policy does."""
+
+    def checked(request: CloudRequest, *args: str) -> HttpResponse:
+        if request.project.tasks_api == Project.TasksApi.ADMIN:
+            raise ApiError(403, NOT_PERMITTED)
+        return handler(request, *args)
+
+    return checked
 
 
 def _list(request: CloudRequest) -> HttpResponse:

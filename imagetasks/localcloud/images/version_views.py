@@ -14,8 +14,14 @@ from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.links import service_root
 from imagetasks.localcloud.images.methods import by_method
 
-# Images API v2.2 is where tasks appeared; earlier minor versions share the same URL.
-VERSIONS = (("v2.2", "CURRENT"), ("v2.1", "SUPPORTED"), ("v2.0", "SUPPORTED"))
+# Every minor version up to 2.12, the image's tasks (2.2 brought tasks, 2.6 the
+# interoperable import, 2.8 stores); all share one URL. Later ones add caching and
+# location APIs this cloud does not serve, so they are not claimed.
+LATEST = 12
+VERSIONS = tuple(
+    (f"v2.{minor}", "CURRENT" if minor == LATEST else "SUPPORTED")
+    for minor in range(LATEST, -1, -1)
+)
 
 
 @glance_api

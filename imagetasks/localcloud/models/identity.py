@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 
@@ -12,12 +13,22 @@ def _new_project_id() -> str:
     return uuid.uuid4().hex
 
 
+def _default_tasks_api() -> str:
+    return settings.LOCALCLOUD_TASKS_API
+
+
 class Project(models.Model):
     """A tenant: owns containers, images and tasks; another project's are invisible (404)."""
+
+    class TasksApi(models.TextChoices):
+        # Rackspace's flavour: members use /v2/tasks. Stock Glance: only admins may.
+        MEMBERS = "members", "members"
+        ADMIN = "admin", "admin only"
 
     id = models.CharField(max_length=32, primary_key=True, default=_new_project_id)
     name = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    tasks_api = models.CharField(max_length=8, choices=TasksApi.choices, default=_default_tasks_api)
 
     def __str__(self) -> str:
         return self.name

@@ -11,6 +11,8 @@ class Image(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
         SAVING = "saving"
+        UPLOADING = "uploading"
+        IMPORTING = "importing"
         ACTIVE = "active"
         KILLED = "killed"
         DELETED = "deleted"
@@ -34,6 +36,10 @@ class Image(models.Model):
     tags = models.JSONField(default=list, blank=True)
     properties = models.JSONField(default=dict, blank=True)
     blob_id = models.CharField(max_length=64, blank=True)
+    # The stores holding the bytes (``stores`` of the API), and data staged for a
+    # glance-direct import, kept until an import takes it or the image goes.
+    stores = models.JSONField(default=list, blank=True)
+    staged_blob_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,6 +17,7 @@ class CloudTask(models.Model):
     class Type(models.TextChoices):
         IMPORT = "import"
         EXPORT = "export"
+        API_IMAGE_IMPORT = "api_image_import"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
@@ -28,6 +29,10 @@ class CloudTask(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Glance's own fields, set on the tasks of an image import (api_image_import).
+    image_id = models.UUIDField(null=True, blank=True, db_index=True)
+    user_id = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
     # Executor bookkeeping, never shown by the API: when a worker last started
     # this task, and how many times, so a task whose worker died is resumed or
     # failed instead of staying "processing" forever.

@@ -1,9 +1,12 @@
 """Seed the built-in cloud for a demo: project and user ``demo``, containers, sample files,
-an image to export or copy; and a second project and user ``demo2`` to copy it to.
+an image to export or copy; a second project and user ``demo2`` to copy it to; and
+``demo-glance``, whose tasks API is admin-only as on stock Glance, so images reach it
+through the interoperable import alone. ``demo`` and ``demo2`` let members use the
+tasks API (Rackspace's flavour).
 
 The demo user's password comes from LOCALCLOUD_DEMO_PASSWORD and its API key from
 LOCALCLOUD_DEMO_API_KEY (``demo2``: LOCALCLOUD_DEMO2_PASSWORD and
-LOCALCLOUD_DEMO2_API_KEY); an unset one is generated and printed this one time.
+LOCALCLOUD_DEMO2_API_KEY, and so on); an unset one is generated and printed this one time.
 Running the command again keeps everything that exists (secrets included) and
 prints no secret, so ``make run`` can call it every time.
 
@@ -30,7 +33,7 @@ from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.catalog import account_name
 from imagetasks.localcloud.identity.accounts import WrongProject, ensure_user, generate_secret
 from imagetasks.localcloud.images.creation import create_image_from_file
-from imagetasks.localcloud.models import CloudUser, Image
+from imagetasks.localcloud.models import CloudUser, Image, Project
 from imagetasks.localcloud.objectstore import service
 
 DEMO = "demo"
@@ -97,6 +100,12 @@ class Command(BaseCommand):
                 "a second account to copy images to."
             )
         )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Project {GLANCE_LIKE.name!r}: its tasks API is admin-only, as on stock "
+                "Glance; images come in through the interoperable import."
+            )
+        )
 
     def _ensure_account(self, account: DemoAccount) -> tuple[CloudUser, str | None]:
         """The account's user, created once; its password when it was just generated."""
@@ -107,6 +116,8 @@ class Command(BaseCommand):
                 user, created = ensure_user(account.name, account.name)
                 if created:
                     generated = _set_secrets(user, account.env)
+                    user.project.tasks_api = account.tasks_api
+                    user.project.save(update_fields=["tasks_api"])
         except WrongProject as error:
             raise CommandError(str(error)) from None
         name = account.name
@@ -128,6 +139,7 @@ class DemoAccount:
     name: str
     cloud_name: str
     env: str  # prefix of the variables holding its secrets
+    tasks_api: str = Project.TasksApi.MEMBERS
 
     def label(self, secret: str) -> str:
         """How a generated secret is printed: the first account's as ever, others named."""
@@ -137,8 +149,12 @@ class DemoAccount:
 ACCOUNTS = (
     DemoAccount(DEMO, "localcloud-demo", "LOCALCLOUD_DEMO"),
     DemoAccount("demo2", "localcloud-demo2", "LOCALCLOUD_DEMO2"),
+    DemoAccount(
+        "demo-glance", "localcloud-demo-glance", "LOCALCLOUD_DEMO_GLANCE", Project.TasksApi.ADMIN
+    ),
 )
 SECOND = ACCOUNTS[1]
+GLANCE_LIKE = ACCOUNTS[2]
 
 
 def _ensure_demo_image(user: CloudUser) -> Image:
