@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0004_cloud_segment_size'),
+        ('dashboard', '0005_copy_source_disk_format'),
     ]
 
     operations = [
