@@ -324,6 +324,22 @@ def test_images_are_sorted_and_filtered(cloud, account, query, expected):
     assert [image["name"] for image in images] == expected
 
 
+def test_images_are_listed_by_ids_in_one_request(cloud, account):
+    a, b, c = (make_image(account, age=n, name=name) for n, name in enumerate("abc"))
+
+    def names(query: str) -> list[str]:
+        return sorted(
+            image["name"] for image in cloud.get(f"image/v2/images?{query}").json()["images"]
+        )
+
+    assert names(f"id=in:{a.id},{c.id}") == ["a", "c"]
+    assert names(f'id=in:"{b.id}", {c.id}') == ["b", "c"]
+    assert names(f"id={b.id}") == ["b"]
+    # Ids no image can have match nothing rather than erroring.
+    assert names(f"id=in:not-a-uuid,{a.id},%00") == ["a"]
+    assert names("id=in:") == []
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

@@ -54,3 +54,17 @@ def _storable(model: type[models.Model], column: str, value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def by_ids(queryset: models.QuerySet[M], params: QueryDict) -> models.QuerySet[M]:
+    """Rows whose id is the ``id`` parameter, or one of ``id=in:<id>,<id>,…`` (Glance's "in"
+    operator, how a poller asks for many images in one request; values may be quoted).
+
+    An id no row can have (not a UUID) matches nothing, as in ``by_columns``.
+    """
+    value = params.get("id")
+    if value is None:
+        return queryset
+    wanted = value[3:].split(",") if value.startswith("in:") else [value]
+    ids = [one.strip().strip('"') for one in wanted]
+    return queryset.filter(pk__in=[one for one in ids if _storable(queryset.model, "id", one)])

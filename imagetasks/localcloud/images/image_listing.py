@@ -66,4 +66,5 @@ def _filtered(project: Project, params: QueryDict) -> QuerySet[Image]:
     elif visibility != "all":
         queryset = queryset.filter(visibility=visibility)
     queryset = filters.by_choice(queryset, params, "status", IMAGE_STATUSES)
+    queryset = filters.by_ids(queryset, params)
     return filters.by_columns(queryset, params, _COLUMN_FILTERS)
