@@ -142,7 +142,8 @@ class ImagesApi:
         ``ids`` asks for those images only, with Glance's ``id=in:`` filter: one request
         for up to ``IDS_PER_REQUEST`` of them, so a poller watching many imports asks once
         per round. Ids the cloud does not know (or no longer shows) are simply absent;
-        an empty ``ids`` asks nothing.
+        an empty ``ids`` asks nothing. A cloud that answers with images not asked for
+        does not know the filter: ``MalformedResponse``, before a second page is read.
         """
         if ids is None:
             params = {**filters, "limit": _page_limit(limit, page_size)}
@@ -161,7 +162,14 @@ class ImagesApi:
                 "id": "in:" + ",".join(batch),
                 "limit": _page_limit(left, page_size or len(batch)),
             }
+            asked = set(batch)
             for image in self._paginate("/v2/images", params, "images", Image.from_json, left):
+                if image.id not in asked:
+                    # Without the filter the walk would read every image of the account.
+                    raise MalformedResponse(
+                        f"the image list holds {image.id!r}, not asked for: this cloud "
+                        "ignores the id=in: filter; read the images one by one"
+                    )
                 yield image
                 yielded += 1
             if limit and yielded >= limit:

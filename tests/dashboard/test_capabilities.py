@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import Cloud
+from imagetasks.localcloud.models import Project
 from tests.openstack.scripted import Reply
 from tests.support.factories import make_cloud, make_user
 
@@ -80,10 +81,32 @@ def test_refreshing_the_built_in_cloud_records_what_it_offers(admin_client, loca
     local_cloud.refresh_from_db()
     assert local_cloud.capabilities_error == ""
     assert local_cloud.capabilities_checked_at is not None
-    assert local_cloud.images_api_version.startswith("2.")
+    assert local_cloud.images_api_version == "2.12"
+    assert local_cloud.import_methods == ["glance-direct", "web-download", "copy-image"]
+    assert [(s["id"], s["default"]) for s in local_cloud.image_stores] == [
+        ("fast", True),
+        ("cheap", False),
+    ]
     assert local_cloud.tasks_api == Cloud.TasksApi.PERMITTED
-    assert f"Capabilities of local: {capabilities.summary(local_cloud)}" in page
-    assert "tasks API: permitted" in page
+    assert (
+        "Capabilities of local: Images API 2.12; import methods: glance-direct, web-download, "
+        "copy-image; stores: fast (default), cheap; tasks API: permitted"
+    ) in page
+    shown = cloud_page(admin_client, local_cloud)
+    assert "fast (default), cheap" in shown and "Permitted" in shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_project_of_stock_glances_flavour_is_recorded_admin_only(
+    admin_client, local_cloud, account
+):
+    Project.objects.filter(pk=account.project.pk).update(tasks_api=Project.TasksApi.ADMIN)
+
+    refresh_in_admin(admin_client, local_cloud)
+
+    local_cloud.refresh_from_db()
+    assert local_cloud.tasks_api == Cloud.TasksApi.ADMIN_ONLY
+    assert local_cloud.import_methods == ["glance-direct", "web-download", "copy-image"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -529,19 +529,30 @@ def test_list_images_by_ids_asks_in_batches_and_follows_next(cloud, client):
     ids = [f"id-{n:04d}" for n in range(IDS_PER_REQUEST + 5)]
 
     def handler(request: Received) -> Reply:
-        if request.param("marker"):
-            return Reply(json={"images": [image(id="paged")]})
         asked = (request.param("id") or "").removeprefix("in:").split(",")
+        if request.param("marker"):
+            return Reply(json={"images": [image(id=asked[1])]})
         if len(asked) == IDS_PER_REQUEST:
-            return Reply(json={"images": [image(id=asked[0])], "next": "/v2/images?marker=x"})
+            more = f"/v2/images?marker={asked[0]}&id=in:{','.join(asked)}"
+            return Reply(json={"images": [image(id=asked[0])], "next": more})
         return Reply(json={"images": [image(id=asked[-1])]})
 
     cloud.on("GET", IMAGES, handler=handler)
 
     found = [i.id for i in client.images.list_images(ids=ids)]
 
-    assert found == ["id-0000", "paged", f"id-{IDS_PER_REQUEST + 4:04d}"]
+    assert found == ["id-0000", "id-0001", f"id-{IDS_PER_REQUEST + 4:04d}"]
     assert len(cloud.requests("GET", IMAGES)) == 3
+
+
+def test_a_cloud_that_ignores_the_in_filter_is_found_out_on_the_first_page(cloud, client):
+    everything = {"images": [image(id="a1"), image(id="zz")], "next": "/v2/images?marker=zz"}
+    cloud.on("GET", IMAGES, Reply(json=everything))
+
+    with pytest.raises(MalformedResponse, match="ignores the id=in: filter"):
+        list(client.images.list_images(ids=["a1", "b2"]))
+
+    assert len(cloud.requests("GET", IMAGES)) == 1
 
 
 def test_list_images_by_no_ids_asks_nothing(cloud, client):
