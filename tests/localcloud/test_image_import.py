@@ -17,20 +17,12 @@ from django.utils import timezone
 
 from imagetasks.localcloud.executors import import_state, lifecycle
 from imagetasks.localcloud.models import CloudTask, Image
-from tests.openstack.scripted import Reply, ScriptedCloud
+from tests.openstack.scripted import Reply
 from tests.support.glance_api import assert_refused
 
 pytestmark = pytest.mark.usefixtures("task_worker")
 
 DATA = b"disk image bytes " * 4096
-
-
-@pytest.fixture
-def files():
-    """An HTTP server on 127.0.0.1 that serves the files a test puts on it."""
-    server = ScriptedCloud().start()
-    yield server
-    server.stop()
 
 
 def new_image(cloud, **fields) -> dict:
