@@ -7,10 +7,15 @@ served by a scripted server on loopback.
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from django.core.management import call_command
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 from tests.openstack.scripted import Reply
 from tests.support.tracking import finished, timeline
@@ -19,6 +24,7 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DATA = b"a raw disk image " * 4096
+IMAGE = {"name": "cirros", "disk_format": "raw"}
 
 
 def web_download(cloud, uri: str, name: str = "cirros", **fields):
@@ -79,3 +85,23 @@ def test_a_copy_that_one_store_refuses_partly_succeeds(local_cloud, beat, files,
     assert copy.result["failed_stores"] == ["slow"]
     assert copy.result["stores"] == ["fast", "cheap"]
     assert imported.result["image_id"] == copy.result["image_id"]
+
+
+def test_the_cli_submits_a_web_download_and_shows_its_import_state(local_cloud, beat, files):
+    files.on("GET", "/disk.raw", Reply(body=DATA))
+    task_input = {"uri": f"{files.url}/disk.raw", "image_properties": IMAGE}
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "submit_task", "--cloud", local_cloud.name, "--method", "web-download",
+        "--input", json.dumps(task_input), stdout=out, stderr=err,
+    )  # fmt: skip
+    task = ImageTask.objects.get(pk=out.getvalue().strip())
+    wait_for(lambda: finished(task), what="the import to finish")
+    shown = io.StringIO()
+    call_command("show_task", str(task.pk), stdout=shown)
+
+    assert "method     web-download" in shown.getvalue()
+    assert f"image      {task.result['image_id']} (active)" in shown.getvalue()
+    assert "stores     fast" in shown.getvalue()
+    assert "glance task success" in shown.getvalue()

@@ -148,11 +148,15 @@ def observe(
     found = outcome(task, state, remote)
     if found.status in (statuses.SUBMITTING, statuses.UNCONFIRMED):
         return None  # no sign of the import yet: not an observation
+    before = task.result if isinstance(task.result, dict) else {}
     result = {
         "image_id": image_id_of(task) or image.id,
         **state_json(state),
         "task_id": state.task_id,
         "partial": found.partial,
+        # Glance's own words on its import task, as last read.
+        "task_status": remote.status if remote else before.get("task_status"),
+        "task_message": remote.message if remote else before.get("task_message"),
     }
     body = {
         "image": storable.json_value(image.raw),
