@@ -184,11 +184,16 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
     except CloudError as error:
         return _not_confirmed(task, error)
     now = timezone.now()
+    remote = None
     try:
         image: Image | None = client.images.get_image(image_id)
+        if image is not None and not image.import_state.importing:
+            # Ended already (a URL that answers 404 fails at once): only its task says why.
+            tasks = client.imports.image_tasks(image_id)
+            remote = image_imports.pick_task(task, image.import_state, tasks)
     except CloudError:
         image = None  # the import was accepted: the poller reads the image soon
-    if image is None or not image_imports.observe(task, image, None, now):
+    if image is None or not image_imports.observe(task, image, remote, now):
         # Accepted, with nothing to see on the image yet.
         return _finish(task, statuses.PENDING, next_poll_at=now)
     task.refresh_from_db()
