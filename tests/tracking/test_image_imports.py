@@ -8,6 +8,7 @@ poll job does, so the cloud's answers are exactly the test's.
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import poller
-from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.tracking.submission import Upload, submit
 from tests.openstack.scripted import Received, Reply, ScriptedCloud
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,28 @@ def test_a_web_download_creates_the_image_asks_for_the_import_and_records_what_i
     assert task.remote_id == "task-img-1", "the image names its import task"
     (snapshot,) = task.snapshots.all()
     assert snapshot.status == "processing" and snapshot.body["image"]["id"] == "img-1"
+
+
+def test_a_glance_direct_import_stages_the_data_before_asking_for_the_import(cloud, scripted):
+    data = b"disk bytes " * 1000
+    scripted.on("POST", IMAGES, Reply(201, json=image("img-d", "queued")))
+    scripted.on("PUT", f"{IMAGES}/img-d/stage", Reply(204))
+    scripted.on("POST", f"{IMAGES}/img-d/import", Reply(202))
+    scripted.on("GET", f"{IMAGES}/img-d", Reply(json=importing("img-d")))
+
+    task = submit(
+        cloud,
+        "import",
+        {"filename": "disk.raw", "image_properties": {"name": "d", "disk_format": "raw"}},
+        method="glance-direct",
+        upload=Upload(io.BytesIO(data), len(data)),
+    )
+
+    (staged,) = scripted.requests("PUT", f"{IMAGES}/img-d/stage")
+    assert staged.body == data
+    (asked,) = scripted.requests("POST", f"{IMAGES}/img-d/import")
+    assert asked.json() == {"method": {"name": "glance-direct"}}
+    assert task.status == statuses.PROCESSING
 
 
 def test_an_import_the_cloud_refuses_is_rejected_with_its_message_and_sent_once(cloud, scripted):
