@@ -96,6 +96,26 @@ class GlanceImportForm(SubmissionForm):
         return self.cleaned_data["url"]
 
 
+class WebDownloadForm(SubmissionForm):
+    """An interoperable import by ``web-download``: the cloud fetches the URL itself into a
+    new image (stock Glance lets project members do this; its tasks API is admin-only)."""
+
+    url = forms.URLField(
+        label="Image URL", max_length=2000, assume_scheme="https",
+        help_text="An http(s) URL the cloud itself can reach.",
+    )  # fmt: skip
+    name = forms.CharField(label="Image name", max_length=IMAGE_NAME_MAX)
+    disk_format = forms.ChoiceField(choices=[(f, f) for f in DISK_FORMATS], initial="qcow2")
+    container_format = forms.ChoiceField(
+        choices=[(f, f) for f in CONTAINER_FORMATS], initial="bare"
+    )
+
+    def task_input(self) -> dict[str, object]:
+        data = self.cleaned_data
+        properties = {key: data[key] for key in ("name", "disk_format", "container_format")}
+        return {"uri": data["url"], "image_properties": properties}
+
+
 class ExportForm(SubmissionForm):
     image_id = forms.CharField(
         label="Image", max_length=64, error_messages={"required": "Pick the image to export."}

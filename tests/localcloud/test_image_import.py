@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from imagetasks.localcloud.models import Image
-from tests.openstack.scripted import Reply, ScriptedCloud
+from imagetasks.localcloud.executors import import_state, lifecycle
+from imagetasks.localcloud.models import CloudTask, Image
+from tests.openstack.scripted import Reply
 from tests.support.glance_api import assert_refused
 
 pytestmark = pytest.mark.usefixtures("task_worker")
 
 DATA = b"disk image bytes " * 4096
-
-
-@pytest.fixture
-def files():
-    """An HTTP server on 127.0.0.1 that serves the files a test puts on it."""
-    server = ScriptedCloud().start()
-    yield server
-    server.stop()
 
 
 def new_image(cloud, **fields) -> dict:
@@ -363,3 +358,55 @@ def test_redirects_in_a_loop_fail_the_task(cloud, files):
     (task,) = import_tasks(cloud, image["id"])
     assert task["message"] == f"Too many redirects (more than 3) from {files.url}/loop.raw"
     assert len(files.requests(path="/loop.raw")) == 4
+
+
+def dead_import(cloud, account, *, attempts: int) -> tuple[str, CloudTask]:
+    """A glance-direct import whose run died mid-way: the image staged and locked by a
+    task left ``processing`` with a claim older than the lease."""
+    image = new_image(cloud)
+    cloud.put(f"image/v2/images/{image['id']}/stage", data=DATA)
+    row = Image.objects.get(pk=image["id"])
+    now = timezone.now()
+    task = CloudTask.objects.create(
+        project=account.project,
+        type="api_image_import",
+        input={
+            "image_id": image["id"],
+            "import_req": {"method": {"name": "glance-direct"}},
+            "backend": ["fast"],
+        },
+        image_id=row.id,
+        status="processing",
+        attempts=attempts,
+        created_at=now,
+        updated_at=now,
+        started_at=now - lifecycle.LEASE - timedelta(seconds=1),
+    )
+    import_state.begin(row, task.id, ["fast"], "glance-direct")
+    row.save()
+    return image["id"], task
+
+
+def test_an_import_whose_worker_died_is_run_again_by_recovery(cloud, account):
+    image_id, task = dead_import(cloud, account, attempts=1)
+
+    assert lifecycle.recover_stuck() == 1
+
+    done = wait_for_image(cloud, image_id)
+    assert (done["status"], done["stores"], done["size"]) == ("active", "fast", len(DATA))
+    task.refresh_from_db()
+    assert (task.status, task.attempts) == ("success", 2)
+
+
+def test_an_import_whose_runs_keep_dying_fails_and_frees_the_image(cloud, account):
+    image_id, task = dead_import(cloud, account, attempts=lifecycle.MAX_ATTEMPTS)
+
+    assert lifecycle.recover_stuck() == 1
+
+    image = cloud.get(f"image/v2/images/{image_id}").json()
+    assert image["status"] == "queued"
+    assert image["os_glance_failed_import"] == "fast"
+    assert image["os_glance_importing_to_stores"] == ""
+    assert "os_glance_import_task" not in image
+    task.refresh_from_db()
+    assert task.status == "failure"

@@ -41,12 +41,25 @@ class ImageTask(models.Model):
         RESUBMITTED = "resubmitted"
         DISCOVERED = "discovered"
 
+    class Method(models.TextChoices):
+        """How an import is done: blank for the tasks API, else an interoperable import
+        method (``POST /v2/images/{id}/import``), followed through its image."""
+
+        TASKS_API = "", "Tasks API"
+        WEB_DOWNLOAD = "web-download", "From a URL"
+        GLANCE_DIRECT = "glance-direct", "Upload"
+        COPY_IMAGE = "copy-image", "Copy to more stores"
+        GLANCE_DOWNLOAD = "glance-download", "From another region"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="tasks")
     # Null until the cloud confirms the task: many unconfirmed rows must not
     # collide in the (cloud, remote_id) unique constraint, as "" would.
     remote_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     type = models.CharField(max_length=16, choices=Type)
+    # An interoperable import keeps its image's id in ``result["image_id"]`` from the
+    # moment the image is created, where the table's search and the image page find it.
+    method = models.CharField(max_length=32, choices=Method, blank=True, default="")
     input = models.JSONField(default=dict)
     name = models.CharField(
         max_length=255, blank=True, help_text="What the task is about: image name or id."

@@ -29,9 +29,38 @@ def _mapping(value) -> dict:
 def source(task) -> str:
     """Import: where the bytes come from. Export: the image id."""
     data = _mapping(task.input)
+    if task.type == "import" and task.method == "copy-image":
+        return f"image {data.get('image_id') or ''}"
     if task.type == "import":
-        return str(data.get("import_from") or "")
+        return str(data.get("import_from") or data.get("uri") or data.get("filename") or "")
     return str(data.get("image_uuid") or "")
+
+
+def _names(value) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+@register.filter
+def import_state(task) -> dict:
+    """An interoperable import's state as its image showed it last, every value as text."""
+    result = _mapping(task.result)
+    return {
+        "image_status": str(result.get("image_status") or ""),
+        "stores": _names(result.get("stores")),
+        "importing_to": _names(result.get("importing_to")),
+        "failed_stores": _names(result.get("failed_stores")),
+        "task_status": str(result.get("task_status") or ""),
+        "task_message": str(result.get("task_message") or ""),
+    }
+
+
+@register.filter
+def partial_note(task) -> str:
+    """ "partly succeeded: failed in X" for an import that reached only some stores."""
+    result = _mapping(task.result)
+    if task.status != statuses.SUCCESS or result.get("partial") is not True:
+        return ""
+    return f"partly succeeded: failed in {', '.join(_names(result.get('failed_stores')))}"
 
 
 @register.filter

@@ -7,6 +7,10 @@ only those get a detail GET, which is needed anyway for ``result`` and
 ``message``. Finished tasks are looked at once more after they expire, to
 record that the cloud deleted them. No answer, however broken, fails a task:
 errors are recorded on it and the next attempt is pushed back.
+
+Interoperable imports are followed through their images instead: one image list
+(``id=in:``) covers every claimed import of the cloud, and an image's tasks are asked
+for only when its import state moved (``image_imports``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.notifications import outbox
-from imagetasks.dashboard.tracking import observations, pollstate, reconcile, resubmission
+from imagetasks.dashboard.tracking import (
+    image_imports,
+    observations,
+    pollstate,
+    reconcile,
+    resubmission,
+)
 from imagetasks.dashboard.tracking.ratelimit import Pacer
 from imagetasks.openstack import (
     CloudClient,
@@ -33,6 +43,8 @@ from imagetasks.openstack import (
     RateLimited,
     Unavailable,
 )
+from imagetasks.openstack.images import IDS_PER_REQUEST
+from imagetasks.openstack.types import Image
 from imagetasks.openstack.types import Task as RemoteTask
 
 log = logging.getLogger("imagetasks.tracking")
@@ -74,11 +86,15 @@ def poll(cloud_id: int, task_ids: list[str]) -> int:
     client = client_for(cloud)
     pacer = Pacer(cloud.max_requests_per_second)
     now = timezone.now()
-    in_flight = [t for t in tasks if t.status in statuses.POLLED]
-    finished = [t for t in tasks if t.status in statuses.TERMINAL]
+    imports = [t for t in tasks if t.method and t.status not in statuses.TERMINAL]
+    tasks_api = [t for t in tasks if not t.method]
+    in_flight = [t for t in tasks_api if t.status in statuses.POLLED]
+    finished = [t for t in tasks_api if t.status in statuses.TERMINAL]
     # A submission still "submitting" when its poll comes due lost its web process mid-POST.
-    unconfirmed = [t for t in tasks if t.status in (statuses.UNCONFIRMED, statuses.SUBMITTING)]
+    unconfirmed = [t for t in tasks_api if t.status in (statuses.UNCONFIRMED, statuses.SUBMITTING)]
     try:
+        if imports:
+            _poll_imports(client, cloud, imports, pacer)
         many = len(in_flight) >= LIST_THRESHOLD or _cloud_in_flight(cloud) >= LIST_THRESHOLD
         if many and _lists_are_harmless(client):
             _poll_by_list(client, cloud, in_flight, pacer, now)
@@ -115,7 +131,89 @@ def _lists_are_harmless(client: CloudClient) -> bool:
 
 
 def _cloud_in_flight(cloud: Cloud) -> int:
-    return ImageTask.objects.filter(cloud=cloud, status__in=statuses.POLLED, watching=True).count()
+    return ImageTask.objects.filter(
+        cloud=cloud, status__in=statuses.POLLED, watching=True, method=""
+    ).count()
+
+
+def _poll_imports(
+    client: CloudClient, cloud: Cloud, claimed: list[ImageTask], pacer: Pacer
+) -> None:
+    """Interoperable imports: their images in one list request (per hundred), then the
+    tasks of the images whose import state moved, within one tick's worth of requests."""
+    now = timezone.now()
+    by_image: dict[str, ImageTask] = {}
+    for task in claimed:
+        image_id = image_imports.image_id_of(task)
+        if image_id:
+            by_image[image_id] = task
+        elif now - task.submitted_at > image_imports.GIVE_UP_AFTER:
+            image_imports.lost(task, now)  # its web process died before the image was made
+        else:
+            pollstate.unchanged(task, now)
+    ids = list(by_image)
+    images: dict[str, Image] = {}
+    try:
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            pacer.wait()
+            batch = ids[start : start + IDS_PER_REQUEST]
+            images.update((image.id, image) for image in client.images.list_images(ids=batch))
+    except BACKING_OFF as error:
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        for task in by_image.values():
+            pollstate.failed_poll(task, now, _describe(error), None)
+        return
+    moved: list[tuple[ImageTask, Image]] = []
+    for image_id, task in by_image.items():
+        image = images.get(image_id)
+        if image is None:
+            _image_not_listed(task, now, image_id)
+        elif image_imports.changed(task, image.import_state):
+            moved.append((task, image))
+        else:
+            _no_sign_yet(task, now)
+    budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
+    for task, image in moved[:budget]:
+        pacer.wait()
+        remote = _import_task(client, task, image, now)
+        if not image_imports.observe(task, image, remote, timezone.now()):
+            _no_sign_yet(task, now)
+    for task, _image in moved[budget:]:
+        pollstate.deferred(task, now + LIST_TICK)
+
+
+def _import_task(
+    client: CloudClient, task: ImageTask, image: Image, now: datetime
+) -> RemoteTask | None:
+    """The import's ``api_image_import`` task, or None when the cloud will not say (an
+    Images API before 2.12, an error): the image alone then tells the outcome."""
+    try:
+        tasks = client.imports.image_tasks(image.id)
+    except BACKING_OFF as error:
+        pollstate.failed_poll(task, now, _describe(error), error.retry_after)
+        raise CloudBackedOff(error) from error
+    except CloudError as error:
+        log.info("image tasks unread task=%s error=%s", task.pk, _describe(error))
+        return None
+    return image_imports.pick_task(task, image.import_state, tasks)
+
+
+def _image_not_listed(task: ImageTask, now: datetime, image_id: str) -> None:
+    """The image is gone (deleted, or never made): an error, then gone, as a 404 is."""
+    error = NotFound(f"the image {image_id} is not listed")
+    if task.status in statuses.POLLED:
+        _not_found_in_flight(task, now, error)
+    else:
+        _no_sign_yet(task, now)
+
+
+def _no_sign_yet(task: ImageTask, now: datetime) -> None:
+    """Nothing new; an import whose submission went unanswered is given up in the end."""
+    if task.status in statuses.POLLED or now - task.submitted_at <= image_imports.GIVE_UP_AFTER:
+        pollstate.unchanged(task, now)
+    else:
+        image_imports.lost(task, now)
 
 
 def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
@@ -261,7 +359,7 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     """
     mine = [t for t in claimed if t.cloud_id == cloud.pk and t.watching and t.remote_id is not None]
     others = ImageTask.objects.select_related("cloud").filter(
-        cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False
+        cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False, method=""
     )
     rows = [*mine, *others.exclude(pk__in=[t.pk for t in claimed])]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)

@@ -81,6 +81,11 @@ def unchanged(task: ImageTask, now: datetime) -> ImageTask | None:
     return _apply(task, bump=task.poll_errors > 0, **fields)
 
 
+def deferred(task: ImageTask, due: datetime) -> ImageTask | None:
+    """Seen to change, but left for the next round (this one spent its requests)."""
+    return _apply(task, bump=False, next_poll_at=due if task.watching else None)
+
+
 def failed_poll(
     task: ImageTask, now: datetime, error: str, retry_after: float | None
 ) -> ImageTask | None:

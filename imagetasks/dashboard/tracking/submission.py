@@ -6,12 +6,19 @@ dies mid-request. A 4xx (or anything that means nothing was sent) makes it
 means the cloud may have created the task anyway: the row becomes
 ``unconfirmed`` and the reconcile step looks for it later. The app never POSTs
 the same submission twice; a form that is sent twice carries the same id.
+
+An interoperable import (``method`` set) goes the same way in more steps: the image
+is created and its id kept on the row before anything else is sent, its data staged
+(``glance-direct``), then the import asked for; the image is then read once for the
+first snapshot. From the import request on, an unanswered step leaves the row
+``unconfirmed`` and the poller learns the outcome from the image itself.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,8 +31,10 @@ from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import observations, storable
-from imagetasks.openstack import CloudError, TasksForbidden
+from imagetasks.dashboard.tracking import image_imports, observations, storable
+from imagetasks.openstack import CloudError, ImageProperties, TasksForbidden
+from imagetasks.openstack.objects import Body
+from imagetasks.openstack.types import Image
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -35,6 +44,21 @@ ORPHAN_AFTER = 120.0
 # How a refusal of the tasks API reads (the client words it; Glance forbids it by default).
 TASKS_FORBIDDEN = "This account may not use the tasks API"
 CLOUD_OFF = "Not sent: the cloud {cloud} is switched off in the dashboard."
+IMAGE_UNANSWERED = (
+    "The cloud did not answer the request to create the image, so nothing was imported. "
+    "It may have created an empty image named {name!r}: delete it if so, and import again."
+)
+NO_DATA = "A glance-direct import needs the image's data."
+# The image fields an import's ``image_properties`` may set besides its extra properties.
+_IMAGE_FIELDS = ("name", "disk_format", "container_format", "visibility", "min_disk", "min_ram")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The data of a ``glance-direct`` import, streamed to the image's staging area."""
+
+    data: Body
+    length: int
 
 
 def describe(task_type: str, task_input: object) -> str:
@@ -61,12 +85,17 @@ def submit(
     resubmitted_from: ImageTask | None = None,
     delete_source: bool = False,
     name: str | None = None,
+    method: str = "",
+    upload: Upload | None = None,
 ) -> ImageTask:
     """Create the task row, POST it once, and return the row in its resulting state.
 
     ``delete_source`` (imports): delete the source object once the import succeeded.
     ``name``: what the table calls the task (an export's image name), when the caller
-    knows better than the input does.
+    knows better than the input does. ``method``: an interoperable import method
+    (blank: the tasks API); its ``task_input`` holds ``image_properties``, and ``uri``
+    (web-download), ``image_id`` (copy-image), ``stores``, ``all_stores_must_succeed``;
+    ``upload`` is a glance-direct import's data.
     """
     if submission_id is not None and _taken_by_another(submission_id, cloud, user):
         # The id names someone else's task (or another cloud's): it is no key of this
@@ -78,6 +107,7 @@ def submit(
                 id=submission_id or uuid.uuid4(),
                 cloud=cloud,
                 type=task_type,
+                method=method,
                 input=task_input,
                 name=(name or describe(task_type, task_input))[:255],
                 status=statuses.SUBMITTING,
@@ -100,6 +130,11 @@ def submit(
         # is sent, and the row says why (the poller would never look at it).
         return _finish(task, statuses.REJECTED, message=CLOUD_OFF.format(cloud=cloud.name))
     log.info("submitting task=%s cloud=%s type=%s", task.pk, cloud.name, task_type)
+    if method:
+        try:
+            return _start_import(task, upload)
+        except SecretUnreadable as error:
+            return _finish(task, statuses.REJECTED, message=str(error))
     try:
         remote = client_for(cloud).images.create_task(task_type, task_input)
     except CloudError as error:
@@ -110,6 +145,72 @@ def submit(
     task.refresh_from_db()
     log.info("submitted task=%s remote_id=%s status=%s", task.pk, task.remote_id, task.status)
     return task
+
+
+def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
+    """Create the image (unless copying one), stage its data, ask for the import, and
+    record what the image shows then."""
+    client = client_for(task.cloud)
+    data = task.input
+    image_id = str(data.get("image_id") or "") if task.method == "copy-image" else ""
+    if not image_id:
+        try:
+            properties = image_properties(data.get("image_properties"))
+        except ValueError as error:
+            return _finish(task, statuses.REJECTED, message=str(error))
+        try:
+            created = client.imports.create_image(properties)
+        except CloudError as error:
+            if error.outcome_unknown:
+                message = IMAGE_UNANSWERED.format(name=properties.name)
+                return _finish(task, statuses.LOST, message=message)
+            return _not_confirmed(task, error)
+        image_id = created.id
+    task = _finish(task, statuses.SUBMITTING, result={"image_id": image_id})
+    try:
+        if task.method == "glance-direct":
+            if upload is None:
+                return _finish(task, statuses.REJECTED, message=NO_DATA)
+            client.imports.stage(image_id, upload.data, upload.length)
+        client.imports.import_image(
+            image_id,
+            task.method,
+            uri=data.get("uri") if task.method == "web-download" else None,
+            stores=image_imports.requested_stores(task) or None,
+            all_stores_must_succeed=data.get("all_stores_must_succeed"),
+        )
+    except ValueError as error:
+        return _finish(task, statuses.REJECTED, message=str(error))
+    except CloudError as error:
+        return _not_confirmed(task, error)
+    now = timezone.now()
+    remote = None
+    try:
+        image: Image | None = client.images.get_image(image_id)
+        if image is not None and not image.import_state.importing:
+            # Ended already (a URL that answers 404 fails at once): only its task says why.
+            tasks = client.imports.image_tasks(image_id)
+            remote = image_imports.pick_task(task, image.import_state, tasks)
+    except CloudError:
+        image = None  # the import was accepted: the poller reads the image soon
+    if image is None or not image_imports.observe(task, image, remote, now):
+        # Accepted, with nothing to see on the image yet.
+        return _finish(task, statuses.PENDING, next_poll_at=now)
+    task.refresh_from_db()
+    log.info("submitted import task=%s image=%s status=%s", task.pk, image_id, task.status)
+    return task
+
+
+def image_properties(value: object) -> ImageProperties:
+    """What an import's ``image_properties`` create the image with; ``ValueError`` names
+    what is wrong."""
+    if not isinstance(value, dict):
+        raise ValueError("An import needs image_properties: at least a name and a disk format.")
+    known = {key: value[key] for key in _IMAGE_FIELDS if key in value}
+    extra = {key: item for key, item in value.items() if key not in _IMAGE_FIELDS}
+    if not known.get("name") or not known.get("disk_format"):
+        raise ValueError("An image needs a name and a disk format.")
+    return ImageProperties(extra=extra, **known)
 
 
 def _taken_by_another(submission_id: uuid.UUID, cloud: Cloud, user: User | None) -> bool:

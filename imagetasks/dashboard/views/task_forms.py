@@ -42,6 +42,7 @@ def _submit(
     task_input: dict,
     field_for_message: Callable[[str], str | None],
     name: str | None = None,
+    method: str = "",
 ) -> HttpResponse | None:
     """Submit once and go to the task page; None, with the cloud's refusal on the form.
 
@@ -52,6 +53,7 @@ def _submit(
         task_type,
         task_input,
         name=name,
+        method=method,
         user=request.user,
         submission_id=form.cleaned_data["submission_id"],
         delete_source=form.cleaned_data.get("delete_source", False),
@@ -71,6 +73,29 @@ def _common(clouds: list[Cloud], cloud: Cloud | None, **extra) -> dict:
 
 
 # Import ------------------------------------------------------------------------------
+
+TASKS_API = "tasks-api"
+WEB_DOWNLOAD = ImageTask.Method.WEB_DOWNLOAD.value
+
+
+def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
+    """The ways to import this cloud offers, as last discovered, the usual one first.
+
+    The tasks API unless the account is known to be refused it (stock Glance keeps it to
+    admins); "From a URL" (web-download) when the cloud lists that method.
+    """
+    ways = []
+    if cloud.tasks_api != Cloud.TasksApi.ADMIN_ONLY:
+        ways.append((TASKS_API, "Tasks API"))
+    if WEB_DOWNLOAD in (cloud.import_methods or []):
+        ways.append((WEB_DOWNLOAD, "From a URL"))
+    return ways or [(TASKS_API, "Tasks API")]
+
+
+def _chosen_way(request: Request, ways: list[tuple[str, str]]) -> str:
+    wanted = request.POST.get("how") or request.GET.get("how") or ""
+    keys = [key for key, _label in ways]
+    return wanted if wanted in keys else keys[0]
 
 
 def _import_style(cloud: Cloud) -> tuple[str, str]:
@@ -118,6 +143,10 @@ def import_task(request: Request) -> HttpResponse:
     cloud, clouds = choice.chosen, choice.offered
     if cloud is None:
         return render(request, "dashboard/import.html", _common(clouds, None))
+    ways = import_ways(cloud)
+    how = _chosen_way(request, ways)
+    if how == WEB_DOWNLOAD:
+        return _web_download(request, cloud, clouds, ways)
     style, cloud_error = _import_style(cloud)
     form_class = _import_form_class(style)
     if request.method == "POST":
@@ -148,8 +177,43 @@ def import_task(request: Request) -> HttpResponse:
     context = _common(
         clouds, cloud, form=form, style=style, cloud_error=cloud_error, listing=listing,
         upload_plan=_upload_plan(cloud) if listing else "", warnings=warnings,
+        ways=ways, how=how,
     )  # fmt: skip
     return render(request, "dashboard/import.html", context)
+
+
+def _web_download(
+    request: Request, cloud: Cloud, clouds: list[Cloud], ways: list[tuple[str, str]]
+) -> HttpResponse:
+    """The cloud fetches a URL into a new image (an interoperable import)."""
+    if request.method == "POST":
+        form = forms.WebDownloadForm(request.POST)
+        if form.is_valid():
+            response = _submit(
+                request,
+                form,
+                cloud,
+                ImageTask.Type.IMPORT,
+                form.task_input(),
+                _web_download_message_field,
+                method=WEB_DOWNLOAD,
+            )
+            if response:
+                return response
+    else:
+        initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
+        form = forms.WebDownloadForm(initial=initial)
+    context = _common(clouds, cloud, form=form, ways=ways, how=WEB_DOWNLOAD, style="")
+    return render(request, "dashboard/import.html", context)
+
+
+def _web_download_message_field(message: str) -> str | None:
+    lowered = message.lower()
+    if "uri" in lowered or "url" in lowered:
+        return "url"
+    if "format" in lowered:
+        return "disk_format"
+    return None
 
 
 def _upload_plan(cloud: Cloud) -> str:

@@ -4,6 +4,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.templatetags.tasks import import_state, partial_note
+from imagetasks.dashboard.tracking.image_imports import image_id_of
 
 
 def _time(value) -> str | None:
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  id         {task.pk}")
         self.stdout.write(f"  remote id  {task.remote_id or '-'}")
         self.stdout.write(f"  status     {task.status_info.label}")
+        if task.method:
+            self._import_state(task)
         if task.message:
             self.stdout.write(f"  message    {task.message}")
         if task.result:
@@ -39,6 +43,24 @@ class Command(BaseCommand):
         self.stdout.write("  timeline")
         for snapshot in snapshots:
             self.stdout.write(f"    {_time(snapshot.observed_at)}  {snapshot.status}")
+
+    def _import_state(self, task: ImageTask) -> None:
+        """Where an interoperable import stands on its image, as last seen."""
+        state = import_state(task)
+        self.stdout.write(f"  method     {task.method}")
+        self.stdout.write(
+            f"  image      {image_id_of(task) or '-'} ({state['image_status'] or '?'})"
+        )
+        self.stdout.write(f"  stores     {', '.join(state['stores']) or '-'}")
+        if state["importing_to"]:
+            self.stdout.write(f"  importing  {', '.join(state['importing_to'])}")
+        if state["failed_stores"]:
+            self.stdout.write(f"  failed in  {', '.join(state['failed_stores'])}")
+        if note := partial_note(task):
+            self.stdout.write(f"  partial    {note}")
+        if state["task_status"] or state["task_message"]:
+            words = f": {state['task_message']}" if state["task_message"] else ""
+            self.stdout.write(f"  glance task {state['task_status'] or '?'}{words}")
 
 
 def _find(value: str) -> ImageTask:
@@ -63,6 +85,7 @@ def _as_json(task: ImageTask, snapshots) -> str:
             "cloud": task.cloud.name,
             "remote_id": task.remote_id,
             "type": task.type,
+            "method": task.method,
             "status": task.status,
             "input": task.input,
             "result": task.result,

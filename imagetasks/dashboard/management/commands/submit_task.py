@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from imagetasks.dashboard import statuses
-from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 
 
@@ -13,11 +13,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--cloud", required=True)
-        parser.add_argument("--type", required=True, choices=["import", "export"])
+        parser.add_argument("--type", default="import", choices=["import", "export"])
+        parser.add_argument(
+            "--method",
+            default="",
+            choices=["web-download", "copy-image"],
+            help=(
+                "An interoperable import instead of the tasks API; --input then holds "
+                '{"uri": …, "image_properties": {"name": …, "disk_format": …}} (web-download) '
+                'or {"image_id": …, "stores": […]} (copy-image), with optional "stores" and '
+                '"all_stores_must_succeed".'
+            ),
+        )
         parser.add_argument("--input", required=True, help="The task's input, as JSON.")
         parser.add_argument("--user", help="Username recorded as the submitter.")
 
-    def handle(self, *args, cloud: str, type: str, input: str, user: str | None, **options):
+    def handle(
+        self, *args, cloud: str, type: str, method: str, input: str, user: str | None, **options
+    ):
         try:
             task_input = json.loads(input)
         except ValueError as error:
@@ -32,7 +45,9 @@ class Command(BaseCommand):
             submitter = get_user_model().objects.filter(username=user).first()
             if submitter is None:
                 raise CommandError(f"no user named {user!r}")
-        task = submit(target, type, task_input, user=submitter)
+        if method and type != ImageTask.Type.IMPORT:
+            raise CommandError("--method is for imports")
+        task = submit(target, type, task_input, user=submitter, method=method)
         self.stdout.write(str(task.pk))
         self.stderr.write(f"status: {task.status}" + (f" — {task.message}" if task.message else ""))
         if task.status in (statuses.REJECTED, statuses.LOST):
