@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import glanceclient
@@ -21,6 +20,7 @@ from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
 from imagetasks.localcloud import vhd_samples
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
@@ -32,13 +32,15 @@ def glance(live_server, account):
     )
 
 
-def wait(glance, task_id: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    task = glance.tasks.get(task_id)
-    while task.status not in ("success", "failure") and time.monotonic() < deadline:
-        time.sleep(0.1)
+def wait(glance, task_id: str):
+    """The task once it has ended; a task still running after the wait fails the test here,
+    not later as a puzzling listing."""
+
+    def ended():
         task = glance.tasks.get(task_id)
-    return task
+        return task if task.status in ("success", "failure") else None
+
+    return wait_for(ended, interval=0.1, what=f"task {task_id} to end")
 
 
 def test_glanceclient_imports_a_vhd_and_finds_the_image(glance, account, put_object):
