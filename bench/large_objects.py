@@ -1,7 +1,7 @@
 """An image larger than Swift's 5 GiB object limit, uploaded through the dashboard and copied
 between two clouds, against the same work done by hand in the same run.
 
-    .venv/bin/python bench/large_objects.py                    # 6 GiB (about 15 min here)
+    .venv/bin/python bench/large_objects.py                    # 6 GiB (about 8 min here)
     .venv/bin/python bench/large_objects.py --size-gib 0.05    # smoke, about 1 min
 
 Everything runs as ``make run`` runs it, in a directory of its own: gunicorn serving the
