@@ -13,12 +13,13 @@ import hashlib
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from imagetasks.localcloud import sparse
 
 CHUNK_SIZE = 1024 * 1024
 _BLOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -64,24 +65,55 @@ def write_stream(chunks: Iterable[bytes], blob_id: str | None = None) -> Written
     ``blob_id`` names the blob when the caller must know it in advance (a task's
     attempt, whose leftovers a later attempt removes); a new id otherwise.
     A full disk is a ``StoreFull`` (the half-written blob is removed either way).
+    Chunks of zeros become holes (see ``write_chunks``).
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+
+    blob_id, size = write_chunks(hashed(), blob_id)
+    return WrittenBlob(blob_id=blob_id, size=size, md5=digest.hexdigest())
+
+
+def write_chunks(chunks: Iterable[bytes], blob_id: str | None = None) -> tuple[str, int]:
+    """Write a stream to a new blob as ``write_stream`` does, without hashing it; returns
+    the blob's id and size.
+
+    A chunk that is all zeros is not written but skipped over, and the file's size set
+    at the end, so the zeros of a sparse disk image take no disk (a hole reads as zeros).
     """
     blob_id = blob_id or new_blob_id()
     path = create_path(blob_id)
-    digest = hashlib.md5(usedforsecurity=False)
     size = 0
     try:
         with open(path, "wb") as out:
             for chunk in chunks:
-                if chunk:
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                for piece in _pieces(chunk):
+                    if sparse.is_zeros(piece):
+                        out.seek(len(piece), os.SEEK_CUR)
+                    else:
+                        out.write(piece)
+                size += len(chunk)
+            out.truncate(size)
     except BaseException as error:
         path.unlink(missing_ok=True)
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise StoreFull(str(error)) from error
         raise
-    return WrittenBlob(blob_id=blob_id, size=size, md5=digest.hexdigest())
+    return blob_id, size
+
+
+def _pieces(chunk: bytes) -> Iterator[bytes]:
+    """A chunk in pieces of at most 1 MiB, so that a few bytes of data in a large chunk of
+    zeros cost 1 MiB of disk, not the chunk's size."""
+    if len(chunk) <= CHUNK_SIZE:
+        yield chunk
+        return
+    for start in range(0, len(chunk), CHUNK_SIZE):
+        yield chunk[start : start + CHUNK_SIZE]
 
 
 def read_chunks(blob_id: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -99,14 +131,15 @@ def md5_of(blob_id: str) -> str:
 
 def link_as(source_blob_id: str, target_blob_id: str) -> None:
     """Make ``target`` hold the bytes of ``source``: a hard link (no copy at all) where the
-    store allows it, else a kernel-side copy. Blobs are immutable, so sharing an inode is safe."""
+    store allows it, else a kernel-side copy that keeps holes. Blobs are immutable, so
+    sharing an inode is safe."""
     source = path_of(source_blob_id)
     target = create_path(target_blob_id)
     target.unlink(missing_ok=True)
     try:
         os.link(source, target)
     except OSError:
-        shutil.copyfile(source, target)
+        sparse.copy_file(source, target)
 
 
 def link_or_copy(blob_id: str) -> str:

@@ -37,14 +37,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import os
-import shutil
 import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, ClassVar, Literal, Self
+
+from imagetasks.localcloud import sparse
 
 SECTOR_SIZE = 512
 FOOTER_SIZE = 512
@@ -88,10 +88,6 @@ _SHORT_FOOTER_SIZE = 511
 # Large enough that reading the BAT costs few system calls, small enough to
 # keep memory flat for any disk.
 _BAT_CHUNK_ENTRIES = 16 * 1024
-_COPY_CHUNK = 1 << 30
-_FALLBACK_BUFFER = 8 * 1024 * 1024
-# Errors that mean "no kernel-side copy between these two files", not a failure.
-_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 
 EXPLANATIONS: dict[str, str] = {
     "396": "The file is not a VHD: it has no VHD footer. Convert the disk to VHD first.",
@@ -359,15 +355,16 @@ def write_fixed_vhd(
     """Writes raw disk ``raw_path`` as the fixed VHD ``dst_path``; returns the bytes written.
 
     The data is copied by the kernel where it can, so an export costs no more
-    than ``cp``, and never passes through memory. A half-written VHD is
-    removed, since without its footer it is no VHD at all.
+    than ``cp``, and never passes through memory; the raw disk's holes stay holes.
+    A half-written VHD is removed, since without its footer it is no VHD at all.
     """
     if os.path.exists(dst_path) and os.path.samefile(raw_path, dst_path):
         raise ValueError(f"{dst_path} is the raw disk itself; writing it would destroy the disk")
     with open(raw_path, "rb", buffering=0) as src, open(dst_path, "wb", buffering=0) as dst:
         try:
-            _copy_file(src, dst, os.fstat(src.fileno()).st_size)
-            raw_size = dst.tell()
+            raw_size = os.fstat(src.fileno()).st_size
+            sparse.copy(src.fileno(), dst.fileno(), raw_size)
+            dst.seek(raw_size)
             trailer = fixed_vhd_footer_for(raw_size, unique_id=unique_id, timestamp=timestamp)
             _write_all(dst, trailer)
         except BaseException:
@@ -436,34 +433,11 @@ def _padded(size: int) -> int:
     return -(-size // SECTOR_SIZE) * SECTOR_SIZE
 
 
-def _copy_file(src: BinaryIO, dst: BinaryIO, size: int) -> None:
-    """Copies ``size`` bytes from the current offsets, in the kernel when it allows."""
-    if hasattr(os, "copy_file_range"):
-        try:
-            _copy_in_kernel(src.fileno(), dst.fileno(), size)
-            return
-        except OSError as error:
-            if error.errno not in _NO_KERNEL_COPY:
-                raise
-    # copy_file_range moved both offsets past what it copied, so this goes on from there.
-    shutil.copyfileobj(src, dst, _FALLBACK_BUFFER)
-
-
 def _write_all(dst: BinaryIO, data: bytes) -> None:
     """Writes all of ``data``: an unbuffered write may write only part of it."""
     view = memoryview(data)
     while view:
         view = view[dst.write(view) :]
-
-
-def _copy_in_kernel(src_fd: int, dst_fd: int, size: int) -> None:
-    """Loops because the kernel copies at most about 2 GiB a call."""
-    copied = 0
-    while copied < size:
-        count = os.copy_file_range(src_fd, dst_fd, min(size - copied, _COPY_CHUNK))
-        if count == 0:
-            return
-        copied += count
 
 
 def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:

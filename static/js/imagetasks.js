@@ -82,9 +82,11 @@
 
   // Upload from this computer. The dashboard first answers a plan for this file: one up
   // to the cloud's segment size is PUT whole as the request body; a larger one is sent
-  // segment by segment (each hashed here first, and skipped when the store already holds
-  // it: choosing the same file again resumes), then the dashboard writes the manifest
-  // that joins them. Either way the import form above is then filled in with the object.
+  // segment by segment, then the dashboard writes the manifest that joins them. A segment
+  // is hashed while it is being sent, and its MD5 compared with the one the store
+  // computed; one the store already holds is hashed first and skipped when it matches
+  // (choosing the same file again resumes). Either way the import form above is then
+  // filled in with the object.
   function mebibytes(bytes) { return (bytes / 1048576).toFixed(1) + " MiB"; }
   function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
 
@@ -121,11 +123,12 @@
   }
 
   // The MD5 of a slice of the file, read a chunk at a time; each chunk also goes into
-  // the whole file's MD5, so that one is ready when the last segment is.
-  function hashSlice(upload, blob, whole, onRead) {
+  // the whole file's MD5, so that one is ready when the last segment is. Reading stops
+  // when the upload is cancelled or `job.stopped` is set (the PUT beside it failed).
+  function hashSlice(upload, blob, whole, onRead, job) {
     var segment = new SparkMD5.ArrayBuffer();
     function from(offset) {
-      if (upload.cancelled) return Promise.reject(new UploadStop("cancelled"));
+      if (upload.cancelled || job.stopped) return Promise.reject(new UploadStop("cancelled"));
       if (offset >= blob.size) return Promise.resolve(segment.end());
       var end = Math.min(offset + HASH_CHUNK, blob.size);
       return blob.slice(offset, end).arrayBuffer().then(function (buffer) {
@@ -133,46 +136,98 @@
         whole.append(buffer);
         onRead(end - offset);
         return from(end);
+      }, function () {
+        throw new UploadStop("refused", "The file could not be read: was it changed or moved " +
+          "while it was being uploaded?");
       });
     }
     return from(0);
   }
 
   // Sends the plan's segments in order, then asks for the manifest; resolves to the
-  // stored object's answer. Progress counts each byte twice: hashed, then sent (or found).
+  // stored object's answer. Progress is one share of all the work: a byte of a segment
+  // hashed while it is sent counts once it is both read and sent; a segment the store
+  // already holds is read once to check it, and then sent (or found) on top.
   function sendSegments(upload, file, plan, show) {
     var whole = new SparkMD5.ArrayBuffer();
     var md5s = [];
-    var hashed = 0, sent = 0;
+    var done = 0, sent = 0;
     var count = plan.segments.length;
-    upload.total = 2 * file.size;
+    upload.total = plan.segments.reduce(function (total, segment) {
+      return total + (segment.etag ? 2 : 1) * segment.length;
+    }, 0);
+    function put(i, blob, md5, onLoaded) {
+      var url = plan.segment_url + "&index=" + i + (md5 ? "&md5=" + md5 : "");
+      return ask(upload, "PUT", url, blob, onLoaded);
+    }
+    function stored(segment) {
+      done += segment.length;
+      sent += segment.length;
+      upload.stored += 1;
+    }
+    // Nothing stored at this index: the slice is read for its MD5 while it is sent, and
+    // the MD5 the store computed must be the page's.
+    function hashWhileSending(i, segment, blob, where) {
+      var hashed = 0, loaded = 0, job = { stopped: false };
+      function progress() { show(done + Math.min(hashed, loaded), "sending " + where, sent + loaded); }
+      progress();
+      return Promise.all([
+        hashSlice(upload, blob, whole, function (read) { hashed += read; progress(); }, job),
+        put(i, blob, null, function (bytes) { loaded = bytes; progress(); }),
+      ]).then(function (results) {
+        var md5 = results[0], answer = results[1];
+        md5s.push(md5);
+        // A store that answers no ETag said nothing: the manifest step still compares.
+        if (answer.etag && answer.etag !== md5) return sendAgain(i, segment, blob, where, md5);
+        stored(segment);
+      }, function (stop) {
+        job.stopped = true;
+        if (upload.xhr) upload.xhr.abort();
+        throw stop;
+      });
+    }
+    // The store kept other bytes than the page read: they are removed, and the segment is
+    // sent once more with its MD5, which the store must now match or refuse.
+    function sendAgain(i, segment, blob, where, md5) {
+      upload.total += segment.length;
+      done += segment.length;
+      show(done, where + " arrived different from the file; sending it again", sent);
+      return ask(upload, "DELETE", plan.segment_url + "&index=" + i).then(function () {
+        return put(i, blob, md5, function (loaded) {
+          show(done + loaded, "sending " + where + " again", sent + loaded);
+        });
+      }).then(function () { stored(segment); });
+    }
+    // A segment stored already (an earlier upload of this file dropped): hashed first,
+    // and sent only when it is not the file's.
+    function checkThenSend(i, segment, blob, where) {
+      var job = { stopped: false };
+      return hashSlice(upload, blob, whole, function (read) {
+        done += read;
+        show(done, "checking " + where, sent);
+      }, job).then(function (md5) {
+        md5s.push(md5);
+        if (segment.etag === md5) {
+          upload.found += 1;
+          done += segment.length;
+          sent += segment.length;
+          show(done, where + " already stored", sent);
+          return null;
+        }
+        show(done, "sending " + where, sent);
+        return put(i, blob, md5, function (loaded) {
+          show(done + loaded, "sending " + where, sent + loaded);
+        }).then(function () { stored(segment); });
+      });
+    }
     function next(i) {
       if (i === count) return null;
       var segment = plan.segments[i];
       var offset = i * plan.segment_size;
       var blob = file.slice(offset, offset + segment.length);
       var where = "segment " + (i + 1) + " of " + count;
-      return hashSlice(upload, blob, whole, function (read) {
-        hashed += read;
-        show(hashed + sent, "checking " + where, sent);
-      }).then(function (md5) {
-        md5s.push(md5);
-        if (segment.etag === md5) {
-          upload.found += 1;
-          sent += segment.length;
-          show(hashed + sent, where + " already stored", sent);
-          return next(i + 1);
-        }
-        var url = plan.segment_url + "&index=" + i + "&md5=" + md5;
-        show(hashed + sent, "sending " + where, sent);
-        return ask(upload, "PUT", url, blob, function (loaded) {
-          show(hashed + sent + loaded, "sending " + where, sent + loaded);
-        }).then(function () {
-          upload.stored += 1;
-          sent += segment.length;
-          return next(i + 1);
-        });
-      });
+      var step = segment.etag ? checkThenSend : hashWhileSending;
+      return step(i, segment, blob, where).then(function () { return next(i + 1); });
     }
     return Promise.resolve(next(0)).then(function () {
       show(upload.total, "joining " + plural(count, "segment"), file.size);

@@ -201,3 +201,100 @@ def test_cancel_stops_a_segmented_upload_and_leaves_no_segment(
     assert list(objects.list_objects("uploads_segments")) == []
     with pytest.raises(NotFound):
         objects.head_object("uploads", "big-03.vhd")
+
+
+def flip_a_byte_of(route) -> None:
+    """Send the request on with one byte of its body changed, as a faulty network might."""
+    body = bytearray(route.request.post_data_buffer)
+    body[len(body) // 2] ^= 0xFF
+    route.continue_(post_data=bytes(body))
+
+
+def segment_requests(page) -> list[tuple[str, int, bool]]:
+    """Each request to upload-segment as (method, index, whether it carried the MD5)."""
+    seen: list[tuple[str, int, bool]] = []
+
+    def note(request) -> None:
+        if "/upload-segment/" in request.url:
+            query = parse_qs(urlsplit(request.url).query)
+            seen.append((request.method, int(query["index"][0]), "md5" in query))
+
+    page.on("request", note)
+    return seen
+
+
+def test_a_segment_that_arrives_different_is_removed_and_sent_again_with_its_md5(
+    page, django_user_model, segmenting_cloud, tmp_path
+):
+    disk = vhd_samples.fixed_vhd(8 * MiB - 512)  # 3 segments of 3, 3 and 2 MiB
+    path = tmp_path / "big-04.vhd"
+    path.write_bytes(disk)
+    make_person(django_user_model, segmenting_cloud, "fay", "operators")
+    log_in(page, "fay")
+    page.goto("/tasks/new/import/?cloud=local")
+    upload = page.locator("#upload-form")
+    seen = segment_requests(page)
+    changed: list[int] = []
+
+    def change_the_first_send_of_the_second(route):
+        if route.request.method == "PUT" and segment_index(route.request.url) == 1 and not changed:
+            changed.append(1)
+            flip_a_byte_of(route)
+        else:
+            route.continue_()
+
+    page.route("**/upload-segment/**", change_the_first_send_of_the_second)
+    choose_and_upload(upload, path)
+
+    expect(upload.get_by_role("status")).to_contain_text(
+        "Uploaded uploads/big-04.vhd (8.0 MiB in 3 segments, checksum verified)", timeout=60_000
+    )
+    # Sent while hashed, without the MD5; the one that arrived different was removed and
+    # sent again with its MD5 for the store to check.
+    assert seen == [
+        ("PUT", 0, False), ("PUT", 1, False), ("DELETE", 1, False), ("PUT", 1, True),
+        ("PUT", 2, False),
+    ]  # fmt: skip
+    assert upload.locator("progress").evaluate("p => p.value === p.max && p.max > 0")
+    with client_for(segmenting_cloud).objects.get_object("uploads", "big-04.vhd") as stored:
+        assert b"".join(stored.iter_content()) == disk
+
+
+def test_a_segment_that_arrives_different_twice_is_not_kept_and_the_page_says_so(
+    page, django_user_model, segmenting_cloud, tmp_path
+):
+    disk = vhd_samples.fixed_vhd(8 * MiB - 512)
+    path = tmp_path / "big-05.vhd"
+    path.write_bytes(disk)
+    make_person(django_user_model, segmenting_cloud, "gil", "operators")
+    log_in(page, "gil")
+    page.goto("/tasks/new/import/?cloud=local")
+    upload = page.locator("#upload-form")
+    seen = segment_requests(page)
+
+    def change_every_send_of_the_second(route):
+        if route.request.method == "PUT" and segment_index(route.request.url) == 1:
+            flip_a_byte_of(route)
+        else:
+            route.continue_()
+
+    page.route("**/upload-segment/**", change_every_send_of_the_second)
+    choose_and_upload(upload, path)
+
+    status = upload.get_by_role("status")
+    expect(status).to_contain_text(
+        "Segment 1 arrived different from the file (its MD5 is not the one the page computed); "
+        "it was not stored. The 1 segment already stored is kept: choose the same file and "
+        "press Upload again to send the rest.",
+        timeout=60_000,
+    )
+    expect(status).to_have_class(re.compile(r"\berror\b"))
+    expect(upload.get_by_role("button", name="Upload")).to_be_enabled()
+    assert seen == [("PUT", 0, False), ("PUT", 1, False), ("DELETE", 1, False), ("PUT", 1, True)]
+    objects = client_for(segmenting_cloud).objects
+    assert [o.name.rsplit("/", 1)[1] for o in objects.list_objects("uploads_segments")] == [
+        "00000000"
+    ]
+    with pytest.raises(NotFound):
+        objects.head_object("uploads", "big-05.vhd")
+    look_at(page, "upload-segment-arrived-different")

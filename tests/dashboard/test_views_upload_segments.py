@@ -71,10 +71,16 @@ class Upload:
     def plan(self, **query):
         return self.http.get(self.url("plan"), params={**self.query, **query})
 
-    def segment(self, number: int, **query):
+    def segment(self, number: int, *, data: bytes | None = None, **query):
+        """PUT segment ``number``, with its MD5 (as a resumed upload sends it) unless md5=None."""
         piece = self.data[number * SEGMENT : (number + 1) * SEGMENT]
         params = {**self.query, "index": str(number), "md5": md5(piece), **query}
-        return self.http.put(self.url("segment"), params=params, data=piece)
+        sent = piece if data is None else data
+        return self.http.put(self.url("segment"), params=params, data=sent)
+
+    def remove_segment(self, number: int):
+        params = {**self.query, "index": str(number)}
+        return self.http.delete(self.url("segment"), params=params)
 
     def manifest(self, md5s: list[str] | None = None):
         pieces = [self.data[at : at + SEGMENT] for at in range(0, len(self.data), SEGMENT)]
@@ -113,6 +119,7 @@ def test_a_file_above_the_segment_size_is_stored_as_one_large_object_of_its_segm
         sent = upload.segment(index)
         assert sent.status_code == 201, sent.text
         assert sent.json()["etag"] == md5(data[index * 3 * MiB : (index + 1) * 3 * MiB])
+        assert sent.json()["verified"] is True  # the store matched the MD5 sent with it
     answer = upload.manifest()
 
     assert answer.status_code == 201, answer.text
@@ -233,6 +240,75 @@ def test_a_segment_whose_bytes_differ_from_its_md5_is_not_stored(http, segmentin
     assert stored_segment_names(segmenting_cloud) == []
 
 
+def test_a_segment_sent_without_its_md5_is_answered_with_the_md5_the_store_computed(
+    http, segmenting_cloud
+):
+    """As the page sends a segment it hashes while sending: the view hashes nothing."""
+    data = file_of(7 * MiB)
+    upload = Upload(http, data)
+
+    answers = [upload.segment(index, md5=None) for index in range(3)]
+
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert [a.json()["etag"] for a in answers] == [
+        md5(data[:SEGMENT]), md5(data[SEGMENT : 2 * SEGMENT]), md5(data[2 * SEGMENT :])
+    ]  # fmt: skip
+    assert [a.json()["verified"] for a in answers] == [False] * 3  # the page compares
+    stored = upload.manifest()
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["verified"] is True
+
+
+def test_a_segment_that_arrived_different_is_removed_and_then_sent_with_its_md5(
+    http, segmenting_cloud
+):
+    data = file_of(7 * MiB)
+    upload = Upload(http, data)
+    changed = bytearray(data[:SEGMENT])
+    changed[12345] ^= 0xFF  # one bit flipped on the way
+
+    arrived = upload.segment(0, md5=None, data=bytes(changed))
+    assert arrived.status_code == 201
+    assert arrived.json()["etag"] == md5(bytes(changed)) != md5(data[:SEGMENT])
+    removed = upload.remove_segment(0)
+
+    assert removed.status_code == 200 and removed.json() == {"removed": 1}
+    assert stored_segment_names(segmenting_cloud) == []
+    assert upload.remove_segment(0).json() == {"removed": 0}  # nothing stored there now
+    again = upload.segment(0, data=bytes(changed))  # with the page's MD5: the store refuses
+    assert again.status_code == 400
+    assert "Segment 0 arrived different from the file" in again.json()["error"]
+    assert stored_segment_names(segmenting_cloud) == []
+
+
+def test_a_segment_the_store_answers_without_an_etag_is_stored_but_not_verified(
+    client, django_user_model
+):
+    from tests.openstack.scripted import Reply, ScriptedCloud
+    from tests.support.factories import make_cloud
+
+    store = ScriptedCloud().start()
+    prefix = f"big.vhd/slo/{MTIME}/{2 * MiB}/{MiB}"
+    try:
+        cloud = make_cloud(
+            "quiet", object_store_endpoint=f"{store.url}/v1/AUTH_q", segment_size=MiB
+        )
+        store.on("HEAD", "/v1/AUTH_q/uploads_segments", Reply(204))
+        store.on("PUT", f"/v1/AUTH_q/uploads_segments/{prefix}/00000001", Reply(201))  # no ETag
+        user = make_user(django_user_model, "quinn", OPERATORS)
+        cloud.users.add(user)
+        client.force_login(user)
+        response = client.put(
+            f"/clouds/quiet/upload-segment/uploads/big.vhd?size={2 * MiB}&mtime={MTIME}&index=1",
+            data=b"x" * MiB,
+            content_type="application/octet-stream",
+        )
+    finally:
+        store.stop()
+    assert response.status_code == 201, response.content
+    assert response.json() == {"index": 1, "bytes": MiB, "etag": None, "verified": False}
+
+
 NO_SIZE = "Say the file's size in bytes (size=…)."
 NO_MTIME = "Say when the file was last modified, as a number (mtime=…)."
 TOO_LARGE = "The file is too large for local: it takes at most 1000 segments of 8388608 bytes."
@@ -314,7 +390,13 @@ def test_names_the_store_would_refuse_are_a_400(http, segmenting_cloud, path, me
     assert answer.json()["error"].startswith(message)
 
 
-STEPS = [("get", "plan"), ("put", "segment"), ("post", "manifest"), ("post", "cancel")]
+STEPS = [
+    ("get", "plan"),
+    ("put", "segment"),
+    ("delete", "segment"),
+    ("post", "manifest"),
+    ("post", "cancel"),
+]
 
 
 @pytest.mark.parametrize(("method", "step"), STEPS)

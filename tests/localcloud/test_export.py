@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import subprocess
 import time
@@ -103,6 +104,30 @@ def test_a_raw_image_is_exported_as_a_fixed_vhd_qemu_img_reads(
     assert info["virtual-size"] == len(raw)
     assert vhd.inspect_vhd(path, max_virtual_size=2**40, max_file_size=2**40).disk_type == "fixed"
     assert path.read_bytes()[: len(raw)] == raw
+
+
+def test_a_sparse_raw_image_is_exported_without_writing_its_holes(
+    cloud, account, put_object, wait_for_task, tmp_path
+):
+    path = tmp_path / "sparse.raw"
+    with open(path, "wb") as disk:
+        disk.truncate(64 * 1024 * 1024)
+        disk.seek(10 * 1024 * 1024)
+        disk.write(b"a little data")
+    image = create_image_from_file(account.project, "sparse", path, "raw")
+    put_object(account, "exports", b"")
+
+    task = export(cloud, wait_for_task, image.id)
+
+    assert task["status"] == "success", task["message"]
+    exported = cloud.get(object_url(account, f"exports/{image.id}.vhd"))
+    assert exported.content[: 64 * 1024 * 1024] == path.read_bytes()
+    vhd.inspect_vhd_stream(
+        io.BytesIO(exported.content), max_virtual_size=2**40, max_file_size=2**40
+    )
+    blob = blobstore.path_of(StoredObject.objects.get(name=f"{image.id}.vhd").blob_id).stat()
+    assert blob.st_size == 64 * 1024 * 1024 + 512
+    assert blob.st_blocks * 512 <= 1024 * 1024  # the data and the footer, not 64 MiB
 
 
 def test_an_exported_objects_missing_etag_is_filled_in_by_a_follow_up_job(

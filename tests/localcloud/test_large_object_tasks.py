@@ -4,12 +4,14 @@ objects may be at most 8 MiB: a 20 MiB VHD only fits as segments and a manifest.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import pytest
 
-from imagetasks.localcloud import vhd_samples
+from imagetasks.localcloud import blobstore, vhd, vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
+from imagetasks.localcloud.models import Image, StoredObject
 
 pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
 
@@ -114,6 +116,31 @@ def test_a_large_object_over_the_image_limit_is_refused_before_it_is_copied(
     assert task["message"] == "Image cannot be imported. Error code: '609'"
 
 
+def disk_used(blob_id: str) -> int:
+    return blobstore.path_of(blob_id).stat().st_blocks * 512
+
+
+def test_a_sparse_vhd_joined_from_its_segments_keeps_its_holes_and_its_checksums(
+    cloud, base, wait_for_task, tmp_path
+):
+    path = tmp_path / "sparse.vhd"
+    checksum = vhd_samples.write_sparse_fixed_vhd(path, VIRTUAL_SIZE + 512)
+    data = path.read_bytes()
+    upload_as_slo(cloud, base, "imports/sparse.vhd", data)
+
+    task = run_task(cloud, wait_for_task, "import", {"import_from": "imports/sparse.vhd"})
+
+    assert task["status"] == "success", task["message"]
+    image = Image.objects.get(pk=task["result"]["image_id"])
+    assert (image.size, image.checksum) == (len(data), checksum)
+    assert image.os_hash_value == hashlib.sha512(data).hexdigest()
+    assert cloud.get(f"image/v2/images/{image.id}/file").content == data
+    # The segments and the image joined from them hold data only where the disk has some.
+    segments = StoredObject.objects.filter(container__name="imports_segments")
+    assert sum(disk_used(segment.blob_id) for segment in segments) <= 2 * MiB
+    assert disk_used(image.blob_id) <= 2 * MiB
+
+
 # --- Exports ------------------------------------------------------------------------------
 
 
@@ -193,3 +220,40 @@ def test_an_export_within_the_limit_stays_one_object(cloud, base, wait_for_task,
     assert "X-Static-Large-Object" not in exported.headers
     assert exported.content == data
     assert cloud.head(f"{base}/exports_segments").status_code == 404
+
+
+def test_a_raw_image_larger_than_one_object_is_cut_into_segments_of_its_fixed_vhd(
+    cloud, base, wait_for_task, account, tmp_path, settings
+):
+    """The segments are cut from the raw disk and its footer: no whole VHD is written first.
+    A segment ends inside the padding and footer, the last one is only footer."""
+    raw_size = 9 * MiB + 100  # padded to whole sectors, then the footer: 9 MiB + 1024
+    settings.LOCALCLOUD_EXPORT_SEGMENT_SIZE = 3 * MiB + 200  # three end at 9 MiB + 600
+    path = tmp_path / "sparse.raw"
+    with open(path, "wb") as disk:
+        disk.truncate(raw_size)  # a hole, but for a few bytes
+        disk.seek(4 * MiB)
+        disk.write(b"the only data")
+    raw = path.read_bytes()
+    image = create_image_from_file(account.project, "sparse", path, "raw")
+    cloud.put(f"{base}/exports")
+
+    task = export(cloud, wait_for_task, image)
+
+    assert task["status"] == "success", task["message"]
+    exported = cloud.get(f"{base}/exports/{image.id}.vhd")
+    assert exported.headers["X-Static-Large-Object"] == "True"
+    assert len(exported.content) == 9 * MiB + 1024
+    assert exported.content[:raw_size] == raw
+    assert exported.content[raw_size : 9 * MiB + 512] == bytes(412)
+    info = vhd.inspect_vhd_stream(
+        io.BytesIO(exported.content), max_virtual_size=2**40, max_file_size=2**40
+    )
+    assert (info.disk_type, info.virtual_size) == ("fixed", 9 * MiB + 512)
+    stored = cloud.get(
+        f"{base}/exports/{image.id}.vhd", params={"multipart-manifest": "get"}
+    ).json()
+    assert [segment["bytes"] for segment in stored] == [3 * MiB + 200] * 3 + [424]
+    segments = StoredObject.objects.filter(container__name="exports_segments")
+    assert sum(disk_used(segment.blob_id) for segment in segments) <= 2 * MiB
+    assert disk_used(image.blob_id) <= MiB  # the image made from the sparse file, too

@@ -22,6 +22,7 @@ from imagetasks.localcloud.objectstore import service
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 LISTING_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
+MiB = 1024 * 1024
 
 
 def md5(data: bytes) -> str:
@@ -476,6 +477,28 @@ def test_a_blank_etag_is_computed_on_demand_and_stored(cloud, base, account):
     assert listing.json()[0]["hash"] == md5(b"written fast")
     assert head.headers["ETag"] == md5(b"written fast")
     assert StoredObject.objects.get(name="image.vhd").etag == md5(b"written fast")
+
+
+def test_an_object_of_zeros_is_stored_as_a_hole_and_reads_back_whole(cloud, base):
+    """A sparse disk image costs the store the disk of its data, not of its size."""
+    put_container(cloud, base, "images")
+    data = bytearray(24 * MiB)
+    data[5 * MiB : 5 * MiB + 7] = b"written"  # one chunk of data among the zeros
+    data[-1] = 1  # and the very last byte
+
+    stored = cloud.put(f"{base}/images/sparse.raw", data=bytes(data))
+    zeros = cloud.put(f"{base}/images/zeros.raw", data=bytes(9 * MiB + 100))
+
+    assert stored.status_code == zeros.status_code == 201
+    assert stored.headers["ETag"] == md5(bytes(data))
+    assert zeros.headers["ETag"] == md5(bytes(9 * MiB + 100))
+    assert cloud.get(f"{base}/images/sparse.raw").content == data
+    assert cloud.get(f"{base}/images/zeros.raw").content == bytes(9 * MiB + 100)
+    sparse = blobstore.path_of(StoredObject.objects.get(name="sparse.raw").blob_id).stat()
+    empty = blobstore.path_of(StoredObject.objects.get(name="zeros.raw").blob_id).stat()
+    assert (sparse.st_size, empty.st_size) == (24 * MiB, 9 * MiB + 100)
+    assert sparse.st_blocks * 512 <= 2 * MiB  # the two chunks with data, not 24 MiB
+    assert empty.st_blocks == 0
 
 
 def test_an_unsupported_method_is_a_405(cloud, base):

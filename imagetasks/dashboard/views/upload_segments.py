@@ -3,10 +3,15 @@
 The page asks for a plan first (``upload_plan``): the effective segment size, and the
 segments of this file already stored with their MD5s. It then sends each missing
 segment as the raw body of a PUT of its own (``upload_segment``), streamed into
-``<container>_segments`` with the MD5 the browser computed as the ETag the store must
-match; last it asks for the manifest (``upload_manifest``), written only once every
-segment is stored with the size and MD5 the browser computed. Each request carries one
-segment at most, so a stalled browser holds no more of the site than a small upload does.
+``<container>_segments``. Where nothing is stored at that index (the usual case) the
+page hashes the segment while it is being sent and compares its MD5 with the one the
+store computed, removing the segment (a DELETE of ``upload_segment``) when they differ;
+where a segment is stored (a resume) it hashes first, skips the segment when the MD5s
+match, and otherwise sends it with its MD5 as the ETag the store must match. The view
+never hashes: the store does. Last the page asks for the manifest (``upload_manifest``),
+written only once every segment is stored with the size and MD5 the browser computed.
+Each request carries one segment at most, so a stalled browser holds no more of the site
+than a small upload does.
 
 Segment names come from the object's name and the file's size and modification time
 (``largeobjects.segment_prefix``), so an upload that dropped resumes when the same file
@@ -35,7 +40,7 @@ from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.views.common import Request
 from imagetasks.dashboard.views.upload import (
     EMPTY,
-    HashingReader,
+    BodyReader,
     Refused,
     UploadCutShort,
     announced_length,
@@ -227,16 +232,26 @@ def upload_plan(request: Request, cloud_name: str, container: str, name: str) ->
     )
 
 
-@require_http_methods(["PUT"])
+@require_http_methods(["PUT", "DELETE"])
 @answers_refusals
 def upload_segment(request: Request, cloud_name: str, container: str, name: str) -> JsonResponse:
-    """PUT one segment's bytes (``index``), which the store keeps only if their MD5 is ``md5``."""
+    """PUT one segment's bytes (``index``), or DELETE the segment stored at ``index``.
+
+    With ``md5`` (the page hashed the segment before sending it) the store keeps the bytes
+    only if their MD5 is that one, and the answer says ``"verified": true``. Without it
+    (the page hashes while sending) the store keeps what arrived, and ``etag`` is the MD5
+    it computed, for the page to compare with its own and DELETE the segment when they
+    differ. A store that answers no ETag leaves ``etag`` null: stored, not verified (the
+    manifest step still compares the listed MD5s with the page's).
+    """
     upload = _large_upload(request, cloud_name, container, name)
     if upload.single:
         raise Refused(400, "A file this small goes up whole, not in segments.")
     segment = _index(request, upload)
-    md5 = request.GET.get("md5", "")
-    if not MD5.fullmatch(md5):
+    if request.method == "DELETE":
+        return _delete_segment(upload, segment)
+    md5 = request.GET.get("md5")
+    if md5 is not None and not MD5.fullmatch(md5):
         raise Refused(400, "Say the segment's MD5 as 32 lowercase hex digits (md5=…).")
     length = announced_length(request)
     if length != segment.length:
@@ -245,14 +260,13 @@ def upload_segment(request: Request, cloud_name: str, container: str, name: str)
             f"Segment {segment.index} is {segment.length} bytes of the file; this request "
             f"announces {length}.",
         )
-    body = HashingReader(request, length)
     where = f"{upload.segments_container}/{upload.segment_name(segment.index)}"
     try:
         ensure_container(upload.objects, upload.segments_container)
         etag = upload.objects.put_object(
             upload.segments_container,
             upload.segment_name(segment.index),
-            body,
+            BodyReader(request, length),
             content_length=length,
             etag=md5,
         )
@@ -268,11 +282,31 @@ def upload_segment(request: Request, cloud_name: str, container: str, name: str)
                 "the one the page computed); it was not stored.",
             ) from None
         raise refused_by_store(upload.cloud, error, where) from None
-    log.info("uploaded segment cloud=%s object=%s bytes=%d", upload.cloud.name, where, length)
+    verified = bool(etag) and etag == md5
+    log.info(
+        "uploaded segment cloud=%s object=%s bytes=%d verified=%s",
+        upload.cloud.name, where, length, verified,
+    )  # fmt: skip
     return JsonResponse(
-        {"index": segment.index, "bytes": length, "etag": etag or body.md5.hexdigest()},
+        {"index": segment.index, "bytes": length, "etag": etag or None, "verified": verified},
         status=201,
     )
+
+
+def _delete_segment(upload: LargeUpload, segment: Segment) -> JsonResponse:
+    """Remove the segment stored at this index (one that arrived different from the file).
+
+    Answers ``{"removed": 1}``, or 0 when none was stored there.
+    """
+    where = f"{upload.segments_container}/{upload.segment_name(segment.index)}"
+    try:
+        upload.objects.delete_object(upload.segments_container, upload.segment_name(segment.index))
+    except NotFound:
+        return JsonResponse({"removed": 0})
+    except CloudError as error:
+        raise refused_by_store(upload.cloud, error, where) from None
+    log.info("removed segment cloud=%s object=%s", upload.cloud.name, where)
+    return JsonResponse({"removed": 1})
 
 
 def _reported_md5s(request: Request, count: int) -> tuple[str, list[str]]:

@@ -15,16 +15,20 @@ rate limit, the export spends its paced time computing the ETag itself.
 
 A VHD larger than one object may be (LOCALCLOUD_MAX_OBJECT_SIZE) becomes a
 static large object instead: segments in ``<container>_segments`` and the
-manifest at ``<container>/<image_id>.vhd`` (``segmenting.py``).
+manifest at ``<container>/<image_id>.vhd`` (``segmenting.py``), cut straight
+from a ``vhd`` or ``raw`` image's file; only a ``qcow2`` image is converted to a
+whole VHD first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import uuid
 from functools import partial
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -78,12 +82,19 @@ def run_export(run: Claim) -> None:
     blob_id = attempt_blob_id(run.task_id, "export", run.attempt)
     kept = False
     try:
+        if image.disk_format in ("vhd", "raw"):
+            with open(blobstore.path_of(image.blob_id), "rb", buffering=0) as file:
+                source = _vhd_bytes(image, file)
+                if source.size > limits.max_object_size():
+                    _publish_segmented(run, image, container, source)
+                    return
         etag = _write_vhd(run, image, blob_id)
-        size = blobstore.path_of(blob_id).stat().st_size
-        if size > limits.max_object_size():
-            _publish_segmented(run, image, container, blob_id, size)
-        else:
-            kept = _publish(run, image, container, blob_id, _paced_etag(run, blob_id, etag))
+        with open(blobstore.path_of(blob_id), "rb", buffering=0) as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > limits.max_object_size():  # a qcow2 image, known once converted
+                _publish_segmented(run, image, container, segmenting.VhdBytes(file, size))
+                return
+        kept = _publish(run, image, container, blob_id, _paced_etag(run, blob_id, etag))
     except ExportRefused as refusal:
         lifecycle.fail(run, str(refusal))
     finally:
@@ -118,6 +129,15 @@ def _owned_image(project_id: str, image_uuid: str) -> Image:
     if image is None or image.project_id != project_id:
         raise ExportRefused(NOT_OWNER)
     return image
+
+
+def _vhd_bytes(image: Image, file: BinaryIO) -> segmenting.VhdBytes:
+    """The VHD of a ``vhd`` or ``raw`` image whose file is open as ``file``, unwritten:
+    the VHD itself, or the raw disk followed by its padding and footer."""
+    size = os.fstat(file.fileno()).st_size
+    if image.disk_format == "vhd":
+        return segmenting.VhdBytes(file, size)
+    return segmenting.VhdBytes(file, size, vhd.fixed_vhd_footer_for(size))
 
 
 def _write_vhd(run: Claim, image: Image, blob_id: str) -> str:
@@ -204,10 +224,11 @@ def _publish(run: Claim, image: Image, container: Container, blob_id: str, etag:
 
 
 def _publish_segmented(
-    run: Claim, image: Image, container: Container, blob_id: str, size: int
+    run: Claim, image: Image, container: Container, source: segmenting.VhdBytes
 ) -> None:
-    """Store the VHD ``blob_id`` as segments plus a manifest, and mark the task done with
-    the manifest; the blob itself is not kept."""
+    """Store the VHD ``source`` as segments plus a manifest, and mark the task done with
+    the manifest."""
+    size = source.size
     segment_size = segmenting.segment_size_for(size)
     if segment_size is None:
         raise ExportRefused(
@@ -223,9 +244,7 @@ def _publish_segmented(
     stamp = f"{image.created_at.timestamp():.6f}"
     prefix = segmenting.segment_prefix(name, stamp, size, segment_size)
     try:
-        manifest = segmenting.write_segments(
-            run, blobstore.path_of(blob_id), segments_container, prefix, size, segment_size
-        )
+        manifest = segmenting.write_segments(run, source, segments_container, prefix, segment_size)
     except service.ContainerGone:
         raise ExportRefused(CONTAINER_NOT_FOUND.format(container=segments_name)) from None
     etag = segments.etag_of_hashes(entry["hash"] for entry in manifest)

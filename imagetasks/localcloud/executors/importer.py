@@ -4,15 +4,14 @@ The image's bytes are a hard link to the object's immutable blob, so an
 import copies nothing; the one pass over the data is the checksum pass (MD5
 and SHA-512 at once), which is also what the rate limit paces. A large
 object (SLO or DLO) has no single blob to link: its segments are copied, one
-after the other and in constant memory, into the image's blob first. The
-image row and the task's success are written in one transaction, so a crash
-leaves either both or neither.
+after the other and in constant memory, into the image's blob, and hashed on
+the way, so that copy is its one pass. The image row and the task's success
+are written in one transaction, so a crash leaves either both or neither.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +20,6 @@ from imagetasks.localcloud import blobstore, stores, vhd
 from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
-from imagetasks.localcloud.executors.blocking import call_keeping_alive
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project, StoredObject
@@ -55,10 +53,12 @@ def run_import(run: Claim) -> None:
     blob_id = attempt_blob_id(run.task_id, "image", run.attempt)
     kept = False
     try:
-        if _copy_source(run, project, source, parts, blob_id):
-            kept = _create_image(run, blob_id, properties.get("name"))
-        else:
-            lifecycle.fail(run, IMAGE_NOT_FOUND)
+        digests = _copy_source(run, project, source, parts, blob_id)
+    except (FileNotFoundError, segments.SegmentError):
+        # The object, or a segment of it, was deleted or replaced since it was looked up.
+        lifecycle.fail(run, IMAGE_NOT_FOUND)
+    else:
+        kept = _create_image(run, blob_id, properties.get("name"), digests)
     finally:
         if not kept:
             blobstore.delete(blob_id)
@@ -70,25 +70,27 @@ def _copy_source(
     source: StoredObject,
     parts: list[segments.Part] | None,
     blob_id: str,
-) -> bool:
-    """Give ``blob_id`` the object's bytes; False when the object, or a segment of it,
-    was deleted or replaced since it was looked up."""
-    try:
-        if parts is None:
-            link_as(source.blob_id, blob_id)
-        else:
-            _concatenate(run, project, parts, blob_id)
-    except (FileNotFoundError, segments.SegmentError):
-        return False
-    return True
+) -> hashing.Digests | None:
+    """Give ``blob_id`` the object's bytes; their digests when they were read on the way
+    (a large object's segments, joined), None when the blob was linked unread."""
+    if parts is None:
+        link_as(source.blob_id, blob_id)
+        return None
+    return _concatenate(run, project, parts, blob_id)
 
 
-def _concatenate(run: Claim, project: Project, parts: list[segments.Part], blob_id: str) -> None:
-    """Write the large object's segments, in order, into the blob ``blob_id``."""
+def _concatenate(
+    run: Claim, project: Project, parts: list[segments.Part], blob_id: str
+) -> hashing.Digests:
+    """Write the large object's segments, in order, into the blob ``blob_id``, hashing
+    them on the way (paced like the checksum pass of a plain object)."""
     size = sum(part.size for part in parts)
     pieces = segments.pieces(project, parts, 0, size - 1)
     chunks = segments.read(pieces, label=run.input["import_from"])
-    call_keeping_alive(run.keep_alive, partial(blobstore.write_stream, chunks, blob_id))
+    stream = hashing.StreamDigests()
+    pacer = Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive)
+    blobstore.write_chunks(stream.through(chunks, pacer), blob_id)
+    return stream.digests
 
 
 def _source_object(run: Claim, project: Project) -> StoredObject | None:
@@ -106,8 +108,11 @@ def _supported(properties: object) -> bool:
     return name is None or (isinstance(name, str) and len(name) <= MAX_NAME_LENGTH)
 
 
-def _create_image(run: Claim, blob_id: str, name: str | None) -> bool:
-    """Validate, hash and register the image; True when the image now owns the blob."""
+def _create_image(
+    run: Claim, blob_id: str, name: str | None, digests: hashing.Digests | None
+) -> bool:
+    """Validate, hash (unless the ``digests`` are known) and register the image; True
+    when the image now owns the blob."""
     path = blobstore.path_of(blob_id)
     limit = settings.LOCALCLOUD_MAX_IMAGE_SIZE
     try:
@@ -116,7 +121,8 @@ def _create_image(run: Claim, blob_id: str, name: str | None) -> bool:
         logger.info("task %s: VHD refused with code %s: %s", run.task_id, error.code, error)
         lifecycle.fail(run, vhd.import_failure_message(error.code))
         return False
-    digests = hashing.digests_of(path, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
+    if digests is None:
+        digests = hashing.digests_of(path, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
     with transaction.atomic():
         image = Image.objects.create(
             project_id=run.project_id,

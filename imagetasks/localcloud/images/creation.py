@@ -7,13 +7,12 @@ copied into the blob store by the kernel and hashed like an import.
 
 from __future__ import annotations
 
-import shutil
 import struct
 from pathlib import Path
 
 from django.conf import settings
 
-from imagetasks.localcloud import blobstore, stores, vhd
+from imagetasks.localcloud import blobstore, sparse, stores, vhd
 from imagetasks.localcloud.executors.hashing import digests_of
 from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project
@@ -36,7 +35,7 @@ def create_image_from_file(
     blob_id = blobstore.new_blob_id()
     target = blobstore.create_path(blob_id)
     try:
-        shutil.copyfile(path, target)
+        sparse.copy_file(path, target)
         virtual_size = virtual_size_of(target, disk_format)
         digests = digests_of(target, Pacer(0))
         return Image.objects.create(
