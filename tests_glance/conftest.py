@@ -142,7 +142,7 @@ def _runs_folder() -> Path:
 
 @pytest.fixture(scope="session")
 def glance_factory(glance_venv: GlanceVenv, glance_files: FileServer) -> Iterator[GlanceFactory]:
-    # With a work_dir set, Glance's import flow runs qemu-img on every image: better to say
+    # Glance's legacy import flow runs qemu-img on every image it brings in: better to say
     # up front that it is missing than to read it out of a failed task's log.
     if shutil.which("qemu-img") is None:
         raise RuntimeError("the Glance tier needs qemu-img: apt-get install qemu-utils")

@@ -128,7 +128,7 @@ class Task:
 # Longest store id, method name or task id taken from a cloud; Glance's are a few dozen
 # characters. Anything longer is an answer no Glance gives, read as malformed.
 NAME_LIMIT = 255
-# Longest store description kept (prose is cut, never refused) and stage host read.
+# Longest store description kept (prose is cut, never refused).
 TEXT_LIMIT = 1000
 # Most stores or methods a cloud may list; Glance offers four methods and a handful of stores.
 LIST_LIMIT = 100
@@ -169,9 +169,10 @@ class ImportState:
     """Where an image's interoperable import stands, read from the image itself.
 
     Glance keeps it in reserved properties: ``os_glance_import_task`` (the
-    ``api_image_import`` task), ``os_glance_importing_to_stores`` (stores still to do),
-    ``os_glance_failed_import`` (stores that failed), ``os_glance_stage_host`` (where a
-    ``glance-direct`` upload was staged) and ``stores`` (where the image's data is).
+    ``api_image_import`` task, dropped once it ends), ``os_glance_importing_to_stores``
+    (stores still to do), ``os_glance_failed_import`` (stores that failed) and ``stores``
+    (where the image's data is). Glance never shows ``os_glance_stage_host`` (where a
+    ``glance-direct`` upload was staged): its image serializer hides it from everyone.
     A cloud without the import API sends none of them: every list is empty.
     """
 
@@ -180,7 +181,6 @@ class ImportState:
     importing_to: tuple[str, ...]
     failed: tuple[str, ...]
     task_id: str | None
-    stage_host: str | None
 
     @classmethod
     def from_json(cls, body: Any) -> ImportState:
@@ -191,7 +191,6 @@ class ImportState:
             importing_to=_comma_list(body, "os_glance_importing_to_stores"),
             failed=_comma_list(body, "os_glance_failed_import"),
             task_id=_short_str(body, "os_glance_import_task", "image", NAME_LIMIT),
-            stage_host=_short_str(body, "os_glance_stage_host", "image", TEXT_LIMIT),
         )
 
     @property

@@ -327,3 +327,60 @@ def test_tasks_of_moved_images_are_read_within_the_clouds_request_cap(cloud, scr
     assert sorted(r.status for r in rows) == ["processing", "processing", "success", "success"]
     deferred = [r for r in rows if r.status == statuses.PROCESSING]
     assert all(r.next_poll_at <= timezone.now() + timedelta(seconds=1) for r in deferred)
+
+
+# Glance's own order of events -----------------------------------------------------------
+
+
+def glance_import_task(task_id: str, image_id: str, status: str, message: str) -> dict:
+    """An entry of ``GET /v2/images/{id}/tasks`` exactly as Glance 33 writes it: its
+    database row (``deleted``, ``request_id``, ``user_id``, times without a zone)."""
+    return {
+        "id": task_id,
+        "type": "api_image_import",
+        "status": status,
+        "owner": "demo",
+        "expires_at": "2026-12-09T01:54:08.830100" if status == "failure" else None,
+        "created_at": "2026-12-07T01:54:08.411210",
+        "updated_at": "2026-12-07T01:54:08.833202",
+        "deleted_at": None,
+        "deleted": False,
+        "image_id": image_id,
+        "request_id": "req-e8f28968-8348-45d0-aab9-97643a1862d0",
+        "user_id": "user-a",
+        "input": {
+            "image_id": image_id,
+            "import_req": {"method": {"name": "web-download", "uri": URI}},
+            "backend": ["fast"],
+        },
+        "result": None,
+        "message": message,
+    }
+
+
+def test_a_failed_import_whose_image_settled_before_glance_failed_its_task_still_ends(
+    cloud, scripted
+):
+    """Glance reverts a failed import's flow (the image back to ``queued``, the store in
+    ``os_glance_failed_import``, its ``os_glance_import_task`` pointer dropped) before it
+    marks the task ``failure``. A poll between the two sees a settled image and a task
+    still ``processing``; the image never changes again, yet the task's failure is read."""
+    task = watched(cloud, "img-r")
+    settled = image(
+        "img-r", "queued", os_glance_importing_to_stores="", os_glance_failed_import="fast"
+    )
+    serve_images(scripted, settled)
+    serve_tasks(scripted, "img-r", glance_import_task("task-img-r", "img-r", "processing", ""))
+    poller.poll(cloud.pk, [str(task.pk)])
+    assert fresh(task).status == statuses.PROCESSING
+
+    failure = "Task failed due to Internal Error"
+    serve_tasks(scripted, "img-r", glance_import_task("task-img-r", "img-r", "failure", failure))
+    ImageTask.objects.filter(pk=task.pk).update(claimed_until=timezone.now())
+    poller.poll(cloud.pk, [str(task.pk)])
+
+    row = fresh(task)
+    assert (row.status, row.message) == (statuses.FAILURE, failure)
+    assert row.result["failed_stores"] == ["fast"] and row.result["task_status"] == "failure"
+    assert [s.status for s in row.snapshots.all()] == ["processing", "failure"]
+    assert len(task_gets(scripted)) == 2, "the task was read on each round"

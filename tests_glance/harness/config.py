@@ -2,8 +2,13 @@
 
 Glance reads ``glance-api.conf`` from ``OS_GLANCE_CONFIG_DIR``; that file points at the
 paste pipeline and the policy file beside it. Everything else Glance writes (image
-store, staging area, task work folder, locks, log) lives under the same folder, and each
+stores, staging area, task work folder, locks, log) lives under the same folder, and each
 instance has a database of its own (``database.py``), so instances share no state.
+
+Every instance offers Glance's interoperable import as a cloud that enables it does:
+``web-download``, ``glance-direct`` and ``copy-image``, with two file stores (``fast``,
+the default, and ``cheap``) and Glance's reserved staging and tasks stores. The import
+flow runs on the API worker's own threads (``taskflow``), as under uWSGI in production.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from typing import Literal
 Policy = Literal["open", "default"]
 
 HARNESS_DIR = Path(__file__).resolve().parent
+
+# The stores images may be kept in, the first one the default (``enabled_backends``).
+STORES = ("fast", "cheap")
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
 
 # The policy file Glance reads. "open" lets members use the tasks API; "default" keeps
 # Glance's own rule (admin only), which is what a cloud out of the box does.
@@ -68,8 +77,13 @@ class InstanceFiles:
     def uwsgi_ini(self) -> Path:
         return self.config_dir / "uwsgi.ini"
 
+    def store_dir(self, store: str) -> Path:
+        """Where the file store ``store`` keeps its images."""
+        return self.root / "stores" / store
+
     def state_dirs(self) -> dict[str, Path]:
-        return {name: self.root / name for name in ("images", "staging", "work", "locks")}
+        dirs = {name: self.root / name for name in ("staging", "work", "locks")}
+        return {**dirs, **{f"store-{store}": self.store_dir(store) for store in STORES}}
 
 
 def write_config(
@@ -87,7 +101,7 @@ def write_config(
     dirs = files.state_dirs()
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
-    files.api_conf.write_text(_api_conf(files, options, dirs, file_server_port, database_url))
+    files.api_conf.write_text(_api_conf(files, options, dirs, port, file_server_port, database_url))
     (files.config_dir / "glance-api-paste.ini").write_text(_paste_ini(options))
     (files.config_dir / "policy.yaml").write_text(_POLICIES[options.policy])
     # Copied beside the config so that only this one module joins Glance's import path.
@@ -99,29 +113,43 @@ def _api_conf(
     files: InstanceFiles,
     options: GlanceOptions,
     dirs: dict[str, Path],
+    port: int,
     file_server_port: int,
     database_url: str,
 ) -> str:
     etc = files.config_dir
+    stores = "".join(
+        f"""
+[{store}]
+filesystem_store_datadir = {files.store_dir(store)}
+"""
+        for store in STORES
+    )
     return f"""\
 [DEFAULT]
 debug = false
 use_stderr = false
 log_file = {files.glance_log}
-enabled_import_methods = [glance-direct]
-node_staging_uri = file://{dirs["staging"]}
+enabled_import_methods = [{", ".join(IMPORT_METHODS)}]
+enabled_backends = {", ".join(f"{store}:file" for store in STORES)}
+# Where a glance-direct upload was staged: this instance itself (one host, no proxying).
+worker_self_reference_url = http://127.0.0.1:{port}
 
 [database]
 connection = {database_url}
 
 [glance_store]
-stores = file,http
-default_store = file
-filesystem_store_datadir = {dirs["images"]}
+default_backend = {STORES[0]}
+{stores}
+[os_glance_staging_store]
+filesystem_store_datadir = {dirs["staging"]}
+
+# The legacy import's work folder (with enabled_backends, [task] work_dir is not read).
+[os_glance_tasks_store]
+filesystem_store_datadir = {dirs["work"]}
 
 [task]
 task_executor = taskflow
-work_dir = {dirs["work"]}
 task_time_to_live = {options.task_ttl_hours}
 
 [taskflow_executor]

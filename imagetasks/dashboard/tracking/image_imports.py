@@ -73,12 +73,22 @@ def state_json(state: ImportState) -> dict[str, Any]:
 
 
 def changed(task: ImageTask, state: ImportState) -> bool:
-    """Whether the image's import state differs from what the row last recorded."""
+    """Whether the image's import state differs from what the row last recorded, or the
+    import's task must be read again though the image stands still.
+
+    Glance reverts a failed import (image back to ``queued``, the store listed as failed,
+    its ``os_glance_import_task`` pointer dropped) before it marks the task ``failure``:
+    an image that shows no import under way while its task was last read running has
+    that task read again, until it ends.
+    """
     result = task.result if isinstance(task.result, dict) else {}
     seen = state_json(state)
-    return any(result.get(key) != value for key, value in seen.items()) or (
+    moved = any(result.get(key) != value for key, value in seen.items()) or (
         result.get("task_id") != state.task_id
     )
+    settled = state.task_id is None and not state.importing
+    running = result.get("task_status") in (statuses.PENDING, statuses.PROCESSING)
+    return moved or (settled and running)
 
 
 def pick_task(
