@@ -17,7 +17,14 @@ from urllib.parse import quote, urlsplit
 from imagetasks.openstack.errors import Forbidden, MalformedResponse, TasksForbidden
 from imagetasks.openstack.session import CloudSession
 from imagetasks.openstack.transport import Timeout
-from imagetasks.openstack.types import Image, Page, ShapeError, Task
+from imagetasks.openstack.types import (
+    Image,
+    Page,
+    ShapeError,
+    Task,
+    Unreadable,
+    image_or_unreadable,
+)
 
 T = TypeVar("T")
 
@@ -174,6 +181,15 @@ class ImagesApi:
                 yielded += 1
             if limit and yielded >= limit:
                 return
+
+    def scan_images(
+        self, *, limit: int | None = None, page_size: int | None = None, **filters: Any
+    ) -> Iterator[Image | Unreadable]:
+        """Images as ``list_images`` lists them without ids, but an entry that is not a
+        readable image comes as ``Unreadable`` instead of failing its page, so a scan over
+        many images (discovery) goes past one hostile entry and can say which it was."""
+        params = {**filters, "limit": _page_limit(limit, page_size)}
+        yield from self._paginate("/v2/images", params, "images", image_or_unreadable, limit)
 
     # Paging ---------------------------------------------------------------------------
 
