@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tracker_polling.py [--tasks 1000] [--min-seconds 20] [--max-seconds 120]
     .venv/bin/python bench/tracker_polling.py --tasks 50 --min-seconds 5 --max-seconds 15  # smoke
+    .venv/bin/python bench/tracker_polling.py --method web-download   # interoperable imports
 
 Real processes, as in production (see ``Procfile``): gunicorn serving the
 built-in cloud, its ``localcloud`` workers, the dashboard worker and beat, on a
@@ -34,6 +35,15 @@ a tracker that falls behind. Detection latency is the terminal snapshot's
 cloud's database at full precision (the API shows whole seconds). The
 baseline's is measured the same way, from the moment it sent the GET that saw
 the end (as ``observed_at`` is for a snapshot).
+
+With ``--method web-download`` the tasks are interoperable imports instead
+(``POST /v2/images``, then ``POST /v2/images/{id}/import`` of a URL on a file server
+this run serves on loopback), followed through their images: one ``id=in:`` list per
+hundred images in flight, and ``GET /v2/images/{id}/tasks`` when an image's import state
+moves. The cloud's rate limit paces the download and the two passes over the data
+after it (the checksums, the store's read-back), so each lasts its planned time. The
+floor is then, per tick, one list request per hundred imports in flight, plus one task
+read per finished import; the baseline is not run.
 
 Everything lives in a directory of its own under ``$IMAGETASKS_VAR_DIR``
 (default ``var/bench-tracker``), removed at the end with every process, also on
@@ -77,6 +87,12 @@ SUBMIT_THREADS = 8
 DURATION_STEP = 0.5  # seconds: durations are rounded so that few distinct objects are needed
 TERMINAL = ("success", "failure")
 TASKS_PATH = "/localcloud/image/v2/tasks"
+IMAGES_PATH = "/localcloud/image/v2/images"
+WEB_DOWNLOAD = "web-download"
+# A web-download reads its data three times at the cloud's rate: download, checksums,
+# and the store's read-back (one store).
+WEB_DOWNLOAD_PASSES = 3
+IDS_PER_LIST = 100  # the client's id=in: batch
 ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(M)s "%(a)s"'
 LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
 
@@ -96,6 +112,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="LOCALCLOUD_RATE_LIMIT in bytes/s; a multiple of 512 (4096)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the durations (1)")
+    parser.add_argument(
+        "--method",
+        choices=("tasks", WEB_DOWNLOAD),
+        default="tasks",
+        help="imports through the tasks API (default), or interoperable web-download imports "
+        "of URLs on a loopback file server, followed through their images (no baseline)",
+    )
     parser.add_argument(
         "--poll-min-interval",
         type=float,
@@ -119,6 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.role == "bench":
         _check(parser, args)
+        args.no_baseline = args.no_baseline or args.method == WEB_DOWNLOAD
     return args
 
 
@@ -507,6 +531,51 @@ def upload_objects(cloud, durations: list[float], rate: int) -> None:
         list(pool.map(upload, sorted(set(durations))))
 
 
+def disk_name(seconds: float) -> str:
+    """The file whose web-download lasts ``seconds``."""
+    return f"d{seconds:07.2f}.raw"
+
+
+def disk_size(seconds: float, rate: int) -> int:
+    return max(1, round(seconds * rate / WEB_DOWNLOAD_PASSES / 512)) * 512
+
+
+class FileServer:
+    """The URLs the web-downloads fetch: a raw disk per planned duration, served from memory
+    on 127.0.0.1 (the built-in cloud fetches loopback URLs only), by a thread per request."""
+
+    def __init__(self, durations: list[float], rate: int):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        files = {f"/{disk_name(s)}": bytes(disk_size(s, rate)) for s in set(durations)}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                data = files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args) -> None:
+                """Quiet: the cloud's own log says what it fetched."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # --- Submitting, and waiting for the ends ----------------------------------------------------
 
 
@@ -521,9 +590,12 @@ class Submitted:
     not_accepted: Counter = field(default_factory=Counter)
 
 
-def submit_all(cloud, durations: list[float], baseline: subprocess.Popen | None) -> Submitted:
+def submit_all(
+    cloud, durations: list[float], baseline: subprocess.Popen | None, files: FileServer | None
+) -> Submitted:
     """Submit every import through the tracker's own ``submit``, a few at a time as several
-    people would; hand each remote id to the baseline as soon as the cloud returns it."""
+    people would; hand each remote id to the baseline as soon as the cloud returns it. With
+    ``files``, each is a web-download of the file of its duration."""
     from django.db import connection
 
     from imagetasks.dashboard.tracking.submission import submit
@@ -534,14 +606,21 @@ def submit_all(cloud, durations: list[float], baseline: subprocess.Popen | None)
     def one(index: int) -> None:
         seconds = durations[index]
         try:
-            task = submit(
-                cloud,
-                "import",
-                {
+            if files is not None:
+                properties = {
+                    "name": f"bench-{index:04d}",
+                    "disk_format": "raw",
+                    "container_format": "bare",
+                }
+                uri = f"{files.url}/{disk_name(seconds)}"
+                task_input = {"uri": uri, "image_properties": properties}
+                task = submit(cloud, "import", task_input, method=WEB_DOWNLOAD)
+            else:
+                task_input = {
                     "import_from": f"bench/{object_name(seconds)}",
                     "image_properties": {"name": f"bench-{index:04d}"},
-                },
-            )
+                }
+                task = submit(cloud, "import", task_input)
         finally:
             connection.close()
         with lock:
@@ -748,16 +827,27 @@ def start_baseline(fleet: Fleet, account: Account, web_url: str) -> subprocess.P
 
 def read_access_log(access_log: Path) -> list[tuple[str, str, int]]:
     """(kind, status, milliseconds) of every request a gunicorn access log holds. Kinds: the
-    tasks ``list``, a task's ``detail``, ``POST`` (a submission), ``token``, ``other``."""
+    tasks (or images) ``list``, a task's (or an image's tasks) ``detail``, ``POST`` (a
+    submission), ``GET image``, ``token``, ``other``."""
     requests = []
     if not access_log.exists():
         return requests
     for line in access_log.read_text(errors="replace").splitlines():
         method, path, status, elapsed, *_ = [*line.split(" ", 4), "", "", "", ""]
-        if path in (TASKS_PATH, TASKS_PATH + "/"):
+        if path in (TASKS_PATH, TASKS_PATH + "/", IMAGES_PATH, IMAGES_PATH + "/"):
+            # The tasks list, or the images list by id=in: (the poller's); POST: a submission.
             kind = "list" if method == "GET" else method
         elif path.startswith(TASKS_PATH + "/"):
             kind = "detail" if method == "GET" else f"{method} detail"
+        elif path.startswith(IMAGES_PATH + "/"):
+            # An image's tasks (the poller's detail read); its import request; the image
+            # itself (read once by each submission).
+            if path.endswith("/tasks"):
+                kind = "detail" if method == "GET" else f"{method} detail"
+            elif method == "POST":
+                kind = "POST"
+            else:
+                kind = f"{method} image"
         elif path.startswith("/localcloud/identity/"):
             kind = "token"
         else:
@@ -812,14 +902,30 @@ def read_jobs(worker_log: Path) -> list[Job]:
 
 def beats_between(beat_log: Path, first: float, last: float) -> int:
     """Dispatcher ticks beat sent while at least one task was in flight."""
+    return len(tick_times(beat_log, first, last))
+
+
+def tick_times(beat_log: Path, first: float, last: float) -> list[float]:
+    """When beat sent the dispatcher's ticks between ``first`` and ``last`` (epoch seconds)."""
     pattern = re.compile(r"^(\S+ \S+) .*Sending due task dispatch-polls")
-    sent = 0
+    ticks = []
     for line in beat_log.read_text(errors="replace").splitlines():
         match = pattern.match(line)
         if match:
             moment = datetime.strptime(match[1], LOG_TIME).astimezone().timestamp()
-            sent += first <= moment <= last
-    return sent
+            if first <= moment <= last:
+                ticks.append(moment)
+    return ticks
+
+
+def list_floor(ticks: list[float], tasks: list[Remote]) -> int:
+    """Image lists a tracker needs to see every change within a tick: at each tick, one
+    list per hundred imports in flight then (created, not yet ended)."""
+    spans = [(t.created_at.timestamp(), t.updated_at.timestamp()) for t in tasks]
+    return sum(
+        math.ceil(sum(1 for start, end in spans if start <= tick <= end) / IDS_PER_LIST)
+        for tick in ticks
+    )
 
 
 def count_discarded(worker_log: Path) -> Counter:
@@ -971,8 +1077,9 @@ def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: O
     at_once = max_overlap([(t.created_at.timestamp(), t.updated_at.timestamp()) for t in ended])
     database = "PostgreSQL" if run.scratch else "SQLite"
     broker = run.broker_url.split(":")[0]
+    kind = "web-download imports" if args.method == WEB_DOWNLOAD else "imports (tasks API)"
     report.add(
-        f"Tracker polling benchmark: {args.tasks} imports on the built-in cloud "
+        f"Tracker polling benchmark: {args.tasks} {kind} on the built-in cloud "
         f"(tracker database: {database}; cloud database: SQLite; broker: {broker})"
     )
     report.add(
@@ -1000,11 +1107,14 @@ def tracker_section(report: Report, run: Run, args, submitted, tasks: Outcome, e
     dispatches = [job for job in jobs if job.name == "imagetasks.dashboard.dispatch_polls"]
     polls = [job for job in jobs if job.name == "imagetasks.dashboard.poll_cloud"]
     ticks = [job for job in dispatches if job.value not in ("0", "None")]
-    beats = beats_between(run.logs / "beat.log", *tasks.in_flight)
+    ticks_sent = tick_times(run.logs / "beat.log", *tasks.in_flight)
+    beats = len(ticks_sent)
     total = counted["list"] + counted["detail"]
-    floor = beats + len(tasks.ended)
+    web_download = args.method == WEB_DOWNLOAD
+    lists = list_floor(ticks_sent, list(tasks.ended.values())) if web_download else beats
+    floor = lists + len(tasks.ended)
     ratio = total / floor if floor else math.nan
-    by_runs = len(ticks) + len(tasks.ended)
+    by_runs = (len(ticks) if not web_download else lists) + len(tasks.ended)
     snapshots = snapshot_statuses(submitted.task_ids)
     # Every snapshot but the one from the POST's answer is a change the poller saw, in a
     # list entry (still in flight) or through a detail GET (an end, which needs its result).
@@ -1038,7 +1148,14 @@ def tracker_section(report: Report, run: Run, args, submitted, tasks: Outcome, e
         "  server time per request (s): "
         + "; ".join(f"{kind} {spread(times.get(kind, []))}" for kind in ("list", "detail", "token"))
     )
-    report.add(f"  floor: {beats} ticks + {len(tasks.ended)} finished tasks = {floor}")
+    if web_download:
+        report.add(
+            f"  floor: {lists} image lists (one per {IDS_PER_LIST} imports in flight at each "
+            f"of {beats} ticks) + {len(tasks.ended)} finished imports = {floor}"
+        )
+        report.add(f"  (besides: {counted['GET image']} image GETs by the submissions)")
+    else:
+        report.add(f"  floor: {beats} ticks + {len(tasks.ended)} finished tasks = {floor}")
     verdict = report.target("requests ≤ 1.5× floor", ratio <= 1.5)
     report.add(
         f"  requests / floor = {ratio:.2f}  (target ≤ 1.5: {verdict}); counting as ticks only "
@@ -1202,12 +1319,17 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     account = create_account()
     cloud = register_cloud(args, account, web)
     durations = plan_durations(args)
-    print(f"uploading {len(set(durations))} VHD objects…", flush=True)
-    upload_objects(cloud, durations, run.rate)
+    files = None
+    if args.method == WEB_DOWNLOAD:
+        files = FileServer(durations, run.rate)
+        print(f"serving {len(set(durations))} raw disks on {files.url}", flush=True)
+    else:
+        print(f"uploading {len(set(durations))} VHD objects…", flush=True)
+        upload_objects(cloud, durations, run.rate)
     start_tracker(fleet)
     baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
     print(f"submitting {args.tasks} imports…", flush=True)
-    submitted = submit_all(cloud, durations, baseline)
+    submitted = submit_all(cloud, durations, baseline, files)
     # Only now do the imports start, all at once: submitting takes longer than the shortest
     # import, so otherwise the first would end before the last was submitted. Meanwhile the
     # tasks wait "pending", in flight like the rest.
@@ -1220,6 +1342,8 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
         finish_baseline(baseline, timeout=30)
     # Stop before reading the logs, so that every request and job is in them.
     fleet.stop_all()
+    if files is not None:
+        files.stop()
     return measure(run, args, submitted, ended_all, baseline is not None)
 
 

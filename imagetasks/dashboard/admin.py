@@ -108,7 +108,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
     search_fields = ["name", "auth_url", "username", "project_name"]
     filter_horizontal = ["users", "groups"]
     actions = ["refresh_capabilities"]
-    readonly_fields = [
+    capabilities = [
         "images_api_version",
         "offered_import_methods",
         "offered_stores",
@@ -116,6 +116,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
         "capabilities_checked_at",
         "capabilities_error",
     ]
+    readonly_fields = [*capabilities, "discovery_error"]
     fieldsets = [
         (None, {"fields": ["name", "description", "enabled"]}),
         (
@@ -149,6 +150,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
                     "max_requests_per_second",
                     "stale_after",
                     "discover_tasks",
+                    "discovery_error",
                     "auto_resubmit_396",
                 ]
             },
@@ -158,7 +160,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
         (
             "Capabilities",
             {
-                "fields": tuple(readonly_fields),
+                "fields": tuple(capabilities),
                 "description": "What the cloud offers for imports, as last discovered. "
                 "Refresh it with the action of the cloud list.",
             },

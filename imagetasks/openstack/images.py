@@ -17,7 +17,14 @@ from urllib.parse import quote, urlsplit
 from imagetasks.openstack.errors import Forbidden, MalformedResponse, TasksForbidden
 from imagetasks.openstack.session import CloudSession
 from imagetasks.openstack.transport import Timeout
-from imagetasks.openstack.types import Image, Page, ShapeError, Task
+from imagetasks.openstack.types import (
+    Image,
+    Page,
+    ShapeError,
+    Task,
+    Unreadable,
+    image_or_unreadable,
+)
 
 T = TypeVar("T")
 
@@ -141,7 +148,8 @@ class ImagesApi:
 
         ``ids`` asks for those images only, with Glance's ``id=in:`` filter: one request
         for up to ``IDS_PER_REQUEST`` of them, so a poller watching many imports asks once
-        per round. Ids the cloud does not know (or no longer shows) are simply absent;
+        per round (and no second request for the empty page after a full one). Ids the
+        cloud does not know (or no longer shows) are simply absent;
         an empty ``ids`` asks nothing. A cloud that answers with images not asked for
         does not know the filter: ``MalformedResponse``, before a second page is read.
         """
@@ -162,7 +170,7 @@ class ImagesApi:
                 "id": "in:" + ",".join(batch),
                 "limit": _page_limit(left, page_size or len(batch)),
             }
-            asked = set(batch)
+            asked, found = set(batch), set()
             for image in self._paginate("/v2/images", params, "images", Image.from_json, left):
                 if image.id not in asked:
                     # Without the filter the walk would read every image of the account.
@@ -172,8 +180,20 @@ class ImagesApi:
                     )
                 yield image
                 yielded += 1
+                found.add(image.id)
+                if found == asked:
+                    break  # every image asked for: the `next` of a full page has nothing more
             if limit and yielded >= limit:
                 return
+
+    def scan_images(
+        self, *, limit: int | None = None, page_size: int | None = None, **filters: Any
+    ) -> Iterator[Image | Unreadable]:
+        """Images as ``list_images`` lists them without ids, but an entry that is not a
+        readable image comes as ``Unreadable`` instead of failing its page, so a scan over
+        many images (discovery) goes past one hostile entry and can say which it was."""
+        params = {**filters, "limit": _page_limit(limit, page_size)}
+        yield from self._paginate("/v2/images", params, "images", image_or_unreadable, limit)
 
     # Paging ---------------------------------------------------------------------------
 

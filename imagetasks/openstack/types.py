@@ -274,6 +274,28 @@ class Image:
         )
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A list entry that is not what the list holds: why, and its id when it has a usable one."""
+
+    id: str | None
+    reason: str
+
+    @classmethod
+    def of(cls, body: Any, error: ShapeError) -> Unreadable:
+        entry_id = body.get("id") if isinstance(body, dict) else None
+        usable = isinstance(entry_id, str) and 0 < len(entry_id) <= NAME_LIMIT
+        return cls(entry_id if usable else None, str(error)[:TEXT_LIMIT])
+
+
+def image_or_unreadable(body: Any) -> Image | Unreadable:
+    """An image list entry read on its own, so one hostile entry does not spoil its page."""
+    try:
+        return Image.from_json(body)
+    except ShapeError as error:
+        return Unreadable.of(body, error)
+
+
 class ApiVersion(NamedTuple):
     """An Images API version such as 2.16; compares as numbers do."""
 

@@ -340,6 +340,41 @@ def test_images_are_listed_by_ids_in_one_request(cloud, account):
     assert names("id=in:") == []
 
 
+def test_images_changed_since_a_moment_are_listed_as_glance_filters_them(cloud, account):
+    old, recent = make_image(account, name="old"), make_image(account, name="recent")
+    moment = timezone.now() - timedelta(minutes=5)
+    Image.objects.filter(pk=old.pk).update(updated_at=moment - timedelta(seconds=1))
+    Image.objects.filter(pk=recent.pk).update(updated_at=moment + timedelta(seconds=1))
+    since = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def names(query: str) -> list[str]:
+        response = cloud.get(f"image/v2/images?{query}")
+        assert response.status_code == 200
+        return [image["name"] for image in response.json()["images"]]
+
+    assert names(f"updated_at=gte:{since}&sort_key=updated_at") == ["recent"]
+    assert names(f"updated_at=lt:{since}") == ["old"]
+    assert names(f"updated_at=gt:{moment.replace(tzinfo=None).isoformat()}") == ["recent"]
+    assert sorted(names(f"created_at=lte:{timezone.now().isoformat().replace('+', '%2B')}")) == [
+        "old",
+        "recent",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("updated_at=since:2026-01-01T00:00:00Z", "Unable to filter on a unknown operator."),
+        (
+            "updated_at=gte:yesterday",
+            'Bad "updated_at" query filter format. Use ISO 8601 DateTime notation.',
+        ),
+    ],
+)
+def test_a_bad_time_filter_is_refused_as_glance_refuses_it(cloud, query, message):
+    assert_refused(cloud.get(f"image/v2/images?{query}"), 400, message)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

@@ -595,6 +595,16 @@ def test_list_images_by_ids_asks_once_with_an_in_filter(cloud, client):
     assert sent.query == {"id": ["in:a1,b2,c3"], "limit": ["3"]}
 
 
+def test_a_full_page_of_every_image_asked_for_is_one_request(cloud, client):
+    """Glance links a `next` page after every full one; with every image found, it is empty."""
+    more = "/v2/images?marker=b2&id=in:a1,b2"
+    cloud.on("GET", IMAGES, Reply(json={"images": [image(id="a1"), image(id="b2")], "next": more}))
+
+    assert [i.id for i in client.images.list_images(ids=["a1", "b2"])] == ["a1", "b2"]
+
+    assert len(cloud.requests("GET", IMAGES)) == 1
+
+
 def test_list_images_by_ids_asks_in_batches_and_follows_next(cloud, client):
     ids = [f"id-{n:04d}" for n in range(IDS_PER_REQUEST + 5)]
 

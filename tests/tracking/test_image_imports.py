@@ -227,9 +227,22 @@ def test_one_image_list_covers_every_import_and_only_a_moved_image_has_its_tasks
     for task in quiet:
         row = fresh(task)
         assert row.status == statuses.PROCESSING and row.snapshots.count() == 0
-        assert row.poll_interval > task.poll_interval, "unchanged: it backs off"
+        # Unchanged, with enough in flight for one list to cover many: due next tick.
+        assert row.poll_interval == poller.LIST_TICK.total_seconds()
+        assert row.next_poll_at <= timezone.now() + poller.LIST_TICK
         assert row.claimed_until is None
     assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
+
+
+def test_a_lone_unchanged_import_backs_off(cloud, scripted):
+    task = watched(cloud, "img-alone")
+    serve_images(scripted, importing("img-alone"))
+
+    poller.poll(cloud.pk, [str(task.pk)])
+
+    row = fresh(task)
+    assert row.poll_interval > task.poll_interval, "unchanged: it backs off"
+    assert row.claimed_until is None and task_gets(scripted) == []
 
 
 def test_a_failed_import_ends_in_failure_with_glances_message_and_the_failed_store(cloud, scripted):

@@ -93,6 +93,10 @@ class Cloud(models.Model):
     # Bookkeeping of the poller and of discovery (remote timestamps, not local ones).
     list_watermark = models.DateTimeField(null=True, blank=True, editable=False)
     discovered_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Interoperable imports are found through their images: how far (the images'
+    # ``updated_at``) discovery has read, and what it could not read on its last run.
+    imports_discovered_until = models.DateTimeField(null=True, blank=True, editable=False)
+    discovery_error = models.TextField(blank=True, editable=False)
     scan_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     users = models.ManyToManyField(

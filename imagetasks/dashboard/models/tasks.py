@@ -50,6 +50,8 @@ class ImageTask(models.Model):
         GLANCE_DIRECT = "glance-direct", "Upload"
         COPY_IMAGE = "copy-image", "Copy to more stores"
         GLANCE_DOWNLOAD = "glance-download", "From another region"
+        # An import found on the cloud whose task did not say its method.
+        UNKNOWN = "unknown", "Unknown import"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cloud = models.ForeignKey(Cloud, on_delete=models.PROTECT, related_name="tasks")

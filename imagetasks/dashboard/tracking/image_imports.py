@@ -183,8 +183,8 @@ def observe(
     interval = scheduling.interval_after_change(task.cloud)
     fields: dict[str, Any] = {
         "remote_id": task.remote_id
-        or _keepable(remote.id if remote else None)
-        or _keepable(state.task_id),
+        or keepable(remote.id if remote else None)
+        or keepable(state.task_id),
         "status": found.status,
         "result": storable.json_value(result),
         "message": storable.text(found.message),
@@ -242,7 +242,7 @@ def _task_mark(remote: RemoteTask | None) -> dict[str, Any] | None:
     }
 
 
-def _keepable(remote_id: str | None) -> str | None:
+def keepable(remote_id: str | None) -> str | None:
     """A task id the row can keep (the column is short; PostgreSQL refuses NUL)."""
     if not remote_id or len(remote_id) > observations.REMOTE_ID_LENGTH or storable.NUL in remote_id:
         return None

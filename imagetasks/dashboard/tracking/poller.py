@@ -10,7 +10,9 @@ errors are recorded on it and the next attempt is pushed back.
 
 Interoperable imports are followed through their images instead: one image list
 (``id=in:``) covers every claimed import of the cloud, and an image's tasks are asked
-for only when its import state moved (``image_imports``).
+for only when its import state moved (``image_imports``). With as many imports in
+flight as make a list scan worth it, an unchanged one is due again at the next tick,
+as in a list scan; with fewer, it backs off.
 """
 
 from __future__ import annotations
@@ -165,13 +167,23 @@ def _poll_imports(
             pollstate.failed_poll(task, now, _describe(error), None)
         return
     moved: list[tuple[ImageTask, Image]] = []
+    quiet: list[ImageTask] = []
     for image_id, task in by_image.items():
         image = images.get(image_id)
         if image is None:
             _image_not_listed(task, now, image_id)
         elif image_imports.changed(task, image.import_state):
             moved.append((task, image))
+        elif task.status in statuses.POLLED:
+            quiet.append(task)
         else:
+            _no_sign_yet(task, now)
+    if len(by_image) >= LIST_THRESHOLD or _imports_in_flight(cloud) >= LIST_THRESHOLD:
+        # As in a list scan: one request covers a hundred of them, so they are looked
+        # at again next tick rather than backing off, which keeps detection fast.
+        _quiet_round(cloud, quiet, now)
+    else:
+        for task in quiet:
             _no_sign_yet(task, now)
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
     for task, image in moved[:budget]:
@@ -181,6 +193,14 @@ def _poll_imports(
             _no_sign_yet(task, now)
     for task, _image in moved[budget:]:
         pollstate.deferred(task, now + LIST_TICK)
+
+
+def _imports_in_flight(cloud: Cloud) -> int:
+    return (
+        ImageTask.objects.filter(cloud=cloud, status__in=statuses.POLLED, watching=True)
+        .exclude(method="")
+        .count()
+    )
 
 
 def _import_task(

@@ -2,7 +2,8 @@
 
 A project sees its own images and public or community ones; the default list
 shows its own and public ones, as Glance's does. Filters: ``name``,
-``status``, ``owner``, ``visibility``; sort by ``sort_key``/``sort_dir``.
+``status``, ``owner``, ``visibility``, ``id`` (``in:``), ``created_at`` and ``updated_at``
+(``gte:<time>`` and Glance's other comparisons); sort by ``sort_key``/``sort_dir``.
 """
 
 from __future__ import annotations
@@ -67,4 +68,5 @@ def _filtered(project: Project, params: QueryDict) -> QuerySet[Image]:
         queryset = queryset.filter(visibility=visibility)
     queryset = filters.by_choice(queryset, params, "status", IMAGE_STATUSES)
     queryset = filters.by_ids(queryset, params)
+    queryset = filters.by_times(queryset, params, ("created_at", "updated_at"))
     return filters.by_columns(queryset, params, _COLUMN_FILTERS)
