@@ -23,6 +23,7 @@ urlpatterns = [
         views.upload_object,
         name="upload",
     ),
+    path("clouds/<slug:cloud_name>/upload-image/", views.upload_image, name="upload_image"),
     path(
         "clouds/<slug:cloud_name>/upload-plan/<str:container>/<path:name>",
         views.upload_plan,

@@ -18,6 +18,11 @@ from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 from imagetasks.dashboard.views.common import Request, live_part, unchanged
 
+NOT_RESUBMITTED = (
+    "An upload from a browser cannot be sent again: the file is not kept here. "
+    "Upload it again from the import page."
+)
+
 
 def _timeline(task: ImageTask) -> list[dict]:
     """The snapshots in order, each with the time since the one before and how long its
@@ -75,6 +80,9 @@ def resubmit(request: Request, task_id: uuid.UUID) -> HttpResponse:
     """A new task with the same input, linked both ways; the old one stays as it was."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
+    if task.method == ImageTask.Method.GLANCE_DIRECT:
+        messages.error(request, NOT_RESUBMITTED)
+        return redirect("dashboard:task", task_id=task.pk)
     new = resubmit_task(task, user=request.user)
     messages.info(request, f"Resubmitted as a new task ({new.status_info.label}).")
     return redirect("dashboard:task", task_id=new.pk)
