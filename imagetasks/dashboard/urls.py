@@ -19,6 +19,11 @@ urlpatterns = [
     path("clouds/<slug:cloud_name>/image-picker/", views.pick_image, name="image_picker"),
     path("clouds/<slug:cloud_name>/images/<str:image_id>/", views.image_detail, name="image"),
     path(
+        "clouds/<slug:cloud_name>/images/<str:image_id>/copy-to-stores/",
+        views.copy_to_stores,
+        name="copy_to_stores",
+    ),
+    path(
         "clouds/<slug:cloud_name>/upload/<str:container>/<path:name>",
         views.upload_object,
         name="upload",

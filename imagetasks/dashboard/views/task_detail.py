@@ -16,6 +16,7 @@ from imagetasks.dashboard import access, hints, statuses, tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
+from imagetasks.dashboard.views import store_copies
 from imagetasks.dashboard.views.common import Request, live_part, unchanged
 
 NOT_RESUBMITTED = (
@@ -48,6 +49,7 @@ def back_to_table(request: Request) -> tuple[str, bool]:
 
 def _context(request: Request, task: ImageTask) -> dict:
     back_url, back_filtered = back_to_table(request)
+    can_submit = access.can_submit(request.user)
     return {
         "back_url": back_url,
         "back_filtered": back_filtered,
@@ -55,7 +57,8 @@ def _context(request: Request, task: ImageTask) -> dict:
         "hint": hints.hint_for_task(task),
         "timeline": _timeline(task),
         "resubmissions": list(task.resubmissions.only("id", "status", "submitted_at")),
-        "can_submit": access.can_submit(request.user),
+        "can_submit": can_submit,
+        "copy": store_copies.offer_for_task(task) if can_submit else None,
         "refresh": "2s" if task.status_info.in_flight else "",
         "notifications": notifications.for_task(task),
     }
