@@ -51,6 +51,67 @@ class SubmissionForm(forms.Form):
     submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
+def store_choices(image_stores: object) -> list[tuple[str, str]]:
+    """A cloud's stores as it last listed them (``Cloud.image_stores``), as choices; any
+    entry that is not a store with an id is left out."""
+    listed = image_stores if isinstance(image_stores, list) else []
+    return [
+        (store["id"], f"{store['id']} (default)" if store.get("default") is True else store["id"])
+        for store in listed
+        if isinstance(store, dict) and isinstance(store.get("id"), str) and store["id"]
+    ]
+
+
+def default_store(image_stores: object) -> str:
+    """The store a cloud imports to unless told otherwise ("" when it lists none)."""
+    listed = image_stores if isinstance(image_stores, list) else []
+    for store in listed:
+        if isinstance(store, dict) and store.get("default") is True:
+            return str(store.get("id") or "")
+    choices = store_choices(image_stores)
+    return choices[0][0] if choices else ""
+
+
+def stores_field(choices: list[tuple[str, str]], **options) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one store."},
+        **options,
+    )
+
+
+class ImageImportForm(SubmissionForm):
+    """An interoperable import into a new image: its name and formats, and on a cloud
+    with several stores the stores to import to (the cloud's default one unless changed)."""
+
+    name = forms.CharField(label="Image name", max_length=IMAGE_NAME_MAX)
+    disk_format = forms.ChoiceField(choices=[(f, f) for f in DISK_FORMATS], initial="qcow2")
+    container_format = forms.ChoiceField(
+        choices=[(f, f) for f in CONTAINER_FORMATS], initial="bare"
+    )
+
+    def __init__(self, *args, image_stores: object = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = store_choices(image_stores)
+        if len(choices) > 1:
+            self.fields["stores"] = stores_field(
+                choices,
+                label="Stores",
+                initial=[default_store(image_stores)],
+                required=False,
+                help_text="Where the cloud keeps the image (none ticked: its default store).",
+            )
+
+    def task_input(self) -> dict[str, object]:
+        data = self.cleaned_data
+        properties = {key: data[key] for key in ("name", "disk_format", "container_format")}
+        task_input: dict[str, object] = {"image_properties": properties}
+        if data.get("stores"):
+            task_input["stores"] = list(data["stores"])
+        return task_input
+
+
 class RackspaceImportForm(SubmissionForm):
     container = forms.CharField(
         max_length=1000, help_text="The Cloud Files container holding the VHD."
@@ -96,7 +157,7 @@ class GlanceImportForm(SubmissionForm):
         return self.cleaned_data["url"]
 
 
-class WebDownloadForm(SubmissionForm):
+class WebDownloadForm(ImageImportForm):
     """An interoperable import by ``web-download``: the cloud fetches the URL itself into a
     new image (stock Glance lets project members do this; its tasks API is admin-only)."""
 
@@ -104,16 +165,50 @@ class WebDownloadForm(SubmissionForm):
         label="Image URL", max_length=2000, assume_scheme="https",
         help_text="An http(s) URL the cloud itself can reach.",
     )  # fmt: skip
-    name = forms.CharField(label="Image name", max_length=IMAGE_NAME_MAX)
-    disk_format = forms.ChoiceField(choices=[(f, f) for f in DISK_FORMATS], initial="qcow2")
-    container_format = forms.ChoiceField(
-        choices=[(f, f) for f in CONTAINER_FORMATS], initial="bare"
-    )
+    field_order = ["url", "name", "disk_format", "container_format", "stores"]
 
     def task_input(self) -> dict[str, object]:
-        data = self.cleaned_data
-        properties = {key: data[key] for key in ("name", "disk_format", "container_format")}
-        return {"uri": data["url"], "image_properties": properties}
+        return {"uri": self.cleaned_data["url"], **super().task_input()}
+
+
+class GlanceDirectForm(ImageImportForm):
+    """An interoperable import by ``glance-direct``: the file comes from the person's
+    computer, as the body of the request that carries these fields in its query."""
+
+    filename = forms.CharField(max_length=IMAGE_NAME_MAX, required=False, widget=forms.HiddenInput)
+
+    def task_input(self) -> dict[str, object]:
+        task_input = super().task_input()
+        if self.cleaned_data.get("filename"):
+            task_input = {"filename": self.cleaned_data["filename"], **task_input}
+        return task_input
+
+
+class StoreCopyForm(SubmissionForm):
+    """Copy an image the cloud holds to more of its stores (``copy-image``)."""
+
+    allow_failures = forms.BooleanField(
+        label="Allow some stores to fail",
+        required=False,
+        help_text="The copy counts as done in the stores it reached; otherwise one store "
+        "that fails fails the copy.",
+    )
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stores"] = stores_field(
+            choices, label="Copy to", help_text="The stores that do not hold the image yet."
+        )
+        self.order_fields(["stores", "allow_failures"])
+
+    def task_input(self, image_id: str) -> dict[str, object]:
+        task_input: dict[str, object] = {
+            "image_id": image_id,
+            "stores": self.cleaned_data["stores"],
+        }
+        if self.cleaned_data["allow_failures"]:
+            task_input["all_stores_must_succeed"] = False
+        return task_input
 
 
 class ExportForm(SubmissionForm):

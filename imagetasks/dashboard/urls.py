@@ -19,10 +19,16 @@ urlpatterns = [
     path("clouds/<slug:cloud_name>/image-picker/", views.pick_image, name="image_picker"),
     path("clouds/<slug:cloud_name>/images/<str:image_id>/", views.image_detail, name="image"),
     path(
+        "clouds/<slug:cloud_name>/images/<str:image_id>/copy-to-stores/",
+        views.copy_to_stores,
+        name="copy_to_stores",
+    ),
+    path(
         "clouds/<slug:cloud_name>/upload/<str:container>/<path:name>",
         views.upload_object,
         name="upload",
     ),
+    path("clouds/<slug:cloud_name>/upload-image/", views.upload_image, name="upload_image"),
     path(
         "clouds/<slug:cloud_name>/upload-plan/<str:container>/<path:name>",
         views.upload_plan,

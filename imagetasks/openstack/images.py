@@ -135,6 +135,13 @@ class ImagesApi:
         response = self._session.request("GET", f"{self.root}/v2/images/{quote(image_id, '')}")
         return self._session.decode(response, Image.from_json)
 
+    def delete_image(self, image_id: str) -> None:
+        """``DELETE /v2/images/{id}`` (204), retried like a GET: a second try finds it gone,
+        a ``NotFound`` the caller may take as done."""
+        self._session.request(
+            "DELETE", f"{self.root}/v2/images/{quote(image_id, '')}", idempotent=True
+        )
+
     def list_images(
         self,
         *,

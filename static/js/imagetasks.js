@@ -93,7 +93,7 @@
   // What is read from the file at a time to hash it: the segment is never held whole.
   var HASH_CHUNK = 4 * 1048576;
 
-  function UploadStop(kind, message) { this.kind = kind; this.message = message; }
+  function UploadStop(kind, message, answer) { this.kind = kind; this.message = message; this.answer = answer || {}; }
 
   // One request of an upload, as a promise of its JSON answer; `upload.xhr` is the one in
   // flight, for Cancel. A refusal rejects with the dashboard's message.
@@ -114,7 +114,7 @@
         var answer = {};
         try { answer = JSON.parse(xhr.responseText); } catch (ignored) { /* not JSON */ }
         if (xhr.status >= 200 && xhr.status < 300) resolve(answer);
-        else reject(new UploadStop("refused", answer.error || "The upload failed (HTTP " + xhr.status + ")."));
+        else reject(new UploadStop("refused", answer.error || "The upload failed (HTTP " + xhr.status + ").", answer));
       });
       xhr.addEventListener("error", function () { upload.xhr = null; reject(new UploadStop("network")); });
       xhr.addEventListener("abort", function () { upload.xhr = null; reject(new UploadStop("cancelled")); });
@@ -342,5 +342,92 @@
       }
       return sendSegments(upload, file, plan, show);
     }).then(stored, stopped);
+  });
+
+  // Upload from this computer into a new image (glance-direct): the file is the body of
+  // one PUT and the form's fields its query; the dashboard streams it on to the image's
+  // staging area and asks for the import, then the task's page follows it.
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("form[data-image-upload] input[type=file]");
+    if (!input || !input.files[0]) return;
+    var form = input.form;
+    var name = input.files[0].name;
+    var dot = name.lastIndexOf(".");
+    var extension = dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+    var format = form.elements.disk_format;
+    var known = format && Array.prototype.some.call(format.options, function (o) { return o.value === extension; });
+    if (known) format.value = extension;
+    suggestName(form.elements.name, dot > 0 ? name.slice(0, dot) : name);
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-image-upload]");
+    if (!form) return;
+    event.preventDefault();
+    var file = form.elements.file.files[0];
+    var status = form.querySelector(".upload-status");
+    var progress = form.querySelector("progress");
+    var cancel = form.querySelector("[data-upload-cancel]");
+    var submit = form.querySelector("button[type=submit]");
+    var refuse = function (message, field) {
+      status.textContent = message;
+      status.classList.add("error");
+      if (field) field.focus();
+    };
+    status.classList.remove("error");
+    if (!file) { refuse("Choose a file first.", form.elements.file); return; }
+    if (!file.size) { refuse("The file is empty: there is nothing to import.", form.elements.file); return; }
+    if (!form.elements.name.value.trim()) { refuse("Name the image.", form.elements.name); return; }
+    form.elements.filename.value = file.name;
+    var query = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (typeof value === "string" && key !== "csrfmiddlewaretoken" && key !== "how") query.append(key, value);
+    });
+    var upload = { csrf: form.elements.csrfmiddlewaretoken.value, xhr: null, cancelled: false };
+    var warnOnLeave = function (e) { e.preventDefault(); e.returnValue = ""; };
+    var finish = function (message) {
+      window.removeEventListener("beforeunload", warnOnLeave);
+      submit.disabled = false;
+      cancel.hidden = true;
+      cancel.disabled = false;
+      progress.hidden = true;
+      refuse(message);
+    };
+    // A submission that ended without a task to show is sent again as a new one.
+    var renew = function (answer) {
+      var next = answer.submission_id || (window.crypto && crypto.randomUUID && crypto.randomUUID());
+      if (next) form.elements.submission_id.value = next;
+    };
+    cancel.onclick = function () {
+      upload.cancelled = true;
+      cancel.disabled = true;
+      if (upload.xhr) upload.xhr.abort();
+    };
+    window.addEventListener("beforeunload", warnOnLeave);
+    submit.disabled = true;
+    cancel.hidden = false;
+    progress.hidden = false;
+    progress.max = file.size;
+    progress.value = 0;
+    status.textContent = "Uploading…";
+    ask(upload, "PUT", form.dataset.imageUpload + "?" + query.toString(), file, function (loaded) {
+      progress.value = loaded;
+      status.textContent = loaded < file.size ?
+        "Uploading " + Math.floor(100 * loaded / file.size) + " % (" + mebibytes(loaded) + " of " + mebibytes(file.size) + ")" :
+        "Uploaded " + mebibytes(file.size) + ": asking the cloud to import it…";
+    }).then(function (answer) {
+      window.removeEventListener("beforeunload", warnOnLeave);
+      cancel.hidden = true;
+      status.textContent = "Uploaded " + file.name + ": the cloud is importing it. Opening its task…";
+      window.location.assign(answer.task_url);
+    }, function (stop) {
+      if (!(stop instanceof UploadStop)) throw stop;
+      renew(stop.answer);
+      if (stop.kind === "cancelled") finish("Upload cancelled. Nothing was imported.");
+      else if (stop.kind === "network") {
+        finish("The upload was cut off before the whole file arrived (the network dropped). " +
+          "Nothing was imported. Press Upload and import to send the file again.");
+      } else finish(stop.message);
+    });
   });
 })();

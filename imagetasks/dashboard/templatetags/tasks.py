@@ -65,8 +65,10 @@ def partial_note(task) -> str:
 
 @register.filter
 def target(task) -> str:
-    """Import: the image name. Export: the receiving container."""
+    """Import: the image name (a copy: the stores it goes to). Export: the receiving container."""
     data = _mapping(task.input)
+    if task.type == "import" and task.method == "copy-image":
+        return f"stores {', '.join(_names(data.get('stores')))}"
     if task.type == "import":
         return str(_mapping(data.get("image_properties")).get("name") or "(no name)")
     return str(data.get("receiving_swift_container") or "")

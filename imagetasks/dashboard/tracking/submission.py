@@ -32,8 +32,14 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.clouds.secretbox import SecretUnreadable
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking import image_imports, observations, storable
-from imagetasks.openstack import CloudError, ImageProperties, TasksForbidden
-from imagetasks.openstack.objects import Body
+from imagetasks.openstack import (
+    CloudClient,
+    CloudError,
+    ImageProperties,
+    NotFound,
+    TasksForbidden,
+)
+from imagetasks.openstack.objects import Body, ShortBody
 from imagetasks.openstack.types import Image
 
 log = logging.getLogger("imagetasks.tracking")
@@ -49,6 +55,9 @@ IMAGE_UNANSWERED = (
     "It may have created an empty image named {name!r}: delete it if so, and import again."
 )
 NO_DATA = "A glance-direct import needs the image's data."
+CUT_OFF = "The upload was cut off ({reason}), so the cloud did not get the whole file."
+IMAGE_REMOVED = "Nothing was imported, and the empty image made for it was removed."
+IMAGE_KEPT = "Nothing was imported; its empty image {image_id} could not be removed ({reason})."
 # The image fields an import's ``image_properties`` may set besides its extra properties.
 _IMAGE_FIELDS = ("name", "disk_format", "container_format", "visibility", "min_disk", "min_ram")
 
@@ -171,7 +180,10 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
         if task.method == "glance-direct":
             if upload is None:
                 return _finish(task, statuses.REJECTED, message=NO_DATA)
-            client.imports.stage(image_id, upload.data, upload.length)
+            try:
+                client.imports.stage(image_id, upload.data, upload.length)
+            except ShortBody as error:
+                return _upload_cut_off(task, client, image_id, error)
         client.imports.import_image(
             image_id,
             task.method,
@@ -199,6 +211,23 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
     task.refresh_from_db()
     log.info("submitted import task=%s image=%s status=%s", task.pk, image_id, task.status)
     return task
+
+
+def _upload_cut_off(
+    task: ImageTask, client: CloudClient, image_id: str, error: ShortBody
+) -> ImageTask:
+    """A glance-direct upload that ended early: nothing can be imported, so the image
+    created for it, which holds no data, is removed too."""
+    message = CUT_OFF.format(reason=error)
+    log.info("upload cut off task=%s image=%s: %s", task.pk, image_id, error)
+    try:
+        client.images.delete_image(image_id)
+    except NotFound:
+        pass
+    except CloudError as failure:
+        kept = IMAGE_KEPT.format(image_id=image_id, reason=failure.message)
+        return _finish(task, statuses.REJECTED, message=f"{message} {kept}")
+    return _finish(task, statuses.REJECTED, message=f"{message} {IMAGE_REMOVED}", result=None)
 
 
 def image_properties(value: object) -> ImageProperties:

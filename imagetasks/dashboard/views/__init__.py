@@ -4,8 +4,10 @@ from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
 from imagetasks.dashboard.views.form_warnings import export_check, import_check
 from imagetasks.dashboard.views.image_picker import pick_image
+from imagetasks.dashboard.views.image_upload import upload_image
 from imagetasks.dashboard.views.profile import profile
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
+from imagetasks.dashboard.views.store_copies import copy_to_stores
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
 from imagetasks.dashboard.views.task_forms import export_task, import_task
 from imagetasks.dashboard.views.tasks import home, rows, tasks_csv
@@ -22,6 +24,7 @@ __all__ = [
     "copies_rows",
     "copy_detail",
     "copy_image",
+    "copy_to_stores",
     "export_check",
     "export_task",
     "home",
@@ -38,6 +41,7 @@ __all__ = [
     "task_detail",
     "tasks_csv",
     "upload_cancel",
+    "upload_image",
     "upload_manifest",
     "upload_object",
     "upload_plan",

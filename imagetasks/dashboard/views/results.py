@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET
 from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.views import store_copies
 from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudError, NotFound
+from imagetasks.openstack.types import Image
 
 DOWNLOAD_CHUNK = 256 * 1024
 
@@ -57,6 +59,11 @@ def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpRespon
         "tasks": _related_tasks(cloud, result__image_id=image_id),
         "can_submit": access.can_submit(request.user),
     }
+    image = context["image"]
+    if context["can_submit"] and isinstance(image, Image) and image.status == "active":
+        state = image.import_state
+        if not state.importing_to:
+            context["copy"] = store_copies.offer(cloud, image.id, list(state.stores))
     return render(request, "dashboard/image.html", context)
 
 

@@ -16,7 +16,13 @@ from imagetasks.dashboard import access, hints, statuses, tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import display as notifications
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
+from imagetasks.dashboard.views import store_copies
 from imagetasks.dashboard.views.common import Request, live_part, unchanged
+
+NOT_RESUBMITTED = (
+    "An upload from a browser cannot be sent again: the file is not kept here. "
+    "Upload it again from the import page."
+)
 
 
 def _timeline(task: ImageTask) -> list[dict]:
@@ -43,6 +49,7 @@ def back_to_table(request: Request) -> tuple[str, bool]:
 
 def _context(request: Request, task: ImageTask) -> dict:
     back_url, back_filtered = back_to_table(request)
+    can_submit = access.can_submit(request.user)
     return {
         "back_url": back_url,
         "back_filtered": back_filtered,
@@ -50,7 +57,8 @@ def _context(request: Request, task: ImageTask) -> dict:
         "hint": hints.hint_for_task(task),
         "timeline": _timeline(task),
         "resubmissions": list(task.resubmissions.only("id", "status", "submitted_at")),
-        "can_submit": access.can_submit(request.user),
+        "can_submit": can_submit,
+        "copy": store_copies.offer_for_task(task) if can_submit else None,
         "refresh": "2s" if task.status_info.in_flight else "",
         "notifications": notifications.for_task(task),
     }
@@ -75,6 +83,9 @@ def resubmit(request: Request, task_id: uuid.UUID) -> HttpResponse:
     """A new task with the same input, linked both ways; the old one stays as it was."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
+    if task.method == ImageTask.Method.GLANCE_DIRECT:
+        messages.error(request, NOT_RESUBMITTED)
+        return redirect("dashboard:task", task_id=task.pk)
     new = resubmit_task(task, user=request.user)
     messages.info(request, f"Resubmitted as a new task ({new.status_info.label}).")
     return redirect("dashboard:task", task_id=new.pk)

@@ -76,19 +76,24 @@ def _common(clouds: list[Cloud], cloud: Cloud | None, **extra) -> dict:
 
 TASKS_API = "tasks-api"
 WEB_DOWNLOAD = ImageTask.Method.WEB_DOWNLOAD.value
+GLANCE_DIRECT = ImageTask.Method.GLANCE_DIRECT.value
 
 
 def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
     """The ways to import this cloud offers, as last discovered, the usual one first.
 
     The tasks API unless the account is known to be refused it (stock Glance keeps it to
-    admins); "From a URL" (web-download) when the cloud lists that method.
+    admins); "From a URL" (web-download) and "Upload from this computer" (glance-direct)
+    when the cloud lists those methods.
     """
     ways = []
     if cloud.tasks_api != Cloud.TasksApi.ADMIN_ONLY:
         ways.append((TASKS_API, "Tasks API"))
-    if WEB_DOWNLOAD in (cloud.import_methods or []):
+    methods = cloud.import_methods or []
+    if WEB_DOWNLOAD in methods:
         ways.append((WEB_DOWNLOAD, "From a URL"))
+    if GLANCE_DIRECT in methods:
+        ways.append((GLANCE_DIRECT, "Upload from this computer"))
     return ways or [(TASKS_API, "Tasks API")]
 
 
@@ -147,6 +152,8 @@ def import_task(request: Request) -> HttpResponse:
     how = _chosen_way(request, ways)
     if how == WEB_DOWNLOAD:
         return _web_download(request, cloud, clouds, ways)
+    if how == GLANCE_DIRECT:
+        return _glance_direct(request, cloud, clouds, ways)
     style, cloud_error = _import_style(cloud)
     form_class = _import_form_class(style)
     if request.method == "POST":
@@ -187,7 +194,7 @@ def _web_download(
 ) -> HttpResponse:
     """The cloud fetches a URL into a new image (an interoperable import)."""
     if request.method == "POST":
-        form = forms.WebDownloadForm(request.POST)
+        form = forms.WebDownloadForm(request.POST, image_stores=cloud.image_stores)
         if form.is_valid():
             response = _submit(
                 request,
@@ -202,8 +209,22 @@ def _web_download(
                 return response
     else:
         initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
-        form = forms.WebDownloadForm(initial=initial)
+        form = forms.WebDownloadForm(initial=initial, image_stores=cloud.image_stores)
     context = _common(clouds, cloud, form=form, ways=ways, how=WEB_DOWNLOAD, style="")
+    return render(request, "dashboard/import.html", context)
+
+
+def _glance_direct(
+    request: Request, cloud: Cloud, clouds: list[Cloud], ways: list[tuple[str, str]]
+) -> HttpResponse:
+    """A file from this computer into a new image: the page's script sends it (with the
+    form's fields) to ``upload_image``; without JavaScript there is nothing to send."""
+    initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
+    form = forms.GlanceDirectForm(initial=initial, image_stores=cloud.image_stores)
+    upload_url = reverse("dashboard:upload_image", args=[cloud.name])
+    context = _common(
+        clouds, cloud, form=form, ways=ways, how=GLANCE_DIRECT, style="", upload_url=upload_url
+    )
     return render(request, "dashboard/import.html", context)
 
 

@@ -27,7 +27,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.views.common import Request
 from imagetasks.openstack import CloudError, NotFound
-from imagetasks.openstack.objects import ObjectStore
+from imagetasks.openstack.objects import ObjectStore, ShortBody
 
 log = logging.getLogger("imagetasks.upload")
 
@@ -35,8 +35,11 @@ CHUNK_SIZE = 1024 * 1024
 EMPTY = "The file is empty: there is nothing to import."
 
 
-class UploadCutShort(Exception):
-    """The browser sent fewer bytes than it announced (a closed tab, a lost network)."""
+class UploadCutShort(ShortBody):
+    """The browser sent fewer bytes than it announced (a closed tab, a lost network).
+
+    The client's ``ShortBody``, so whatever streams the body on (a submission staging
+    it) knows the data ended early without knowing this view."""
 
 
 class BodyReader:
@@ -91,16 +94,22 @@ def answers_refusals(view: Callable[..., JsonResponse]) -> Callable[..., JsonRes
     return answer
 
 
-def upload_cloud(request: Request, cloud_name: str, container: str, name: str) -> Cloud:
-    """The cloud to upload ``container/name`` to, for an operator granted it and switched on.
+def operator_cloud(request: Request, cloud_name: str) -> Cloud:
+    """The cloud to upload to, for an operator granted it, and switched on.
 
-    403 and 404 as every page answers them; a switched-off cloud or a name the store
-    would refuse is a ``Refused``.
+    403 and 404 as every page answers them; a switched-off cloud is a ``Refused``.
     """
     access.require_operator(request)
     cloud = access.get_cloud_for_user(request, cloud_name)
     if not cloud.enabled:
         raise Refused(409, access.switched_off(cloud))
+    return cloud
+
+
+def upload_cloud(request: Request, cloud_name: str, container: str, name: str) -> Cloud:
+    """``operator_cloud``, for an upload to ``container/name``; a name the store would
+    refuse is a ``Refused`` too."""
+    cloud = operator_cloud(request, cloud_name)
     try:
         forms.validate_container_name(container)
         forms.validate_object_name(name)

@@ -1,0 +1,156 @@
+"""Copying an image to more of its cloud's stores (Glance's ``copy-image``).
+
+Offered where an image is shown (a successful import's task page, the image page) when
+the cloud lists ``copy-image`` and has stores the image is not in yet. The form posts to
+its own page, which reads the image from the cloud again, shows the form again with
+what to fix, and submits a new tracked task once (its submission id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from imagetasks.dashboard import access, forms, statuses
+from imagetasks.dashboard.clouds.clients import client_for
+from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.tracking import image_imports
+from imagetasks.dashboard.tracking.submission import submit
+from imagetasks.dashboard.views.common import Request
+from imagetasks.dashboard.views.task_forms import UNCONFIRMED
+from imagetasks.openstack import CloudError, NotFound
+from imagetasks.openstack.types import Image
+
+COPY_IMAGE = ImageTask.Method.COPY_IMAGE.value
+NOT_OFFERED = "The cloud {cloud} does not offer copying an image to more stores (copy-image)."
+IN_ALL = "The image is already in every store of {cloud}."
+UNASKED = (
+    "The cloud {cloud} could not be asked about the image ({reason}). Try again when it answers."
+)
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def offer(cloud: Cloud, image_id: str, stores_in: list[str]) -> dict[str, Any] | None:
+    """The copy form for an image in ``stores_in``, or None when there is nothing to offer
+    (the cloud cannot copy, or the image is in every store it lists)."""
+    if not image_id or COPY_IMAGE not in (cloud.import_methods or []):
+        return None
+    choices = [c for c in forms.store_choices(cloud.image_stores) if c[0] not in stores_in]
+    if not choices:
+        return None
+    form = forms.StoreCopyForm(
+        initial={"cloud": cloud.name, "submission_id": uuid.uuid4()}, choices=choices
+    )
+    return {
+        "form": form,
+        "action": reverse("dashboard:copy_to_stores", args=[cloud.name, image_id]),
+        "stores_in": stores_in,
+    }
+
+
+def offer_for_task(task: ImageTask) -> dict[str, Any] | None:
+    """The copy form on a successful import's page, for its image in the stores the
+    dashboard last saw it in (the newest observation of any task on that image); none
+    while an import or copy on it is still writing stores."""
+    if task.type != ImageTask.Type.IMPORT or task.status != statuses.SUCCESS:
+        return None
+    image_id = image_imports.image_id_of(task)
+    if not task.method or not image_id:
+        return None
+    results = (
+        ImageTask.objects.filter(cloud=task.cloud, result__image_id=image_id)
+        .order_by("-changed_at")
+        .values_list("result", flat=True)
+    )
+    for result in results[:20]:
+        if isinstance(result, dict) and isinstance(result.get("stores"), list):
+            if _names(result.get("importing_to")):
+                return None
+            return offer(task.cloud, image_id, _names(result["stores"]))
+    return None
+
+
+def _copy_cloud(request: Request, cloud_name: str) -> Cloud:
+    """The cloud, for an operator granted it; a switched-off one is a 403 that says so."""
+    access.require_operator(request)
+    cloud = access.get_cloud_for_user(request, cloud_name)
+    if not cloud.enabled:
+        raise PermissionDenied(access.switched_off(cloud))
+    return cloud
+
+
+def _read_image(cloud: Cloud, image_id: str) -> tuple[Image | None, str]:
+    try:
+        return client_for(cloud).images.get_image(image_id), ""
+    except NotFound:
+        raise Http404("No such image on this cloud") from None
+    except CloudError as error:
+        return None, UNASKED.format(cloud=cloud.name, reason=error.message)
+
+
+def _already_sent(request: Request, cloud: Cloud) -> ImageTask | None:
+    """The task this very form already made, when it is sent again."""
+    try:
+        submission_id = uuid.UUID(request.POST.get("submission_id", ""))
+    except ValueError:
+        return None
+    return ImageTask.objects.filter(
+        pk=submission_id, cloud=cloud, submitted_by=request.user, method=COPY_IMAGE
+    ).first()
+
+
+@require_http_methods(["GET", "POST"])
+def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
+    """Choose the stores, allow some to fail or not, and submit a ``copy-image`` import."""
+    cloud = _copy_cloud(request, cloud_name)
+    if request.method == "POST" and (sent := _already_sent(request, cloud)):
+        # The image has changed since (the copy may be done): the form would not match it.
+        return redirect("dashboard:task", task_id=sent.pk)
+    image, problem = _read_image(cloud, image_id)
+    stores_in = list(image.import_state.stores) if image else []
+    if image and COPY_IMAGE not in (cloud.import_methods or []):
+        problem = NOT_OFFERED.format(cloud=cloud.name)
+    choices = [c for c in forms.store_choices(cloud.image_stores) if c[0] not in stores_in]
+    if image and not problem and not choices:
+        problem = IN_ALL.format(cloud=cloud.name)
+    if request.method == "POST":
+        form = forms.StoreCopyForm(request.POST, choices=choices)
+        if not problem and form.is_valid() and image is not None:
+            task = submit(
+                cloud,
+                ImageTask.Type.IMPORT,
+                form.task_input(image.id),
+                method=COPY_IMAGE,
+                name=image.name or image.id,
+                user=request.user,
+                submission_id=form.cleaned_data["submission_id"],
+            )
+            if task.status != statuses.REJECTED:
+                if task.status == statuses.UNCONFIRMED:
+                    messages.warning(request, UNCONFIRMED)
+                return redirect("dashboard:task", task_id=task.pk)
+            fresh = request.POST.copy()  # corrected, the form is a new submission
+            fresh["submission_id"] = str(uuid.uuid4())
+            form.data = fresh
+            form.add_error(None, f"The cloud refused it: {task.message}")
+    else:
+        initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
+        form = forms.StoreCopyForm(initial=initial, choices=choices)
+    context = {
+        "cloud": cloud,
+        "image_id": image_id,
+        "image": image,
+        "problem": problem,
+        "copy": {"form": form, "action": request.path, "stores_in": stores_in},
+    }
+    return render(request, "dashboard/store_copy.html", context)
