@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -347,15 +347,17 @@ def test_tasks_of_moved_images_are_read_within_the_clouds_request_cap(cloud, scr
 
 def glance_import_task(task_id: str, image_id: str, status: str, message: str) -> dict:
     """An entry of ``GET /v2/images/{id}/tasks`` exactly as Glance 33 writes it: its
-    database row (``deleted``, ``request_id``, ``user_id``, times without a zone)."""
+    database row (``deleted``, ``request_id``, ``user_id``, times without a zone). Its times
+    are now's: an import's task is one created after the submission."""
+    created = datetime.now(UTC).replace(tzinfo=None)
     return {
         "id": task_id,
         "type": "api_image_import",
         "status": status,
         "owner": "demo",
-        "expires_at": "2026-12-09T01:54:08.830100" if status == "failure" else None,
-        "created_at": "2026-12-07T01:54:08.411210",
-        "updated_at": "2026-12-07T01:54:08.833202",
+        "expires_at": (created + timedelta(hours=48)).isoformat() if status == "failure" else None,
+        "created_at": created.isoformat(),
+        "updated_at": (created + timedelta(seconds=1)).isoformat(),
         "deleted_at": None,
         "deleted": False,
         "image_id": image_id,
