@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def open_upload_form(page, cloud):
     page.get_by_role("link", name="New import").first.click()
     page.get_by_label("Cloud").select_option(cloud.name)
+    expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
     page.get_by_role("link", name="Upload from this computer").click()
+    expect(page).to_have_url(re.compile("how=glance-direct"))
     form = page.locator("#image-upload-form")
     expect(form.get_by_role("heading", name=f"Import into {cloud.name}")).to_be_visible()
     return form

@@ -24,7 +24,9 @@ def import_from_url(page, cloud: Cloud, url: str, name: str, *, look: str = "") 
     """New import → the cloud → "From a URL" → the form → Import."""
     page.get_by_role("link", name="New import").first.click()
     page.get_by_label("Cloud").select_option(cloud.name)
+    expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
     page.get_by_role("link", name="From a URL").click()
+    expect(page).to_have_url(re.compile("how=web-download"))
     expect(page.get_by_role("heading", name=f"Import into {cloud.name}")).to_be_visible()
     page.get_by_label("Image URL").fill(url)
     page.get_by_label("Image name").fill(name)
@@ -88,6 +90,8 @@ def test_a_member_of_an_account_refused_the_tasks_api_imports_from_a_url(
 
     page.get_by_role("link", name="New import").first.click()
     page.get_by_label("Cloud").select_option(local_cloud.name)
+    # Typed before the page for that cloud has loaded, the URL would be lost with the old page.
+    expect(page).to_have_url(re.compile(f"cloud={local_cloud.name}"))
     expect(page.get_by_label("Image URL")).to_be_visible()
     expect(page.get_by_role("link", name="Tasks API")).to_have_count(0)
     page.get_by_label("Image URL").fill(f"{files.url}/disk.raw")
