@@ -113,6 +113,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
         "offered_import_methods",
         "offered_stores",
         "tasks_api",
+        "copy_image_refused_at",
         "capabilities_checked_at",
         "capabilities_error",
     ]

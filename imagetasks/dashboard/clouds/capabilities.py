@@ -36,6 +36,7 @@ CAPABILITY_FIELDS = [
     "tasks_api",
     "capabilities_error",
     "capabilities_checked_at",
+    "copy_image_refused_at",
 ]
 
 
@@ -105,6 +106,7 @@ def refresh(cloud: Cloud) -> Capabilities:
     cloud.tasks_api = found.tasks_api
     cloud.capabilities_error = storable.text("\n".join(found.errors), ERROR_LIMIT)
     cloud.capabilities_checked_at = timezone.now()
+    cloud.copy_image_refused_at = None  # a policy may change: the next copy asks again
     cloud.save(update_fields=CAPABILITY_FIELDS)
     return found
 

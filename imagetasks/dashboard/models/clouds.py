@@ -139,6 +139,14 @@ class Cloud(models.Model):
     )
     capabilities_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     capabilities_error = models.TextField(blank=True, editable=False)
+    # Glance's default policy keeps copy-image to admins; the refusal is only learnt by
+    # asking, so the first one is kept and the offer withdrawn until the next refresh.
+    copy_image_refused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the cloud last refused this account a copy-image (its policy).",
+    )
 
     class Meta:
         ordering = ["name"]

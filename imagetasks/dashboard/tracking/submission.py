@@ -10,7 +10,8 @@ the same submission twice; a form that is sent twice carries the same id.
 An interoperable import (``method`` set) goes the same way in more steps: the image
 is created and its id kept on the row before anything else is sent, its data staged
 (``glance-direct``), then the import asked for; the image is then read once for the
-first snapshot. From the import request on, an unanswered step leaves the row
+first snapshot. A copy-image the cloud's policy refuses is noted on the cloud, which then
+stops offering it. From the import request on, an unanswered step leaves the row
 ``unconfirmed`` and the poller learns the outcome from the image itself.
 """
 
@@ -35,6 +36,7 @@ from imagetasks.dashboard.tracking import image_imports, observations, storable
 from imagetasks.openstack import (
     CloudClient,
     CloudError,
+    Forbidden,
     ImageProperties,
     NotFound,
     TasksForbidden,
@@ -194,6 +196,8 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
     except ValueError as error:
         return _finish(task, statuses.REJECTED, message=str(error))
     except CloudError as error:
+        if task.method == "copy-image" and _copy_policy_refused(error):
+            Cloud.objects.filter(pk=task.cloud_id).update(copy_image_refused_at=timezone.now())
         return _not_confirmed(task, error)
     now = timezone.now()
     remote = None
@@ -211,6 +215,13 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
     task.refresh_from_db()
     log.info("submitted import task=%s image=%s status=%s", task.pk, image_id, task.status)
     return task
+
+
+def _copy_policy_refused(error: CloudError) -> bool:
+    """Whether the cloud's policy keeps copy-image from this account (Glance's default
+    admits only admins: 403 "You are not authorized to complete copy_image action."),
+    rather than refusing this one image."""
+    return isinstance(error, Forbidden) and "copy_image" in error.message
 
 
 def _upload_cut_off(

@@ -1,7 +1,8 @@
 """Copying an image to more of its cloud's stores (Glance's ``copy-image``).
 
 Offered where an image is shown (a successful import's task page, the image page) when
-the cloud lists ``copy-image`` and has stores the image is not in yet. The form posts to
+the cloud lists ``copy-image`` and has stores the image is not in yet, unless the cloud's
+policy refused this account a copy since its capabilities were last asked for. The form posts to
 its own page, which reads the image from the cloud again, shows the form again with
 what to fix, and submits a new tracked task once (its submission id).
 """
@@ -30,6 +31,7 @@ from imagetasks.openstack.types import Image
 
 COPY_IMAGE = ImageTask.Method.COPY_IMAGE.value
 NOT_OFFERED = "The cloud {cloud} does not offer copying an image to more stores (copy-image)."
+REFUSED = "This account may not copy images between stores on {cloud} (the cloud's policy)."
 IN_ALL = "The image is already in every store of {cloud}."
 UNASKED = (
     "The cloud {cloud} could not be asked about the image ({reason}). Try again when it answers."
@@ -42,12 +44,15 @@ def _names(value: object) -> list[str]:
 
 def offer(cloud: Cloud, image_id: str, stores_in: list[str]) -> dict[str, Any] | None:
     """The copy form for an image in ``stores_in``, or None when there is nothing to offer
-    (the cloud cannot copy, or the image is in every store it lists)."""
+    (the cloud cannot copy, or the image is in every store it lists). Where the cloud's
+    policy refused this account a copy, the form's place says so instead."""
     if not image_id or COPY_IMAGE not in (cloud.import_methods or []):
         return None
     choices = [c for c in forms.store_choices(cloud.image_stores) if c[0] not in stores_in]
     if not choices:
         return None
+    if cloud.copy_image_refused_at:
+        return {"refused": REFUSED.format(cloud=cloud.name)}
     form = forms.StoreCopyForm(
         initial={"cloud": cloud.name, "submission_id": uuid.uuid4()}, choices=choices
     )
@@ -120,6 +125,8 @@ def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResp
     stores_in = list(image.import_state.stores) if image else []
     if image and COPY_IMAGE not in (cloud.import_methods or []):
         problem = NOT_OFFERED.format(cloud=cloud.name)
+    elif image and cloud.copy_image_refused_at:
+        problem = REFUSED.format(cloud=cloud.name)
     choices = [c for c in forms.store_choices(cloud.image_stores) if c[0] not in stores_in]
     if image and not problem and not choices:
         problem = IN_ALL.format(cloud=cloud.name)
@@ -139,6 +146,10 @@ def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResp
                 if task.status == statuses.UNCONFIRMED:
                     messages.warning(request, UNCONFIRMED)
                 return redirect("dashboard:task", task_id=task.pk)
+            cloud.refresh_from_db(fields=["copy_image_refused_at"])
+            if cloud.copy_image_refused_at:
+                # Asking again would be refused the same way: the form goes.
+                problem = f"{REFUSED.format(cloud=cloud.name)} It said: {task.message}"
             fresh = request.POST.copy()  # corrected, the form is a new submission
             fresh["submission_id"] = str(uuid.uuid4())
             form.data = fresh
