@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def open_upload_form(page, cloud):
     page.get_by_role("link", name="New import").first.click()
+    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
     page.get_by_label("Cloud").select_option(cloud.name)
     expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
     page.get_by_role("link", name="Upload from this computer").click()

@@ -23,6 +23,7 @@ DATA = b"a raw disk image " * 4096
 def import_from_url(page, cloud: Cloud, url: str, name: str, *, look: str = "") -> None:
     """New import → the cloud → "From a URL" → the form → Import."""
     page.get_by_role("link", name="New import").first.click()
+    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
     page.get_by_label("Cloud").select_option(cloud.name)
     expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
     page.get_by_role("link", name="From a URL").click()
@@ -89,6 +90,7 @@ def test_a_member_of_an_account_refused_the_tasks_api_imports_from_a_url(
     log_in(page, "mia")
 
     page.get_by_role("link", name="New import").first.click()
+    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
     page.get_by_label("Cloud").select_option(local_cloud.name)
     # Typed before the page for that cloud has loaded, the URL would be lost with the old page.
     expect(page).to_have_url(re.compile(f"cloud={local_cloud.name}"))

@@ -89,12 +89,16 @@ def wait_for_task():
     """``wait(session, task_id)``: poll GET /v2/tasks/<id> until the task ends; its last body."""
     import time
 
-    def wait(session, task_id: str, *, timeout: float = 60.0) -> dict:
+    # Generous: the session's one worker thread may still be busy with an earlier test's
+    # job on a loaded machine; the wait ends as soon as the task does.
+    def wait(session, task_id: str, *, timeout: float = 180.0) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             body = session.get(f"image/v2/tasks/{task_id}").json()
-            if body.get("status") in ("success", "failure") or time.monotonic() > deadline:
+            if body.get("status") in ("success", "failure"):
                 return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"task {task_id} still {body.get('status')} after {timeout} s")
             time.sleep(0.05)
 
     return wait
