@@ -15,7 +15,10 @@ from imagetasks.localcloud import blobstore, vhd, vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
 from imagetasks.localcloud.models import Image, StoredObject
 
-pytestmark = pytest.mark.usefixtures("fast_hashing", "task_worker")
+# A worker of each test's own rather than the session's shared one: in the full parallel
+# suite the shared worker was seen still busy with an earlier module's job when this
+# module's first exports were queued behind it.
+pytestmark = pytest.mark.usefixtures("fast_hashing", "localcloud_worker")
 
 
 def run_task(cloud, wait_for_task, task_type: str, task_input: dict) -> dict:
