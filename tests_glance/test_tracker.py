@@ -138,8 +138,10 @@ def test_discovery_adopts_an_import_made_elsewhere_and_leaves_glances_own_tasks_
 ):
     """The project's list holds three tasks: one submitted here, one made with the client
     directly (held mid-download), and Glance's own ``api_image_import`` from an
-    interoperable import. Discovery adopts only the second, with its first snapshot; the
-    poller then follows it to success; a second discovery adopts nothing."""
+    interoperable import made elsewhere. Discovery adopts the second as a tasks-API import
+    and the third as the interoperable import of its image (never as a task of its own
+    type), each with its first snapshot; the poller follows them to their end; a second
+    discovery adopts nothing."""
     cloud = glance_cloud(glance, project, discover_tasks=True)
     ours = import_task(cloud, glance.serve_file(disk_image), "ours")
     # An import made with another tool, held mid-download so discovery finds it in flight.
@@ -155,23 +157,28 @@ def test_discovery_adopts_an_import_made_elsewhere_and_leaves_glances_own_tasks_
 
     adopted_count = discovery.discover(cloud)
 
-    assert adopted_count == 1
-    adopted = ImageTask.objects.get(cloud=cloud, origin=ImageTask.Origin.DISCOVERED)
+    assert adopted_count == 2
+    discovered = ImageTask.objects.filter(cloud=cloud, origin=ImageTask.Origin.DISCOVERED)
+    adopted = discovered.get(method="")
     assert adopted.remote_id == elsewhere.id
     assert (adopted.type, adopted.name, adopted.submitted_by) == ("import", "elsewhere", None)
     assert adopted.status == statuses.PROCESSING
     assert timeline(adopted) == [statuses.PROCESSING]
-    assert not ImageTask.objects.filter(remote_id=glances_own).exists()
+    interoperable = discovered.get(remote_id=glances_own)
+    assert (interoperable.type, interoperable.method) == ("import", "glance-direct")
+    assert interoperable.result["image_id"] == staged_image
 
     gate.release()
-    run_tracker(lambda: ended(adopted) and ended(ours), what="both imports to end")
+    run_tracker(
+        lambda: ended(adopted) and ended(ours) and ended(interoperable), what="the imports to end"
+    )
 
     adopted = reload(adopted)
     assert adopted.status == statuses.SUCCESS, glance.log_tail()
     assert timeline(adopted) == [statuses.PROCESSING, statuses.SUCCESS]
     assert discovery.discover(cloud) == 0
     assert sorted(ImageTask.objects.filter(cloud=cloud).values_list("remote_id", flat=True)) == (
-        sorted([ours.remote_id, elsewhere.id])
+        sorted([ours.remote_id, elsewhere.id, glances_own])
     )
     assert client_for(cloud).images.get_task(glances_own).input["image_id"] == staged_image
 
