@@ -104,10 +104,11 @@ def wait_for_task():
     return wait
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _shared_localcloud_worker_queue(django_db_setup, django_db_blocker):
-    """One real worker thread for the whole session: stopping one takes about 4 s,
-    which would dominate tests that each run one import or export."""
+    """One real worker thread for each test module: stopping one takes about 4 s, which
+    would dominate tests that each run one import or export. Per module rather than per
+    session, so a job an earlier module left running cannot hold up this module's."""
     queue = f"localcloud-shared-{uuid.uuid4().hex[:12]}"
     with worker_thread([queue]):
         yield queue
