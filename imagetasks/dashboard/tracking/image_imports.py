@@ -20,12 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from imagetasks.dashboard import statuses
-from imagetasks.dashboard.models import ImageTask, TaskSnapshot
+from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.models.snapshots import fingerprint
-from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import observations, pollstate, scheduling, storable
 from imagetasks.openstack.types import Image, ImportState
 from imagetasks.openstack.types import Task as RemoteTask
@@ -202,24 +199,8 @@ def observe(
         "stale_since": None,
         "version": task.version + 1,
     }
-    try:
-        with transaction.atomic():
-            if not pollstate.compare_and_set(task, fields):
-                return None
-            snapshot = TaskSnapshot.objects.create(
-                task_id=task.pk,
-                observed_at=observed_at,
-                status=found.status,
-                message=fields["message"],
-                result=fields["result"],
-                remote_updated_at=fields["remote_updated_at"],
-                expires_at=fields["expires_at"],
-                body=body,
-                fingerprint=mark,
-            )
-            outbox.after_observation(task, snapshot)
-    except IntegrityError:
-        return None  # the same observation was recorded already
+    if not observations.store_change(task, fields, observed_at, body, mark):
+        return None
     log.info(
         "import changed task=%s cloud=%s image=%s status=%s",
         task.pk,

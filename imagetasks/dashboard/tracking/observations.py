@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import CharField
@@ -90,26 +91,8 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> ImageT
         "stale_since": None,
         "version": task.version + 1,
     }
-    try:
-        with transaction.atomic():
-            if not pollstate.compare_and_set(task, fields):
-                return None
-            snapshot = TaskSnapshot.objects.create(
-                task_id=task.pk,
-                observed_at=observed_at,
-                status=status_code,
-                message=fields["message"],
-                result=fields["result"],
-                remote_updated_at=remote.updated_at,
-                expires_at=remote.expires_at,
-                body=storable.json_value(remote.raw),
-                fingerprint=fingerprint_of(remote),
-            )
-            # In this transaction: a recorded ending is always notified, and only once.
-            # ``task`` is still the row before the change, which the notices compare with.
-            outbox.after_observation(task, snapshot)
-    except IntegrityError:
-        # The same body was recorded already (a duplicated delivery): nothing changed.
+    body = storable.json_value(remote.raw)
+    if not store_change(task, fields, observed_at, body, fingerprint_of(remote)):
         return None
     log.info(
         "task changed task=%s cloud=%s remote_id=%s status=%s",
@@ -119,6 +102,36 @@ def record(task: ImageTask, remote: RemoteTask, observed_at: datetime) -> ImageT
         status_code,
     )
     return pollstate.written(task, fields)
+
+
+def store_change(
+    task: ImageTask, fields: dict[str, Any], observed_at: datetime, body: Any, mark: str
+) -> bool:
+    """Apply ``fields`` to the row if ``task``'s version is still current, and keep the
+    snapshot of ``body`` beside it, in one transaction; False when another observer got
+    there first or the same observation was recorded already."""
+    try:
+        with transaction.atomic():
+            if not pollstate.compare_and_set(task, fields):
+                return False
+            snapshot = TaskSnapshot.objects.create(
+                task_id=task.pk,
+                observed_at=observed_at,
+                status=fields["status"],
+                message=fields["message"],
+                result=fields["result"],
+                remote_updated_at=fields["remote_updated_at"],
+                expires_at=fields["expires_at"],
+                body=body,
+                fingerprint=mark,
+            )
+            # In this transaction: a recorded ending is always notified, and only once.
+            # ``task`` is still the row before the change, which the notices compare with.
+            outbox.after_observation(task, snapshot)
+    except IntegrityError:
+        # The same body was recorded already (a duplicated delivery): nothing changed.
+        return False
+    return True
 
 
 def is_new(task: ImageTask, remote: RemoteTask) -> bool:
