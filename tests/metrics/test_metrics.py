@@ -3,8 +3,11 @@ scripted set of tasks on two clouds, who may scrape, hostile names, and a scrape
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +23,7 @@ from tests.support.factories import make_cloud, make_copy, make_notification, ma
 pytestmark = pytest.mark.django_db
 
 TOKEN = "scrape-token-for-tests"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def scrape(client, **headers) -> dict[str, dict[tuple, float]]:
@@ -343,3 +347,22 @@ def test_a_scrape_costs_the_same_statements_however_many_tasks_there_are(client,
     assert len(many.captured_queries) == len(few.captured_queries) <= 10, [
         q["sql"][:120] for q in many.captured_queries
     ]
+
+
+# What the shipped dashboard reads ----------------------------------------------------------
+
+
+def test_every_series_the_grafana_dashboard_reads_is_in_a_scrape(client, two_clouds):
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    wanted = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"imagetasks_[a-z_]+", target["expr"])
+    }
+    ended(two_clouds[0], statuses.SUCCESS, latency=1)
+    client.get("/healthz")
+
+    found = scrape(client)
+
+    assert wanted and wanted <= set(found), wanted - set(found)
