@@ -294,6 +294,13 @@ def test_a_scraper_reads_the_metrics_over_http_with_its_token(live_server, db, s
     assert value(samples(answered.text), "imagetasks_tasks_in_flight", cloud="north") == 1
 
 
+def test_a_scraper_on_plain_http_is_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/").status_code == 301, "pages do move to https"
+    assert client.get("/metrics").status_code == 200
+
+
 # Hostile values ---------------------------------------------------------------------------
 
 HOSTILE = [
