@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files are not the dashboard's answers.
+    "imagetasks.dashboard.metrics.http.RequestLatencyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -228,7 +230,8 @@ _HTTPS = IMAGETASKS_BASE_URL.startswith("https://")
 # by default, so that `manage.py check --deploy` is clean without more settings; one
 # served over plain http (`make run` on 127.0.0.1) must not redirect to https.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", _HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
+# Container health checks and scrapers inside the deployment's network speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", _HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", _HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if _HTTPS else 0, minimum=0)
@@ -300,6 +303,9 @@ for _key in CLOUD_SECRET_KEYS:
 # older than the maximum age is reported down by /healthz.
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", 10.0, minimum=1.0)
 HEARTBEAT_MAX_AGE = env.float("HEARTBEAT_MAX_AGE", 60.0, minimum=2.0)
+
+# /metrics: scrapers send this as a bearer token; without one, only this host may scrape.
+IMAGETASKS_METRICS_TOKEN = env.str("IMAGETASKS_METRICS_TOKEN", "").strip()
 
 # The built-in cloud (imagetasks.localcloud), served under /localcloud/. A deployment
 # that talks only to real clouds switches it off: no /localcloud/ URLs, no fault

@@ -3,9 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from imagetasks.dashboard import health
+from imagetasks.dashboard.metrics import endpoint as metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("imagetasks.dashboard.urls")),

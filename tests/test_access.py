@@ -1,4 +1,4 @@
-"""Login is required everywhere except /healthz."""
+"""Login is required everywhere except /healthz and /metrics (which checks a token of its own)."""
 
 import pytest
 

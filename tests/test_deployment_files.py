@@ -97,3 +97,29 @@ def test_the_image_installs_the_locked_releases_by_hash():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --require-hashes -r requirements.txt" in dockerfile
     assert "pip install --no-deps --no-build-isolation ." in dockerfile
+
+
+def test_compose_scrapes_metrics_only_under_its_profile_and_with_the_token():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    prometheus = compose["services"]["prometheus"]
+    assert prometheus["profiles"] == ["metrics"], "plain `docker compose up` runs no Prometheus"
+    assert all("profiles" not in compose["services"][name] for name in ("web", "worker", "beat"))
+    source, target = prometheus["volumes"][0].split(":")[:2]
+    config = yaml.safe_load((ROOT / source).read_text())
+    assert (
+        target == "/etc/prometheus/prometheus.yml"
+        and f"--config.file={target}" in (prometheus["command"])
+    )
+    (job,) = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["web:8000"]
+    secret = prometheus["secrets"][0]
+    assert job["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": f"/run/secrets/{secret}",
+    }
+    assert compose["secrets"][secret] == {"environment": "IMAGETASKS_METRICS_TOKEN"}
+    web = compose["services"]["web"]["environment"]
+    assert web["IMAGETASKS_METRICS_TOKEN"] == "${IMAGETASKS_METRICS_TOKEN:-}"
+    assert web["ALLOWED_HOSTS"].split(",")[-1] == "web", "Prometheus asks for the host web"
+    assert "prometheus-data" in compose["volumes"]

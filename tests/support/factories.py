@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
-from imagetasks.dashboard.models import Cloud, ImageTask, TaskSnapshot
+from imagetasks.dashboard.models import Cloud, Copy, ImageTask, Notification, TaskSnapshot
 from imagetasks.dashboard.models.snapshots import fingerprint
 
 PASSWORD = "s3cret-pass-for-tests"
@@ -67,6 +67,24 @@ def add_snapshot(task: ImageTask, status: str, message: str = "", **body) -> Tas
         fingerprint=fingerprint(body),
         expires_at=timezone.now() + timedelta(hours=48) if status == "success" else None,
     )
+
+
+def make_copy(source: Cloud, target: Cloud, *, status: str = statuses.COPY_EXPORTING, **fields):
+    fields.setdefault("source_image_id", str(uuid.uuid4()))
+    fields.setdefault("target_name", "web")
+    fields.setdefault("staging_container", "imagetasks-staging")
+    return Copy.objects.create(source_cloud=source, target_cloud=target, status=status, **fields)
+
+
+def make_notification(
+    task: ImageTask, *, channel: str = Notification.Channel.EMAIL, **fields
+) -> Notification:
+    """A notice in the outbox about ``task``'s latest snapshot (one is added if it has none)."""
+    snapshot = task.snapshots.order_by("-observed_at").first() or add_snapshot(task, task.status)
+    fields.setdefault("event", Notification.Event.OUTCOME)
+    fields.setdefault("target", "owner@example.com")
+    fields.setdefault("next_attempt_at", timezone.now())
+    return Notification.objects.create(task=task, snapshot=snapshot, channel=channel, **fields)
 
 
 def client_for_user(client, user):

@@ -204,6 +204,27 @@ def test_a_list_scan_reads_the_claimed_rows_once(cloud, scripted, lists_allowed)
     assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
 
 
+def test_the_cloud_counts_the_requests_of_each_round_and_those_that_failed(cloud, scripted):
+    fine, broken, gone = claimed(cloud, "fine"), claimed(cloud, "broken"), claimed(cloud, "gone")
+    serve(scripted, detail("fine", "processing"))
+    scripted.on("GET", f"{TASKS}/broken", Reply(500, json={"message": "boom"}))
+    # "gone" has no route: a 404, which is how a cloud says it forgot a task, not an error.
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = poller.poll(cloud.pk, [str(t.pk) for t in (fine, broken, gone)])
+
+    cloud.refresh_from_db()
+    assert (sent, cloud.poll_requests, cloud.poll_request_errors) == (3, 3, 1)
+    counted = [
+        q for q in queries.captured_queries if q["sql"].startswith('UPDATE "dashboard_cloud"')
+    ]
+    assert len(counted) == 1, "one write a round, not one a request"
+
+    poller.poll(cloud.pk, claim_again(fine, broken))
+    cloud.refresh_from_db()
+    assert (cloud.poll_requests, cloud.poll_request_errors) == (5, 2), "the counters only grow"
+
+
 # What each answer means for a task ------------------------------------------------------
 
 

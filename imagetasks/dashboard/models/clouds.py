@@ -98,6 +98,14 @@ class Cloud(models.Model):
     imports_discovered_until = models.DateTimeField(null=True, blank=True, editable=False)
     discovery_error = models.TextField(blank=True, editable=False)
     scan_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the poller asked this cloud, for /metrics: added once per poll job, not per
+    # request, so counting costs one write a round. They only grow (Prometheus counters).
+    poll_requests = models.PositiveBigIntegerField(default=0, editable=False)
+    poll_request_errors = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Poll requests answered with an error (a task's 404 aside) or not answered.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="clouds",

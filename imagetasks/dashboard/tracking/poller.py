@@ -115,7 +115,19 @@ def poll(cloud_id: int, task_ids: list[str]) -> int:
         for task in tasks:
             if task.claimed_until is not None:
                 pollstate.failed_poll(task, timezone.now(), _describe(backoff.error), retry_after)
+    finally:
+        _count_requests(cloud, pacer)
     return pacer.sent
+
+
+def _count_requests(cloud: Cloud, pacer: Pacer) -> None:
+    """Add this round's requests to the cloud's counters: one write a round, not one a
+    request, and an increment in the database, so rounds running at once all count."""
+    if pacer.sent or pacer.failed:
+        Cloud.objects.filter(pk=cloud.pk).update(
+            poll_requests=F("poll_requests") + pacer.sent,
+            poll_request_errors=F("poll_request_errors") + pacer.failed,
+        )
 
 
 def _lists_are_harmless(client: CloudClient) -> bool:
@@ -161,8 +173,10 @@ def _poll_imports(
             batch = ids[start : start + IDS_PER_REQUEST]
             images.update((image.id, image) for image in client.images.list_images(ids=batch))
     except BACKING_OFF as error:
+        pacer.failed_request()
         raise CloudBackedOff(error) from error
     except CloudError as error:
+        pacer.failed_request()
         for task in by_image.values():
             pollstate.failed_poll(task, now, _describe(error), None)
         return
@@ -188,7 +202,7 @@ def _poll_imports(
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
     for task, image in moved[:budget]:
         pacer.wait()
-        remote = _import_task(client, task, image, now)
+        remote = _import_task(client, task, image, now, pacer)
         if not image_imports.observe(task, image, remote, timezone.now()):
             _no_sign_yet(task, now)
     for task, _image in moved[budget:]:
@@ -204,16 +218,19 @@ def _imports_in_flight(cloud: Cloud) -> int:
 
 
 def _import_task(
-    client: CloudClient, task: ImageTask, image: Image, now: datetime
+    client: CloudClient, task: ImageTask, image: Image, now: datetime, pacer: Pacer
 ) -> RemoteTask | None:
     """The import's ``api_image_import`` task, or None when the cloud will not say (an
     Images API before 2.12, an error): the image alone then tells the outcome."""
     try:
         tasks = client.imports.image_tasks(image.id)
     except BACKING_OFF as error:
+        pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), error.retry_after)
         raise CloudBackedOff(error) from error
     except CloudError as error:
+        if not isinstance(error, NotFound):  # an Images API before 2.12 has no such call
+            pacer.failed_request()
         log.info("image tasks unread task=%s error=%s", task.pk, _describe(error))
         return None
     return image_imports.pick_task(task, image.import_state, tasks)
@@ -240,7 +257,7 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
     """Detail GET of one task, recorded as a change, no change, or an error."""
     pacer.wait()
     now = timezone.now()
-    remote = _fetch(client, task, now, if_not_found=_not_found_in_flight)
+    remote = _fetch(client, task, now, pacer, if_not_found=_not_found_in_flight)
     if remote is None:
         return
     if not observations.is_new(task, remote):
@@ -259,6 +276,7 @@ def _fetch(
     client: CloudClient,
     task: ImageTask,
     now: datetime,
+    pacer: Pacer,
     *,
     if_not_found: Callable[[ImageTask, datetime, NotFound], object],
 ) -> RemoteTask | None:
@@ -277,9 +295,11 @@ def _fetch(
     except NotFound as error:
         if_not_found(task, now, error)
     except BACKING_OFF as error:
+        pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), error.retry_after)
         raise CloudBackedOff(error) from error
     except CloudError as error:
+        pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), None)
     except Exception:
         pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
@@ -339,8 +359,10 @@ def _scan(
             if entry.id in watched:
                 seen[entry.id] = entry
     except BACKING_OFF as error:
+        pacer.failed_request()
         raise CloudBackedOff(error) from error
     except CloudError as error:
+        pacer.failed_request()
         # A broken list answer: fall back to detail GETs for the claimed tasks.
         log.warning("list scan failed cloud=%s error=%s", cloud.name, _describe(error))
         for task in claimed:
@@ -467,7 +489,7 @@ def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
     """A finished task past its expiry: a 404 means the cloud deleted it; ours stays."""
     pacer.wait()
     now = timezone.now()
-    remote = _fetch(client, task, now, if_not_found=_not_found_after_end)
+    remote = _fetch(client, task, now, pacer, if_not_found=_not_found_after_end)
     if remote is None:
         return
     if observations.is_new(task, remote) and observations.record(task, remote, now):

@@ -1,4 +1,5 @@
-"""Pacing one job's requests to a cloud under its requests-per-second cap."""
+"""Pacing one job's requests to a cloud under its requests-per-second cap, and counting
+them: those sent and those that failed, which the poller adds to the cloud's row."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Pacer:
         self.sleep = sleep
         self.next_at = 0.0
         self.sent = 0
+        self.failed = 0
 
     def wait(self) -> None:
         """Block until the next request may go; count it."""
@@ -28,3 +30,7 @@ class Pacer:
             now = self.next_at
         self.next_at = now + self.gap
         self.sent += 1
+
+    def failed_request(self) -> None:
+        """Count a request that got an error, or no answer at all."""
+        self.failed += 1
