@@ -58,7 +58,8 @@ test: install-dev
 		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The tier against a real OpenStack Glance (docs/GLANCE.md). The first run installs
-# Glance into var/glance-venv (about 2 minutes); later runs take well under one.
+# Glance into var/glance-venv (about 2 minutes). Its browser tests use what make test's
+# do: Playwright and axe-core from the dev install, Debian's chromium (.ci/run).
 test-glance: install-dev
 	mkdir -p var/test-glance
 	$(BIN)/python -m tests_glance.harness.venv var/glance-venv

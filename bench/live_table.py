@@ -37,7 +37,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import common  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.fixtures.gunicorn import procfile_web_options  # noqa: E402
 
 PASSWORD = "bench-live-table-pw"

@@ -7,8 +7,10 @@ from django.core.management import call_command
 from kombu import Connection
 
 pytest_plugins = [
+    "tests.fixtures.browser",
     "tests.fixtures.clouds",
     "tests.fixtures.gunicorn",
+    "tests.fixtures.live_server",
     "tests.fixtures.parallel",
     "tests.fixtures.people",
     "tests.fixtures.workers",
@@ -51,26 +53,6 @@ def workers_stop_quickly():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def collected_static():
-    """Static files collected with hashed names, as `make run` and production have them.
-
-    Pages name their CSS and JS through the manifest this writes, so no page renders
-    without it.
-    """
-    call_command("collectstatic", "--no-input", verbosity=0)
-
-
-@pytest.fixture(scope="session")
-def live_server(collected_static):
-    """pytest-django's live server, serving static files as production does.
-
-    Its own handler looks static files up by their source names, which hashed names are
-    not; without it, whitenoise (in the middleware) serves them, long cache and all.
-    """
-    from pytest_django.live_server_helper import LiveServer
-
-    server = LiveServer("localhost", start=False)
-    server.thread.static_handler = lambda application: application
-    server.start()
-    yield server
-    server.stop()
+def static_files(collected_static):
+    """Every test of the suite may render a page: the static files are collected first
+    (``tests.fixtures.live_server``)."""

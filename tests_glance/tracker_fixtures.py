@@ -13,6 +13,9 @@ started, a download released, a list by the project), so each test is determinis
 It also keeps Glance's start on the test's thread, as the harness needs: Linux stops a
 child whose forking *thread* ends (``PR_SET_PDEATHSIG`` in ``harness/server.py``), so a
 ``restart()`` from a helper thread gets the new Glance killed as that thread returns.
+
+A browser test's own thread drives the browser and waits on what the page shows, so
+``tracker_running`` runs the same rounds on a thread of their own for the whole test.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from imagetasks.dashboard.clouds.clients import forget_clients
@@ -39,6 +43,12 @@ ROUND_PAUSE = 0.05
 GATE_TIMEOUT = 60.0
 
 
+def tracker_round() -> None:
+    """One round of the tracker: what beat's dispatch and the worker's poll jobs do."""
+    for cloud_id, task_ids in dispatcher.claim_due(timezone.now()).items():
+        poller.poll(cloud_id, task_ids)
+
+
 def drive_tracker(
     until: Callable[[], T | None], *, timeout: float = 90.0, what: str = "the condition"
 ) -> T:
@@ -48,8 +58,7 @@ def drive_tracker(
     """
     deadline = time.monotonic() + timeout
     while True:
-        for cloud_id, task_ids in dispatcher.claim_due(timezone.now()).items():
-            poller.poll(cloud_id, task_ids)
+        tracker_round()
         result = until()
         if result:
             return result
@@ -63,6 +72,38 @@ def run_tracker() -> Callable[..., Any]:
     """``run_tracker(until, timeout=90, what=...)``: the tracker's rounds until ``until()``
     returns something, which is returned (see ``drive_tracker``)."""
     return drive_tracker
+
+
+@pytest.fixture
+def tracker_running(transactional_db) -> Iterator[None]:
+    """The tracker's rounds on a thread of their own for the whole test, ``ROUND_PAUSE``
+    apart, for a test whose own thread is busy elsewhere (driving a browser).
+
+    The same rounds as ``run_tracker``; only the thread differs. A round that raises
+    stops the thread and fails the test at teardown with the error. Glance is never
+    started or restarted from this thread (see the module's doc).
+    """
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def rounds() -> None:
+        try:
+            while not stop.is_set():
+                tracker_round()
+                stop.wait(ROUND_PAUSE)
+        except BaseException as error:  # reported by the test's thread below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=rounds, name="tracker", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the tracker's round did not end within 30 s"
+    if errors:
+        raise errors[0]
 
 
 @pytest.fixture

@@ -17,22 +17,11 @@ from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import Image
+from tests.browser.imports import open_upload_form
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def open_upload_form(page, cloud):
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
-    page.get_by_label("Cloud").select_option(cloud.name)
-    expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
-    page.get_by_role("link", name="Upload from this computer").click()
-    expect(page).to_have_url(re.compile("how=glance-direct"))
-    form = page.locator("#image-upload-form")
-    expect(form.get_by_role("heading", name=f"Import into {cloud.name}")).to_be_visible()
-    return form
 
 
 def test_an_operator_uploads_a_vhd_into_a_new_image_and_sees_it_succeed_with_its_md5(

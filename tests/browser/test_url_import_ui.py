@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from imagetasks.dashboard.clouds import capabilities
-from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.models import ImageTask
+from tests.browser.imports import choose_cloud, import_from_url
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 from tests.openstack.scripted import Reply
@@ -18,24 +19,6 @@ from tests.openstack.scripted import Reply
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DATA = b"a raw disk image " * 4096
-
-
-def import_from_url(page, cloud: Cloud, url: str, name: str, *, look: str = "") -> None:
-    """New import → the cloud → "From a URL" → the form → Import."""
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
-    page.get_by_label("Cloud").select_option(cloud.name)
-    expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))  # the page for that cloud
-    page.get_by_role("link", name="From a URL").click()
-    expect(page).to_have_url(re.compile("how=web-download"))
-    expect(page.get_by_role("heading", name=f"Import into {cloud.name}")).to_be_visible()
-    page.get_by_label("Image URL").fill(url)
-    page.get_by_label("Image name").fill(name)
-    page.get_by_label("Disk format").select_option("raw")
-    if look:
-        look_at(page, look)
-    page.get_by_role("button", name="Import").click()
-    expect(page.get_by_role("heading", name=re.compile(f"Import {name}"))).to_be_visible()
 
 
 def test_an_operator_imports_from_a_url_and_sees_success_in_the_table_and_on_the_task_page(
@@ -89,11 +72,7 @@ def test_a_member_of_an_account_refused_the_tasks_api_imports_from_a_url(
     make_person(django_user_model, local_cloud, "mia", "operators")
     log_in(page, "mia")
 
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
-    page.get_by_label("Cloud").select_option(local_cloud.name)
-    # Typed before the page for that cloud has loaded, the URL would be lost with the old page.
-    expect(page).to_have_url(re.compile(f"cloud={local_cloud.name}"))
+    choose_cloud(page, local_cloud)
     expect(page.get_by_label("Image URL")).to_be_visible()
     expect(page.get_by_role("link", name="Tasks API")).to_have_count(0)
     page.get_by_label("Image URL").fill(f"{files.url}/disk.raw")
