@@ -19,7 +19,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.views import store_copies
 from imagetasks.dashboard.views.common import Request
-from imagetasks.openstack import CloudError, NotFound
+from imagetasks.openstack import CloudClient, CloudError, NotFound
 from imagetasks.openstack.types import Image
 
 DOWNLOAD_CHUNK = 256 * 1024
@@ -45,21 +45,34 @@ def _asked(key: str, ask: Callable[[], object], *, missing: str) -> dict[str, ob
         return {key: None, "error": f"The cloud could not be asked: {failure.message}"}
 
 
+def _offers_export(client: CloudClient) -> bool:
+    """Whether the cloud has an export task (Rackspace-style clouds; Glance has none).
+
+    Unknown (the schema unreadable) counts as no: the export form would refuse anyway.
+    """
+    try:
+        return client.tasks_flavour().offers_export
+    except CloudError:
+        return False
+
+
 @require_GET
 def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
     cloud = access.get_cloud_for_user(request, cloud_name)
+    client = client_for(cloud)
     context = {
         "cloud": cloud,
         "image_id": image_id,
         **_asked(
             "image",
-            lambda: client_for(cloud).images.get_image(image_id),
+            lambda: client.images.get_image(image_id),
             missing="No such image on this cloud",
         ),
         "tasks": _related_tasks(cloud, result__image_id=image_id),
         "can_submit": access.can_submit(request.user),
     }
     image = context["image"]
+    context["offers_export"] = context["can_submit"] and image is not None and _offers_export(client)
     if context["can_submit"] and isinstance(image, Image) and image.status == "active":
         state = image.import_state
         if not state.importing_to:
