@@ -301,6 +301,10 @@ for _key in CLOUD_SECRET_KEYS:
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", 10.0, minimum=1.0)
 HEARTBEAT_MAX_AGE = env.float("HEARTBEAT_MAX_AGE", 60.0, minimum=2.0)
 
+# What a cloud offers for imports is asked again by beat once its answer is this many
+# hours old (at once when it was never asked, every few minutes after a failed check).
+CAPABILITIES_MAX_AGE = env.float("IMAGETASKS_CAPABILITIES_MAX_AGE", 24.0, minimum=0.01)
+
 # The built-in cloud (imagetasks.localcloud), served under /localcloud/. A deployment
 # that talks only to real clouds switches it off: no /localcloud/ URLs, no fault
 # injection, no upkeep jobs (its tables stay, empty).
