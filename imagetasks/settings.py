@@ -307,6 +307,10 @@ HEARTBEAT_MAX_AGE = env.float("HEARTBEAT_MAX_AGE", 60.0, minimum=2.0)
 # /metrics: scrapers send this as a bearer token; without one, only this host may scrape.
 IMAGETASKS_METRICS_TOKEN = env.str("IMAGETASKS_METRICS_TOKEN", "").strip()
 
+# What a cloud offers for imports is asked again by beat once its answer is this many
+# hours old (at once when it was never asked, every few minutes after a failed check).
+CAPABILITIES_MAX_AGE = env.float("IMAGETASKS_CAPABILITIES_MAX_AGE", 24.0, minimum=0.01)
+
 # The built-in cloud (imagetasks.localcloud), served under /localcloud/. A deployment
 # that talks only to real clouds switches it off: no /localcloud/ URLs, no fault
 # injection, no upkeep jobs (its tables stay, empty).

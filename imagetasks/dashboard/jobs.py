@@ -16,9 +16,11 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from imagetasks.celery import every
 from imagetasks.dashboard import leases
+from imagetasks.dashboard.clouds import capability_checks
 from imagetasks.dashboard.copies import machine, sweep
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
@@ -54,6 +56,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             2.0, "imagetasks.dashboard.dispatch_notifications", expires=10
         ),
         "discover-tasks": every(60.0, "imagetasks.dashboard.discover_tasks", expires=60),
+        # What clouds offer for imports: asked of clouds never asked (the first sweep
+        # comes half a minute after beat starts), again after a failed check or a day.
+        "check-capabilities": every(30.0, "imagetasks.dashboard.check_capabilities", expires=30),
     }
 
 
@@ -98,6 +103,42 @@ def discover_tasks() -> int:
 def delete_imported_sources() -> int:
     """Delete the source objects of successful imports whose submitter asked for it."""
     return source_cleanup.delete_sources(timezone.now())
+
+
+# What clouds offer for imports -------------------------------------------------------
+
+
+@shared_task(name="imagetasks.dashboard.check_capabilities", ignore_result=True)
+def check_capabilities() -> int:
+    """Claim the clouds due a capabilities check and send one check job for each, so a
+    cloud that stalls holds up only its own."""
+    claims = capability_checks.claim_due(timezone.now())
+    for claim in claims:
+        check_cloud_capabilities.delay(int(claim.pk))
+    return len(claims)
+
+
+@shared_task(name="imagetasks.dashboard.check_cloud_capabilities", ignore_result=True)
+def check_cloud_capabilities(cloud_id: int) -> bool:
+    """Ask one claimed cloud what it offers and keep the answers on its row."""
+    return capability_checks.check(cloud_id)
+
+
+def check_capabilities_soon(cloud: Cloud) -> bool:
+    """Send the first capabilities check of ``cloud`` unless one is queued or running.
+
+    For the import page, which must not ask the cloud itself: a stalled cloud would hold
+    the web worker. False when nothing was sent (already claimed, or no broker: the claim
+    then runs out and a later request sends it).
+    """
+    if not capability_checks.claim_first_check(cloud, timezone.now()):
+        return False
+    try:
+        check_cloud_capabilities.delay(cloud.pk)
+    except OperationalError:
+        log.warning("capabilities check not sent cloud=%s: the broker refused it", cloud.name)
+        return False
+    return True
 
 
 # Copies to another cloud or region ----------------------------------------------------

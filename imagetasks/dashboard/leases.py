@@ -51,14 +51,22 @@ class Claim(NamedTuple):
 
 
 def claim_due(
-    rows: QuerySet, *, now: datetime, lease: timedelta, limit: int, fenced: bool = True
+    rows: QuerySet,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    fenced: bool = True,
+    until: str = "claimed_until",
 ) -> list[Claim]:
     """Claim up to ``limit`` of ``rows`` (due, in their order) that nobody holds; return them.
 
     ``rows`` says which rows are due and in what order; whether one is held is
-    decided here. ``fenced=False`` is for rows without a ``claim`` column.
+    decided here. ``fenced=False`` is for rows without a ``claim`` column; ``until``
+    names the lease's column where a row's lease is for one kind of work among others
+    (a cloud's capability check).
     """
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    free = Q(**{f"{until}__isnull": True}) | Q(**{f"{until}__lt": now})
     fields = ("pk", FENCE) if fenced else ("pk",)
     with transaction.atomic():
         due = list(
@@ -68,7 +76,7 @@ def claim_due(
         )
         if not due:
             return []
-        taken: dict[str, Any] = {"claimed_until": now + lease}
+        taken: dict[str, Any] = {until: now + lease}
         if fenced:
             taken[FENCE] = F(FENCE) + 1
         rows.model._base_manager.filter(pk__in=[row[0] for row in due]).update(**taken)

@@ -111,7 +111,7 @@ def test_a_project_of_stock_glances_flavour_is_recorded_admin_only(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_command_refreshes_the_clouds_it_names(local_cloud):
-    other = make_cloud("unreachable")
+    other = make_cloud("unreachable", capabilities_checked_at=None)
     out, err = _call("refresh_capabilities", local_cloud.name)
 
     local_cloud.refresh_from_db()
@@ -288,7 +288,7 @@ def test_capabilities_are_shown_read_only_on_the_cloud_page(admin_client, script
 
 
 def test_only_people_who_may_change_clouds_get_the_action(client, django_user_model, db):
-    cloud = make_cloud("viewed")
+    cloud = make_cloud("viewed", capabilities_checked_at=None)
     viewer = make_user(django_user_model, "vera")
     viewer.is_staff = True
     viewer.save()
@@ -317,7 +317,7 @@ def test_the_command_refreshes_every_enabled_cloud_and_reports_what_went_unanswe
     scripted, scripted_cloud
 ):
     glance_like(scripted, tasks=Reply(json={"tasks": []}))
-    off = make_cloud("switched-off", enabled=False)
+    off = make_cloud("switched-off", enabled=False, capabilities_checked_at=None)
 
     out, err = _call("refresh_capabilities")
 

@@ -24,8 +24,13 @@ def closed_port() -> int:
 
 
 def make_cloud(name: str = "acme", **fields) -> Cloud:
-    """A cloud nobody answers for: pages that only read the database still work."""
+    """A cloud nobody answers for: pages that only read the database still work.
+
+    Its capabilities count as checked, nothing learnt (so the import page offers the tasks
+    API form); ``capabilities_checked_at=None`` makes a cloud never asked.
+    """
     port = closed_port()
+    fields.setdefault("capabilities_checked_at", timezone.now())
     fields.setdefault("auth_type", Cloud.AuthType.NONE)
     fields.setdefault("image_endpoint", f"http://127.0.0.1:{port}/image")
     fields.setdefault("object_store_endpoint", f"http://127.0.0.1:{port}/v1/AUTH_x")

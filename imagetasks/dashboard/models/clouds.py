@@ -147,6 +147,9 @@ class Cloud(models.Model):
     )
     capabilities_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     capabilities_error = models.TextField(blank=True, editable=False)
+    # The lease of a check queued or running (clouds/capability_checks.py), so that beat's
+    # sweeps and the import page's requests never send a second one meanwhile.
+    capabilities_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Glance's default policy keeps copy-image to admins; the refusal is only learnt by
     # asking, so the first one is kept and the offer withdrawn until the next refresh.
     copy_image_refused_at = models.DateTimeField(

@@ -19,13 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from imagetasks.dashboard import access, forms, statuses
+from imagetasks.dashboard import access, forms, jobs, statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
 from imagetasks.dashboard.views import form_warnings, image_picker
 from imagetasks.dashboard.views.browse import listing_for
-from imagetasks.dashboard.views.common import Request, unreachable
+from imagetasks.dashboard.views.common import Request, live_part, unreachable
 from imagetasks.openstack import CloudClient, CloudError, NotFound
 
 UNCONFIRMED = (
@@ -77,6 +77,8 @@ def _common(clouds: list[Cloud], cloud: Cloud | None, **extra) -> dict:
 TASKS_API = "tasks-api"
 WEB_DOWNLOAD = ImageTask.Method.WEB_DOWNLOAD.value
 GLANCE_DIRECT = ImageTask.Method.GLANCE_DIRECT.value
+# The part of the import page that depends on what the cloud offers: the ways and forms.
+OFFER = "import-offer"
 
 
 def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
@@ -95,6 +97,31 @@ def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
     if GLANCE_DIRECT in methods:
         ways.append((GLANCE_DIRECT, "Upload from this computer"))
     return ways or [(TASKS_API, "Tasks API")]
+
+
+def _import_page(request: Request, context: dict) -> HttpResponse:
+    """The import page, or its offer part alone when the page's poll asks for it."""
+    part = "#offer" if live_part(request, OFFER) else ""
+    return render(request, f"dashboard/import.html{part}", context)
+
+
+def _checking(request: Request, cloud: Cloud, clouds: list[Cloud]) -> HttpResponse:
+    """A cloud never asked what it offers: a job asks it, and the page says so meanwhile.
+
+    The cloud is never asked from here, so one that stalls holds no web worker. The page
+    polls its offer part, which stays an empty 204 until the answer is on the row; every
+    request sends the check again only once the last one's lease has run out.
+    """
+    jobs.check_capabilities_soon(cloud)
+    if live_part(request, OFFER):
+        return HttpResponse(status=204)
+    context = _common(clouds, cloud, checking=True, offer_url=request.get_full_path())
+    return render(request, "dashboard/import.html", context)
+
+
+def _offer_error(cloud: Cloud) -> str:
+    """Why the cloud's import methods are unknown after a check: its error, or nothing."""
+    return cloud.capabilities_error if cloud.import_methods is None else ""
 
 
 def _chosen_way(request: Request, ways: list[tuple[str, str]]) -> str:
@@ -148,6 +175,8 @@ def import_task(request: Request) -> HttpResponse:
     cloud, clouds = choice.chosen, choice.offered
     if cloud is None:
         return render(request, "dashboard/import.html", _common(clouds, None))
+    if request.method == "GET" and cloud.capabilities_checked_at is None:
+        return _checking(request, cloud, clouds)
     ways = import_ways(cloud)
     how = _chosen_way(request, ways)
     if how == WEB_DOWNLOAD:
@@ -184,9 +213,9 @@ def import_task(request: Request) -> HttpResponse:
     context = _common(
         clouds, cloud, form=form, style=style, cloud_error=cloud_error, listing=listing,
         upload_plan=_upload_plan(cloud) if listing else "", warnings=warnings,
-        ways=ways, how=how,
+        ways=ways, how=how, offer_error=_offer_error(cloud),
     )  # fmt: skip
-    return render(request, "dashboard/import.html", context)
+    return _import_page(request, context)
 
 
 def _web_download(
@@ -211,7 +240,7 @@ def _web_download(
         initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
         form = forms.WebDownloadForm(initial=initial, image_stores=cloud.image_stores)
     context = _common(clouds, cloud, form=form, ways=ways, how=WEB_DOWNLOAD, style="")
-    return render(request, "dashboard/import.html", context)
+    return _import_page(request, context)
 
 
 def _glance_direct(
@@ -225,7 +254,7 @@ def _glance_direct(
     context = _common(
         clouds, cloud, form=form, ways=ways, how=GLANCE_DIRECT, style="", upload_url=upload_url
     )
-    return render(request, "dashboard/import.html", context)
+    return _import_page(request, context)
 
 
 def _web_download_message_field(message: str) -> str | None:
