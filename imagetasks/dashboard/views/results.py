@@ -72,7 +72,8 @@ def image_detail(request: Request, cloud_name: str, image_id: str) -> HttpRespon
         "can_submit": access.can_submit(request.user),
     }
     image = context["image"]
-    context["offers_export"] = context["can_submit"] and image is not None and _offers_export(client)
+    can_submit = context["can_submit"]
+    context["offers_export"] = can_submit and image is not None and _offers_export(client)
     if context["can_submit"] and isinstance(image, Image) and image.status == "active":
         state = image.import_state
         if not state.importing_to:
