@@ -310,6 +310,16 @@ if LOCALCLOUD_ENABLED:
 LOCALCLOUD_STORE_DIR = Path(env.str("LOCALCLOUD_STORE_DIR", str(VAR_DIR / "localcloud")))
 LOCALCLOUD_PUBLIC_URL = env.str("LOCALCLOUD_PUBLIC_URL", "")  # default: the request's own host
 LOCALCLOUD_REGION = env.str("LOCALCLOUD_REGION", "LOCAL")
+# The extra region the demo seed gives the stock-Glance demo account (projects opt in to
+# extra regions one by one: Project.extra_regions).
+LOCALCLOUD_SECOND_REGION = env.str("LOCALCLOUD_SECOND_REGION", "LOCAL2")
+if LOCALCLOUD_SECOND_REGION == LOCALCLOUD_REGION or not re.fullmatch(
+    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", LOCALCLOUD_SECOND_REGION
+):
+    raise ImproperlyConfigured(
+        "LOCALCLOUD_SECOND_REGION must be a region name (letters, digits, _ . -) other than "
+        "LOCALCLOUD_REGION."
+    )
 LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
 LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
 LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)

@@ -31,7 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("name", "id", "tasks_api", "created_at")
+    list_display = ("name", "id", "tasks_api", "extra_regions", "created_at")
     list_filter = ("tasks_api",)
     search_fields = ("name", "id")
     readonly_fields = ("id", "created_at")

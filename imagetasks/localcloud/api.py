@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
@@ -18,12 +19,17 @@ from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.models import Project, Token
 from imagetasks.localcloud.models.identity import hash_token
 
+# webob's answer to a URL no route serves, as Glance gives it.
+NOT_FOUND = "The resource could not be found."
+
 
 class CloudRequest(HttpRequest):
-    """A request that passed ``authenticated``: the token it carried and its project."""
+    """A request that passed ``authenticated``: the token it carried and its project, and
+    the region whose endpoint it came to ("" for the main region, set by ``api_view``)."""
 
     token: Token
     project: Project
+    region: str
 
 
 class ApiError(Exception):
@@ -48,10 +54,15 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def api_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Mark a view as a cloud API: no dashboard login, no CSRF, ApiError → error answer."""
+    """Mark a view as a cloud API: no dashboard login, no CSRF, ApiError → error answer.
+
+    A view mounted under an extra region's URL gets the region from the ``region`` URL
+    argument as ``request.region``; every other view sees "" (the main region).
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        cast(CloudRequest, request).region = kwargs.pop("region", "")
         try:
             return view(request, *args, **kwargs)
         except ApiError as error:
@@ -66,7 +77,8 @@ def authenticated(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
     """Require a valid ``X-Auth-Token``; sets ``request.project`` and ``request.token``.
 
     Missing, unknown and expired tokens all get the same 401, so a caller
-    learns nothing about which tokens exist.
+    learns nothing about which tokens exist. A request to an extra region that is not
+    in the token's catalog is a 404, as a URL its catalog never named.
     """
 
     @functools.wraps(view)
@@ -91,6 +103,8 @@ def authenticated(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
             )
         request.token = token
         request.project = token.project
+        if request.region and request.region not in token.project.regions()[1:]:
+            raise ApiError(404, NOT_FOUND)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-IMPORT_METHODS = ("glance-direct", "web-download", "copy-image")
+IMPORT_METHODS = ("glance-direct", "web-download", "copy-image", "glance-download")
 DESCRIPTIONS = {0: "The default store: new images go here unless told otherwise."}
 
 

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from imagetasks.localcloud.images import version_views
+from imagetasks.localcloud.images.urls import region_urlpatterns
 
 app_name = "localcloud"
 
@@ -11,4 +12,7 @@ urlpatterns = [
     # and cannot follow Django's relative slash redirect.
     path("image", version_views.root),
     path("image/", include("imagetasks.localcloud.images.urls")),
+    # An extra region's Images endpoint, for the projects whose catalog lists the region.
+    path("regions/<str:region>/image", version_views.root),
+    path("regions/<str:region>/image/", include(region_urlpatterns)),
 ]

@@ -83,7 +83,12 @@ def test_refreshing_the_built_in_cloud_records_what_it_offers(admin_client, loca
     assert local_cloud.capabilities_error == ""
     assert local_cloud.capabilities_checked_at is not None
     assert local_cloud.images_api_version == "2.12"
-    assert local_cloud.import_methods == ["glance-direct", "web-download", "copy-image"]
+    assert local_cloud.import_methods == [
+        "glance-direct",
+        "web-download",
+        "copy-image",
+        "glance-download",
+    ]
     assert [(s["id"], s["default"]) for s in local_cloud.image_stores] == [
         ("fast", True),
         ("cheap", False),
@@ -91,7 +96,7 @@ def test_refreshing_the_built_in_cloud_records_what_it_offers(admin_client, loca
     assert local_cloud.tasks_api == Cloud.TasksApi.PERMITTED
     assert (
         "Capabilities of local: Images API 2.12; import methods: glance-direct, web-download, "
-        "copy-image; stores: fast (default), cheap; tasks API: permitted"
+        "copy-image, glance-download; stores: fast (default), cheap; tasks API: permitted"
     ) in page
     shown = cloud_page(admin_client, local_cloud)
     assert "fast (default), cheap" in shown and "Permitted" in shown
@@ -107,7 +112,12 @@ def test_a_project_of_stock_glances_flavour_is_recorded_admin_only(
 
     local_cloud.refresh_from_db()
     assert local_cloud.tasks_api == Cloud.TasksApi.ADMIN_ONLY
-    assert local_cloud.import_methods == ["glance-direct", "web-download", "copy-image"]
+    assert local_cloud.import_methods == [
+        "glance-direct",
+        "web-download",
+        "copy-image",
+        "glance-download",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

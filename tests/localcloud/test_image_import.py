@@ -57,7 +57,7 @@ def test_the_cloud_says_which_import_methods_and_stores_it_has(cloud):
         "import-methods": {
             "description": "Import methods available.",
             "type": "array",
-            "value": ["glance-direct", "web-download", "copy-image"],
+            "value": ["glance-direct", "web-download", "copy-image", "glance-download"],
         }
     }
     listed = stores.json()["stores"]
@@ -84,7 +84,7 @@ def test_a_created_image_is_queued_with_its_properties_and_the_discovery_headers
 
     assert response.status_code == 201
     assert response.headers["OpenStack-image-import-methods"] == (
-        "glance-direct,web-download,copy-image"
+        "glance-direct,web-download,copy-image,glance-download"
     )
     assert response.headers["OpenStack-image-store-ids"] == "fast,cheap"
     image = response.json()

@@ -34,7 +34,7 @@ def import_(cloud, image_id: str, body, **kwargs):
         ({"method": "web-download"}, "Import request requires a 'method' field."),
         ({"method": {}}, "Import request requires a 'name' field."),
         ({"method": {"name": "ftp-download"}}, "Unknown import method name 'ftp-download'."),
-        ({"method": {"name": "glance-download"}}, "Unknown import method name 'glance-download'."),
+        ({"method": {"name": "s3-download"}}, "Unknown import method name 's3-download'."),
         (
             {"method": {"name": "glance-direct"}, "all_stores": "yes"},
             "'all_stores' must be boolean value only",

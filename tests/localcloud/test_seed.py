@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from io import StringIO
 
 import pytest
@@ -290,3 +291,56 @@ def test_the_seed_makes_one_account_of_each_tasks_api_flavour(db, store_dir):
         "demo2": "members",
         "demo-glance": "admin",
     }
+
+
+def test_the_glance_like_account_can_copy_the_seeded_image_from_its_second_region(
+    live_server, store_dir, task_worker, settings
+):
+    """What a person tries after `make run`: demo-glance's second region has an image,
+    and glance-download copies it into the main region."""
+    from tests.localcloud.conftest import CloudSession
+
+    first = run("localcloud_seed")
+    run("localcloud_seed")
+    region = settings.LOCALCLOUD_SECOND_REGION
+    (seeded,) = Image.objects.filter(project__name="demo-glance")
+    assert (seeded.name, seeded.region, seeded.status) == ("demo-region-web", region, "active")
+    assert Project.objects.get(name="demo-glance").extra_regions == [region]
+    assert not Project.objects.exclude(name="demo-glance").exclude(extra_regions=[]).exists()
+
+    login = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "demo-glance",
+                        "domain": {"id": "default"},
+                        "password": printed("Password of demo-glance", first),
+                    }
+                },
+            }
+        }
+    }
+    with CloudSession(live_server.url, None) as anonymous:
+        issued = anonymous.post("identity/v3/auth/tokens", json=login)
+    catalog = issued.json()["token"]["catalog"]
+    (images,) = [service for service in catalog if service["type"] == "image"]
+    second = next(e["url"] for e in images["endpoints"] if e["region"] == region)
+    with CloudSession(live_server.url, issued.headers["X-Subject-Token"]) as cloud:
+        listed = cloud.get(f"{second}/v2/images").json()["images"]
+        assert [image["name"] for image in listed] == ["demo-region-web"]
+        assert cloud.get("image/v2/images").json()["images"] == []
+        created = cloud.post("image/v2/images", json={"name": "copy of demo-region-web"}).json()
+        method = {
+            "name": "glance-download",
+            "glance_image_id": listed[0]["id"],
+            "glance_region": region,
+        }
+        accepted = cloud.post(f"image/v2/images/{created['id']}/import", json={"method": method})
+        assert accepted.status_code == 202
+        deadline = time.monotonic() + 120
+        while (copy := cloud.get(f"image/v2/images/{created['id']}").json())["status"] != "active":
+            assert time.monotonic() < deadline, copy
+            time.sleep(0.1)
+    assert (copy["checksum"], copy["disk_format"]) == (seeded.checksum, "vhd")

@@ -126,7 +126,8 @@ def _owned_image(project_id: str, image_uuid: str) -> Image:
     except ValueError:
         raise ExportRefused(NOT_OWNER) from None
     image = Image.objects.filter(pk=image_id).first()
-    if image is None or image.project_id != project_id:
+    if image is None or image.project_id != project_id or image.region:
+        # The tasks API is the main region's: another region's images are not its own.
         raise ExportRefused(NOT_OWNER)
     return image
 

@@ -6,8 +6,10 @@ API already marked the image (``import_state.begin``); this run
 
 1. gets the data into a blob of its own: web-download fetches the URL
    (``web_download``), glance-direct links the staged blob, copy-image uses
-   the image's own blob;
-2. hashes it once (size, MD5, SHA-512), in constant memory;
+   the image's own blob, glance-download copies another region's image
+   (``glance_download``);
+2. hashes it once (size, MD5, SHA-512), in constant memory (glance-download
+   compares the MD5 with the image it copied);
 3. writes each store in turn: a store write reads the blob again and checks it
    against the checksum, and fault injection can make it fail. A success adds
    the store to ``stores``; with ``all_stores_must_succeed`` false, a failure
@@ -25,7 +27,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +35,13 @@ from django.conf import settings
 from django.db import transaction
 
 from imagetasks.localcloud import blobstore, faults
-from imagetasks.localcloud.executors import hashing, import_state, lifecycle, web_download
+from imagetasks.localcloud.executors import (
+    glance_download,
+    hashing,
+    import_state,
+    lifecycle,
+    web_download,
+)
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
 from imagetasks.localcloud.executors.hashing import Digests
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
@@ -62,6 +70,8 @@ class _Import:
     method: str
     stores: list[str]
     must_succeed: bool
+    # glance-download: the image copied, whose checksum and metadata the import takes.
+    source: glance_download.Source | None = field(default=None)
 
     @property
     def copying(self) -> bool:
@@ -100,13 +110,17 @@ def _run(job: _Import) -> None:
         blob_id, kept = attempt_blob_id(job.run.task_id, "image", job.run.attempt), False
         try:
             message = _fetch(job, image, blob_id, pacer)
-            if message:
-                _fail(job, job.stores, message)
-                return
-            digests = hashing.digests_of(blobstore.path_of(blob_id), pacer)
+            if not message:
+                digests = hashing.digests_of(blobstore.path_of(blob_id), pacer)
+                if job.source is not None:
+                    message = glance_download.check_checksum(job.source, digests.md5)
         except BaseException:
             blobstore.delete(blob_id)
             raise
+        if message:
+            blobstore.delete(blob_id)
+            _fail(job, job.stores, message)
+            return
     try:
         kept = _write_stores(job, image, blob_id, digests, pacer) or kept
     finally:
@@ -130,6 +144,14 @@ def _fetch(job: _Import, image: Image, blob_id: str, pacer: Pacer) -> str | None
             logger.info("task %s: web-download of %s failed: %s", job.run.task_id, uri, error)
             return str(error)
         return None
+    if job.method == "glance-download":
+        method = job.run.input["import_req"]["method"]
+        try:
+            job.source = glance_download.find_source(job.run.project_id, method)
+            glance_download.copy_data(job.source, blob_id)
+        except glance_download.Refused as error:
+            return str(error)
+        return None
     if not image.staged_blob_id:
         return NOT_STAGED.format(image_id=image.id)
     try:
@@ -142,7 +164,10 @@ def _fetch(job: _Import, image: Image, blob_id: str, pacer: Pacer) -> str | None
 def _write_stores(job: _Import, image: Image, blob_id: str, digests: Digests, pacer: Pacer) -> bool:
     """Write each store; True when the image now owns ``blob_id``."""
     path = blobstore.path_of(blob_id)
-    virtual_size = image.virtual_size if job.copying else _virtual_size(path, image.disk_format)
+    disk_format = image.disk_format
+    if job.source is not None:
+        disk_format = disk_format or job.source.formats.get("disk_format")
+    virtual_size = image.virtual_size if job.copying else _virtual_size(path, disk_format)
     written: list[str] = []
     owns_blob = False
     for index, store in enumerate(job.stores):
@@ -159,7 +184,7 @@ def _write_stores(job: _Import, image: Image, blob_id: str, digests: Digests, pa
             continue
         activate = not job.copying and (not job.must_succeed or index == len(job.stores) - 1)
         data = (blob_id, digests, virtual_size) if activate else None
-        image = _update(job, partial(_store_written, store, data))
+        image = _update(job, partial(_store_written, store, data, job.source))
         owns_blob = owns_blob or image.blob_id == blob_id
         written.append(store)
     if not job.copying and image.status != Image.Status.ACTIVE:
@@ -180,7 +205,12 @@ def _store_write(store: str, path: Path, md5: str, pacer: Pacer) -> str | None:
     return None
 
 
-def _store_written(store: str, data: tuple[str, Digests, int | None] | None, image: Image) -> None:
+def _store_written(
+    store: str,
+    data: tuple[str, Digests, int | None] | None,
+    source: glance_download.Source | None,
+    image: Image,
+) -> None:
     properties = dict(image.properties)
     import_state.merge(properties, import_state.IMPORTING, [store], remove=True)
     image.properties = properties
@@ -194,6 +224,8 @@ def _store_written(store: str, data: tuple[str, Digests, int | None] | None, ima
         image.os_hash_value = digests.sha512
         image.virtual_size = virtual_size
         image.status = Image.Status.ACTIVE
+        if source is not None:
+            glance_download.adopt(image, source)
 
 
 def _store_failed(store: str, image: Image) -> None:

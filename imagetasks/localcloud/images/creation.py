@@ -27,9 +27,10 @@ class NotAnImage(ValueError):
 
 
 def create_image_from_file(
-    project: Project, name: str | None, path: str | Path, disk_format: str
+    project: Project, name: str | None, path: str | Path, disk_format: str, *, region: str = ""
 ) -> Image:
-    """An active, private image of ``project`` holding a copy of the file at ``path``."""
+    """An active, private image of ``project`` holding a copy of the file at ``path``, in
+    the Images endpoint of ``region`` ("" for the main region)."""
     if disk_format not in DISK_FORMATS:
         raise NotAnImage(f"disk format must be one of {', '.join(DISK_FORMATS)}")
     blob_id = blobstore.new_blob_id()
@@ -40,6 +41,7 @@ def create_image_from_file(
         digests = digests_of(target, Pacer(0))
         return Image.objects.create(
             project=project,
+            region=region,
             name=name,
             status=Image.Status.ACTIVE,
             disk_format=disk_format,

@@ -1,7 +1,8 @@
 """Which images a project sees, and GET /v2/images (reference §6.1, a subset of Glance's).
 
 A project sees its own images and public or community ones; the default list
-shows its own and public ones, as Glance's does. Filters: ``name``,
+shows its own and public ones, as Glance's does. Each region's endpoint has images of
+its own (``Image.region``), as separate Glance services would. Filters: ``name``,
 ``status``, ``owner``, ``visibility``, ``id`` (``in:``), ``created_at`` and ``updated_at``
 (``gte:<time>`` and Glance's other comparisons); sort by ``sort_key``/``sort_dir``.
 """
@@ -37,8 +38,11 @@ VISIBILITIES = ("public", "private", "shared", "community", "all")
 _COLUMN_FILTERS = {"name": "name", "owner": "project_id"}
 
 
-def visible_images(project: Project) -> QuerySet[Image]:
-    return Image.objects.filter(Q(project=project) | Q(visibility__in=("public", "community")))
+def visible_images(project: Project, region: str) -> QuerySet[Image]:
+    """The images ``project`` sees at the Images endpoint of ``region`` ("": the main one)."""
+    return Image.objects.filter(
+        Q(project=project) | Q(visibility__in=("public", "community")), region=region
+    )
 
 
 LISTING = paging.Listing(
@@ -52,16 +56,16 @@ LISTING = paging.Listing(
 )
 
 
-def list_images(project: Project, params: QueryDict) -> dict:
-    """The body of GET /v2/images for ``project``."""
-    return paging.list_body(LISTING, params, lambda: _filtered(project, params))
+def list_images(project: Project, region: str, params: QueryDict) -> dict:
+    """The body of GET /v2/images for ``project`` at the endpoint of ``region``."""
+    return paging.list_body(LISTING, params, lambda: _filtered(project, region, params))
 
 
-def _filtered(project: Project, params: QueryDict) -> QuerySet[Image]:
+def _filtered(project: Project, region: str, params: QueryDict) -> QuerySet[Image]:
     visibility = params.get("visibility")
     if visibility is not None and visibility not in VISIBILITIES:
         raise ApiError(400, f"Invalid visibility value: {visibility}")
-    queryset = visible_images(project)
+    queryset = visible_images(project, region)
     if visibility in (None, ""):
         queryset = queryset.filter(Q(project=project) | Q(visibility="public"))
     elif visibility != "all":

@@ -57,7 +57,7 @@ def image_file(request: CloudRequest, image_id: str) -> HttpResponse | FileRespo
 
 
 def _list(request: CloudRequest) -> HttpResponse:
-    return JsonResponse(list_images(request.project, request.GET))
+    return JsonResponse(list_images(request.project, request.region, request.GET))
 
 
 def _show(request: CloudRequest, image_id: str) -> HttpResponse:
@@ -69,7 +69,9 @@ def _create(request: CloudRequest) -> HttpResponse:
     core, extra = image_input.create_fields(request)
     try:
         with transaction.atomic():
-            created = Image.objects.create(project=request.project, properties=extra, **core)
+            created = Image.objects.create(
+                project=request.project, region=request.region, properties=extra, **core
+            )
     except IntegrityError:
         raise ApiError(409, f"Image with identifier {core.get('id')} already exists!") from None
     response = JsonResponse(image_detail(created), status=201)
@@ -171,5 +173,7 @@ def _download(request: CloudRequest, image_id: str) -> HttpResponse | FileRespon
 
 def _visible_image(request: CloudRequest, image_id: str) -> Image:
     return visible_by_id(
-        visible_images(request.project), image_id, f"No image found with ID {image_id}"
+        visible_images(request.project, request.region),
+        image_id,
+        f"No image found with ID {image_id}",
     )

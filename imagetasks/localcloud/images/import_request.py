@@ -4,8 +4,10 @@ Refusals are Glance's: 400 for a body it cannot use (no method, an unknown
 method, a URI that does not pass the filter, non-boolean flags, a store the
 copy already has), 409 for an image in the wrong state or already being
 imported, and for a store this cloud does not have (Glance's "Unknown
-scheme"). An accepted import is a pending ``api_image_import`` task with
-Glance's input, and the image marked as being imported, in one transaction.
+scheme"). A glance-download must name the image and region to copy from; whether
+the project may read that image is decided when the task runs. An accepted import
+is a pending ``api_image_import`` task with Glance's input, and the image marked as
+being imported, in one transaction.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def start_import(request: CloudRequest, image: Image) -> CloudTask | None:
         if method == "web-download" and not passes_filter(body["method"].get("uri")):
             uri = body["method"].get("uri")
             raise ApiError(400, f"URI for web-download does not pass filtering: {uri}")
+        if method == "glance-download":
+            _check_glance_download(body["method"])
         task = lifecycle.submit(
             request.project,
             CloudTask.Type.API_IMAGE_IMPORT,
@@ -81,14 +85,26 @@ def _check_status(image: Image, method: str) -> None:
         raise ApiError(409, "Image with status active cannot be target for import")
     if status != Image.Status.ACTIVE and method == "copy-image":
         raise ApiError(409, "Only images with status active can be targeted for copying")
-    if status != Image.Status.QUEUED and method == "web-download":
+    if status != Image.Status.QUEUED and method in ("web-download", "glance-download"):
         raise ApiError(409, f"Image needs to be in 'queued' state to use '{method}' method")
     if status != Image.Status.UPLOADING and method == "glance-direct":
         raise ApiError(409, "Image needs to be staged before 'glance-direct' method can be used")
+    if method == "glance-download":
+        return  # the formats come from the image copied, as in Glance
     if not image.container_format:
         raise ApiError(409, "'container_format' needs to be set before import")
     if not image.disk_format:
         raise ApiError(409, "'disk_format' needs to be set before import")
+
+
+def _check_glance_download(method: dict) -> None:
+    """Glance's checks of a glance-download body; the interface defaults to ``public``."""
+    for key in ("glance_region", "glance_image_id"):
+        if not isinstance(method.get(key), str) or not method[key]:
+            raise ApiError(400, f"'{key}' needs to be set for glance-download import method")
+    interface = method.setdefault("glance_service_interface", "public")
+    if not isinstance(interface, str):
+        raise ApiError(400, "'glance_service_interface' must be a string")
 
 
 def _check_lock(image: Image) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
 
-from imagetasks.localcloud.catalog import base_url
+from imagetasks.localcloud.catalog import image_url
 
 
 def service_root(request: HttpRequest) -> str:
-    """The unversioned root the v3 catalog names, e.g. ``http://host/localcloud/image``."""
-    return base_url(request) + reverse("localcloud:image-versions").rstrip("/")
+    """The unversioned root the v3 catalog names for the request's region, e.g.
+    ``http://host/localcloud/image`` or ``http://host/localcloud/regions/LOCAL2/image``."""
+    return image_url(request, getattr(request, "region", ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imagetasks.localcloud.api import NOT_FOUND, ApiError, api_view
 from imagetasks.localcloud.images.errors import glance_api
 from imagetasks.localcloud.images.links import service_root
 from imagetasks.localcloud.images.methods import by_method
@@ -39,6 +40,12 @@ def listing(request: HttpRequest) -> HttpResponse:
 @glance_api
 def v2(request: HttpRequest) -> HttpResponse:
     return by_method(request, {"GET": lambda request: _versions(request, status=200)})
+
+
+@api_view
+def not_found(request: HttpRequest) -> HttpResponse:
+    """What an extra region's endpoint answers where the main one has the tasks API."""
+    raise ApiError(404, NOT_FOUND)
 
 
 def _versions(request: HttpRequest, *, status: int) -> HttpResponse:

@@ -29,9 +29,23 @@ class Project(models.Model):
     name = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     tasks_api = models.CharField(max_length=8, choices=TasksApi.choices, default=_default_tasks_api)
+    # Regions besides LOCALCLOUD_REGION this project's tokens list in their catalog, each
+    # with an Images endpoint of its own images (the object store is shared).
+    extra_regions = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def regions(self) -> list[str]:
+        """Every region in the project's catalog, the main one first."""
+        main = settings.LOCALCLOUD_REGION
+        extra = self.extra_regions if isinstance(self.extra_regions, list) else []
+        named = (name for name in extra if isinstance(name, str) and name and name != main)
+        return [main, *dict.fromkeys(named)]
+
+    def has_region(self, region: str) -> bool:
+        """Whether ``region`` ("" is the main region) is in the project's catalog."""
+        return not region or region in self.regions()
 
 
 class CloudUser(models.Model):

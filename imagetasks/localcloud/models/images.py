@@ -1,8 +1,14 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from imagetasks.localcloud.models.identity import Project
+
+
+def region_key(region: str) -> str:
+    """``Image.region`` of the images at the endpoint of the region named ``region``."""
+    return "" if region == settings.LOCALCLOUD_REGION else region
 
 
 class Image(models.Model):
@@ -20,6 +26,8 @@ class Image(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    # The region whose Images endpoint holds the image; blank is LOCALCLOUD_REGION.
+    region = models.CharField(max_length=64, blank=True, default="")
     name = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     disk_format = models.CharField(max_length=16, null=True, blank=True)
@@ -44,7 +52,10 @@ class Image(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["project", "created_at"])]
+        indexes = [
+            models.Index(fields=["project", "created_at"]),
+            models.Index(fields=["project", "region"]),
+        ]
 
     def __str__(self) -> str:
         return self.name or str(self.id)

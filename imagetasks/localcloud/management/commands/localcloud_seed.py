@@ -2,7 +2,9 @@
 an image to export or copy; a second project and user ``demo2`` to copy it to; and
 ``demo-glance``, whose tasks API is admin-only as on stock Glance, so images reach it
 through the interoperable import alone. ``demo`` and ``demo2`` let members use the
-tasks API (Rackspace's flavour).
+tasks API (Rackspace's flavour). ``demo-glance`` also has a second region
+(LOCALCLOUD_SECOND_REGION) holding an image of its own, ``demo-region-web``, to copy into
+the main region with the ``glance-download`` import.
 
 The demo user's password comes from LOCALCLOUD_DEMO_PASSWORD and its API key from
 LOCALCLOUD_DEMO_API_KEY (``demo2``: LOCALCLOUD_DEMO2_PASSWORD and
@@ -38,6 +40,7 @@ from imagetasks.localcloud.objectstore import service
 
 DEMO = "demo"
 DEMO_IMAGE = "demo-web"
+REGION_IMAGE = "demo-region-web"
 CONTAINERS = ("images", "exports")
 # One sample of each kind an import meets: good fixed and dynamic disks, a
 # differencing disk (refused, 721), a damaged footer (111), and a raw image (396).
@@ -100,10 +103,13 @@ class Command(BaseCommand):
                 "a second account to copy images to."
             )
         )
+        region_image = _ensure_second_region(users[GLANCE_LIKE.name])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Project {GLANCE_LIKE.name!r}: its tasks API is admin-only, as on stock "
-                "Glance; images come in through the interoperable import."
+                "Glance; images come in through the interoperable import. Its second region "
+                f"{settings.LOCALCLOUD_SECOND_REGION!r} has image {REGION_IMAGE!r} "
+                f"({region_image.id}) to copy with glance-download."
             )
         )
 
@@ -157,16 +163,26 @@ SECOND = ACCOUNTS[1]
 GLANCE_LIKE = ACCOUNTS[2]
 
 
-def _ensure_demo_image(user: CloudUser) -> Image:
-    """An active VHD image of the demo project (the images API has no upload), made once."""
-    image = Image.objects.filter(project=user.project, name=DEMO_IMAGE).first()
+def _ensure_demo_image(user: CloudUser, name: str = DEMO_IMAGE, region: str = "") -> Image:
+    """An active VHD image of the user's project in ``region`` (the images API has no
+    upload), made once."""
+    image = Image.objects.filter(project=user.project, name=name, region=region).first()
     if image is not None:
         return image
     sample = next(s for s in vhd_samples.SAMPLES if s.name == "fixed")
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / sample.filename
         path.write_bytes(sample.build())
-        return create_image_from_file(user.project, DEMO_IMAGE, path, "vhd")
+        return create_image_from_file(user.project, name, path, "vhd", region=region)
+
+
+def _ensure_second_region(user: CloudUser) -> Image:
+    """The project's second region, with an image in it, added once."""
+    project, region = user.project, settings.LOCALCLOUD_SECOND_REGION
+    if region not in project.extra_regions:
+        project.extra_regions = [*project.extra_regions, region]
+        project.save(update_fields=["extra_regions"])
+    return _ensure_demo_image(user, REGION_IMAGE, region)
 
 
 def _set_secrets(user: CloudUser, env: str) -> list[tuple[str, str]]:
