@@ -17,6 +17,7 @@ from django.core.management import call_command
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.tracking.resubmission import resubmit
 from imagetasks.dashboard.tracking.submission import submit
 from tests.support.tracking import finished, timeline
 from tests.support.waiting import wait_for
@@ -96,3 +97,15 @@ def test_the_command_copies_from_the_second_region(region_cloud, region_image, b
     assert (task.method, task.status) == ("glance-download", statuses.SUCCESS), task.message
     copied = client_for(region_cloud).images.get_image(task.result["image_id"])
     assert (copied.name, copied.checksum) == ("by-command", source.checksum)
+
+
+def test_a_resubmitted_copy_is_asked_for_again_by_the_same_method(region_cloud, region_image, beat):
+    source = region_image("debian-13")
+    first = copy_from_region(region_cloud, str(source.id))
+    wait_for(lambda: finished(first), what="the copy to finish")
+
+    again = resubmit(first)
+    wait_for(lambda: finished(again), what="the second copy to finish")
+
+    assert (again.method, again.status) == ("glance-download", statuses.SUCCESS), again.message
+    assert again.result["image_id"] != first.result["image_id"], "a new image"
