@@ -112,6 +112,7 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
         "images_api_version",
         "offered_import_methods",
         "offered_stores",
+        "other_image_regions",
         "tasks_api",
         "copy_image_refused_at",
         "capabilities_checked_at",
@@ -187,6 +188,10 @@ class CloudAdmin(ScopedToClouds, admin.ModelAdmin):
     @admin.display(description="stores")
     def offered_stores(self, cloud: Cloud) -> str:
         return capabilities.stores_text(cloud)
+
+    @admin.display(description="other image regions")
+    def other_image_regions(self, cloud: Cloud) -> str:
+        return capabilities.regions_text(cloud)
 
     @admin.action(description="Refresh capabilities", permissions=["change"])
     def refresh_capabilities(self, request, queryset):

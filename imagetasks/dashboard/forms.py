@@ -81,6 +81,20 @@ def stores_field(choices: list[tuple[str, str]], **options) -> forms.MultipleCho
     )
 
 
+def add_stores_field(form: forms.Form, image_stores: object) -> None:
+    """On a cloud with several stores, the stores an import goes to (its default one
+    ticked); nothing to choose on a cloud with one."""
+    choices = store_choices(image_stores)
+    if len(choices) > 1:
+        form.fields["stores"] = stores_field(
+            choices,
+            label="Stores",
+            initial=[default_store(image_stores)],
+            required=False,
+            help_text="Where the cloud keeps the image (none ticked: its default store).",
+        )
+
+
 class ImageImportForm(SubmissionForm):
     """An interoperable import into a new image: its name and formats, and on a cloud
     with several stores the stores to import to (the cloud's default one unless changed)."""
@@ -93,15 +107,7 @@ class ImageImportForm(SubmissionForm):
 
     def __init__(self, *args, image_stores: object = None, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = store_choices(image_stores)
-        if len(choices) > 1:
-            self.fields["stores"] = stores_field(
-                choices,
-                label="Stores",
-                initial=[default_store(image_stores)],
-                required=False,
-                help_text="Where the cloud keeps the image (none ticked: its default store).",
-            )
+        add_stores_field(self, image_stores)
 
     def task_input(self) -> dict[str, object]:
         data = self.cleaned_data
@@ -181,6 +187,42 @@ class GlanceDirectForm(ImageImportForm):
         task_input = super().task_input()
         if self.cleaned_data.get("filename"):
             task_input = {"filename": self.cleaned_data["filename"], **task_input}
+        return task_input
+
+
+class RegionImportForm(SubmissionForm):
+    """A copy of an image of another region of the same cloud into a new image here
+    (``glance-download``). The new image takes its formats and properties from the one it
+    copies; its name too unless one is given."""
+
+    glance_region = forms.ChoiceField(widget=forms.HiddenInput, choices=())
+    image_id = forms.CharField(
+        label="Image", max_length=64, error_messages={"required": "Pick the image to copy."}
+    )
+    name = forms.CharField(
+        label="Image name", max_length=IMAGE_NAME_MAX, required=False,
+        help_text="Empty: the name of the image copied.",
+    )  # fmt: skip
+
+    def __init__(self, *args, regions: list[str], image_stores: object = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        region = self.fields["glance_region"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = [(name, name) for name in regions]
+        region.error_messages["invalid_choice"] = (
+            "The cloud does not list this region (any more): choose one of its regions."
+        )
+        add_stores_field(self, image_stores)
+
+    def task_input(self, name: str) -> dict[str, object]:
+        data = self.cleaned_data
+        task_input: dict[str, object] = {
+            "glance_region": data["glance_region"],
+            "glance_image_id": data["image_id"],
+            "image_properties": {"name": name},
+        }
+        if data.get("stores"):
+            task_input["stores"] = list(data["stores"])
         return task_input
 
 

@@ -87,6 +87,19 @@ class Catalog:
                 return endpoint.url
         raise EndpointNotFound(self._not_found(service_type, interface, region))
 
+    def regions_of(self, service_type: str, *, interface: str = "public") -> tuple[str, ...]:
+        """The named regions with an endpoint of ``service_type`` on ``interface``, in the
+        catalog's order, each once (regions compare without case, the first spelling kept)."""
+        seen: dict[str, str] = {}
+        for endpoint in self.endpoints:
+            if (
+                endpoint.service_type == service_type
+                and endpoint.interface == interface
+                and endpoint.region
+            ):
+                seen.setdefault(endpoint.region.lower(), endpoint.region)
+        return tuple(seen.values())
+
     def _not_found(self, service_type: str, interface: str, region: str) -> str:
         wanted = f"no {service_type!r} endpoint with interface {interface!r}"
         if region:

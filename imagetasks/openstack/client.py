@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,8 @@ class CloudClient(Closing):
         self.imports = ImportsApi(self.session, self.images)
         self.objects = ObjectStore(self.session)
         self._flavour: TasksFlavour | None = None
+        self._regions: dict[str, ImagesApi] = {}
+        self._regions_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<CloudClient {self.config.auth_type} {self.config.auth_url or '(no identity)'}>"
@@ -37,6 +40,19 @@ class CloudClient(Closing):
     @property
     def project_id(self) -> str:
         return self.session.project_id
+
+    def images_in(self, region: str) -> ImagesApi:
+        """The Images API of another region of this cloud, with this account's token."""
+        if not region:
+            return self.images
+        with self._regions_lock:
+            if region not in self._regions:
+                self._regions[region] = ImagesApi(self.session, region=region)
+            return self._regions[region]
+
+    def other_image_regions(self) -> tuple[str, ...]:
+        """The catalog's other regions that offer an Images API (glance-download's sources)."""
+        return self.session.other_regions("image")
 
     def tasks_flavour(self) -> TasksFlavour:
         """The cloud's flavour, from its task schema, fetched once per client."""

@@ -68,15 +68,17 @@ def _page_limit(limit: int | None, page_size: int | None) -> int | None:
 
 
 class ImagesApi:
-    """Tasks and images of one account."""
+    """Tasks and images of one account, in its own region or in ``region`` of the same
+    cloud (the images there the account may see, as Glance's glance-download reads them)."""
 
-    def __init__(self, session: CloudSession):
+    def __init__(self, session: CloudSession, *, region: str = ""):
         self._session = session
+        self.region = region
 
     @cached_property
     def root(self) -> str:
         """The Images API's versioned root, from the catalog's image endpoint."""
-        return image_root(self._session.endpoint("image"))
+        return image_root(self._session.endpoint("image", region=self.region))
 
     # Tasks ----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from imagetasks.openstack import jsonbody
 from imagetasks.openstack.auth import Token, plugin_for
-from imagetasks.openstack.config import CloudConfig
+from imagetasks.openstack.config import CATALOG_FREE, CloudConfig
 from imagetasks.openstack.errors import (
     BODY_LIMIT,
     AuthError,
@@ -167,14 +167,37 @@ class CloudSession:
         """The project the token is scoped to (Glance imports need it as ``owner``)."""
         return self.authenticate().project_id
 
-    def endpoint(self, service_type: str) -> str:
-        """The URL of a service: an override if configured, else the token's catalog."""
+    def endpoint(self, service_type: str, *, region: str = "") -> str:
+        """The URL of a service: an override if configured, else the token's catalog.
+
+        ``region`` asks for the service of another region of the same cloud (an override
+        stands for the account's own region only), always from the catalog.
+        """
+        if region and region.lower() != self.config.region.lower():
+            return self.authenticate().catalog.url_for(
+                service_type, interface=self.config.interface, region=region
+            )
         override = self.config.endpoint_overrides.get(service_type)
         if override:
             return override
         return self.authenticate().catalog.url_for(
             service_type, interface=self.config.interface, region=self.config.region
         )
+
+    def other_regions(self, service_type: str) -> tuple[str, ...]:
+        """The catalog's regions other than this account's own that offer ``service_type``
+        on its interface; none without a catalog (a fixed token, no authentication).
+
+        The own region is the configured one, or, when none is, the region of the first
+        endpoint the catalog lists for the service (the one ``endpoint`` would use).
+        """
+        if self.config.auth_type in CATALOG_FREE:
+            return ()
+        regions = self.authenticate().catalog.regions_of(
+            service_type, interface=self.config.interface
+        )
+        own = (self.config.region or (regions[0] if regions else "")).lower()
+        return tuple(region for region in regions if region.lower() != own)
 
     def scrub(self, text: str) -> str:
         """The text with this session's secret and tokens masked."""

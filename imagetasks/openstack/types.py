@@ -400,7 +400,9 @@ class ImageProperties:
     """
 
     name: str
-    disk_format: str
+    # Blank formats are left out of the request: a glance-download takes them from the
+    # image it copies.
+    disk_format: str = ""
     container_format: str = "bare"
     visibility: str | None = None
     min_disk: int | None = None
@@ -419,11 +421,10 @@ class ImageProperties:
                 raise ValueError(f"{key} must be a whole number of at least 0")
 
     def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "name": self.name,
-            "disk_format": self.disk_format,
-            "container_format": self.container_format,
-        }
+        body: dict[str, Any] = {"name": self.name}
+        for key in ("disk_format", "container_format"):
+            if getattr(self, key):
+                body[key] = getattr(self, key)
         for key in ("visibility", "min_disk", "min_ram"):
             if getattr(self, key) is not None:
                 body[key] = getattr(self, key)

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import Cloud
 from imagetasks.localcloud.models import Project
+from tests.openstack.samples import keystone_reply
 from tests.openstack.scripted import Reply
 from tests.support.factories import make_cloud, make_user
 
@@ -153,6 +154,44 @@ def test_a_glance_like_cloud_is_read_whole(admin_client, scripted, scripted_clou
     ]
     assert scripted_cloud.tasks_api == Cloud.TasksApi.ADMIN_ONLY
     assert "stores: fast (default), cheap; tasks API: admin only" in page
+
+
+def test_the_catalogs_other_image_regions_are_recorded_and_shown_escaped(
+    admin_client, scripted, db
+):
+    glance_like(scripted)
+    hostile = "<img src=x onerror=alert(1)>" + "r" * 100
+    regions = {"RegionTwo": f"{scripted.url}/two/image", hostile: f"{scripted.url}/bad"}
+    scripted.on("POST", "/identity/v3/auth/tokens", keystone_reply(scripted, image_regions=regions))
+    glance = make_cloud(
+        "glance",
+        auth_type=Cloud.AuthType.V3_PASSWORD,
+        auth_url=f"{scripted.url}/identity/v3",
+        username="olivia",
+        image_endpoint="",
+    )
+    glance.set_secret("pw-olivia")
+    glance.save()
+
+    page = refresh_in_admin(admin_client, glance)
+
+    glance.refresh_from_db()
+    assert glance.capabilities_error == ""
+    assert glance.image_regions == ["RegionTwo", hostile[: capabilities.REGION_LIMIT]]
+    assert "tasks API: admin only; other image regions: RegionTwo, &lt;img src=x" in page
+    shown = cloud_page(admin_client, glance)
+    assert "RegionTwo, &lt;img src=x onerror=alert(1)&gt;rrr" in shown
+    assert "<img src=x" not in page + shown
+
+
+def test_a_cloud_without_a_catalog_has_no_other_region(admin_client, scripted, scripted_cloud):
+    glance_like(scripted)
+
+    page = refresh_in_admin(admin_client, scripted_cloud)
+
+    scripted_cloud.refresh_from_db()
+    assert scripted_cloud.image_regions == []
+    assert "other image regions" not in page
 
 
 def test_a_cloud_answering_garbage_is_recorded_unknown_with_the_reasons(

@@ -36,9 +36,17 @@ def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def keystone_body(cloud: ScriptedCloud, *, expires_at: datetime, image_url: str = "") -> dict:
-    """A Keystone v3 token body with image and object-store endpoints on the scripted cloud."""
-    return {
+def keystone_body(
+    cloud: ScriptedCloud,
+    *,
+    expires_at: datetime,
+    image_url: str = "",
+    image_regions: dict[str, str] | None = None,
+) -> dict:
+    """A Keystone v3 token body with image and object-store endpoints on the scripted cloud;
+    ``image_regions`` adds an image endpoint (all three interfaces) for each further region
+    (its name → URL), after RegionOne's."""
+    body = {
         "token": {
             "methods": ["password"],
             "expires_at": timestamp(expires_at),
@@ -70,6 +78,13 @@ def keystone_body(cloud: ScriptedCloud, *, expires_at: datetime, image_url: str 
             ],
         }
     }
+    image_endpoints = body["token"]["catalog"][0]["endpoints"]
+    for region, url in (image_regions or {}).items():
+        image_endpoints += [
+            {"interface": interface, "region": region, "url": url}
+            for interface in ("public", "internal", "admin")
+        ]
+    return body
 
 
 def keystone_reply(cloud: ScriptedCloud, token: str = TOKEN, **body: Any) -> Reply:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from imagetasks.openstack import CloudClient, EndpointNotFound
+from imagetasks.openstack import CloudClient, CloudConfig, EndpointNotFound
 from imagetasks.openstack.catalog import Catalog
 from imagetasks.openstack.images import image_root
 from tests.openstack.samples import (
     IDENTITY_PATH,
     IMAGE_PATH,
     TASK_ID,
+    TOKEN,
     keystone_reply,
     reference_json,
     v3_config,
@@ -118,3 +119,84 @@ def test_endpoint_overrides_win_over_the_catalog(cloud):
     CloudClient(config).images.get_task(TASK_ID)
 
     assert [r.path for r in cloud.requests()] == [IDENTITY_PATH, f"/override/v2/tasks/{TASK_ID}"]
+
+
+# Other regions ----------------------------------------------------------------------------
+
+
+def test_the_regions_of_a_service_are_named_once_each_in_the_catalogs_order():
+    catalog = Catalog.from_v3(
+        [
+            *V3_CATALOG,
+            {
+                "type": "image",
+                "endpoints": [
+                    {"interface": "public", "region": "regiontwo", "url": "http://again"},
+                    {"interface": "public", "region": "", "url": "http://nameless"},
+                    {"interface": "public", "region": "RegionThree", "url": "http://three"},
+                ],
+            },
+        ]
+    )
+
+    assert catalog.regions_of("image") == ("RegionOne", "RegionTwo", "RegionThree")
+    assert catalog.regions_of("image", interface="internal") == ("RegionOne",)
+    assert catalog.regions_of("volume") == ()
+
+
+def test_a_v2_catalog_names_its_regions_too():
+    access = reference_json("rackspace_access")["access"]
+
+    regions = Catalog.from_v2(access["serviceCatalog"]).regions_of("image")
+
+    assert "DFW" in regions and len(regions) == len(set(regions))
+
+
+def test_another_regions_images_are_read_from_its_endpoint_with_the_same_token(cloud):
+    two = f"{cloud.url}/two/image"
+    cloud.on("POST", IDENTITY_PATH, keystone_reply(cloud, image_regions={"RegionTwo": two}))
+    cloud.on("GET", "/two/image/v2/images", Reply(json={"images": [], "first": "/v2/images"}))
+    client = CloudClient(v3_config(cloud, region="RegionOne"))
+
+    assert client.other_image_regions() == ("RegionTwo",)
+    assert list(client.images_in("RegionTwo").list_images()) == []
+
+    (listed,) = cloud.requests("GET")
+    assert listed.path.startswith("/two/image/v2/images")
+    assert listed.headers["X-Auth-Token"] == TOKEN
+    assert len(cloud.requests("POST", IDENTITY_PATH)) == 1, "one sign-in for both regions"
+
+
+def test_without_a_configured_region_the_first_one_listed_is_the_accounts_own(cloud):
+    regions = {"RegionTwo": f"{cloud.url}/two", "RegionThree": f"{cloud.url}/three"}
+    cloud.on("POST", IDENTITY_PATH, keystone_reply(cloud, image_regions=regions))
+
+    assert CloudClient(v3_config(cloud)).other_image_regions() == ("RegionTwo", "RegionThree")
+    assert CloudClient(v3_config(cloud, region="regiontwo")).other_image_regions() == (
+        "RegionOne",
+        "RegionThree",
+    )
+
+
+def test_an_override_stands_for_the_accounts_own_region_only(cloud):
+    two = f"{cloud.url}/two/image"
+    cloud.on("POST", IDENTITY_PATH, keystone_reply(cloud, image_regions={"RegionTwo": two}))
+    cloud.on("GET", f"/override/v2/tasks/{TASK_ID}", PENDING)
+    cloud.on("GET", "/two/image/v2/images/x", Reply(json={"id": "x", "status": "active"}))
+    config = v3_config(cloud, endpoint_overrides={"image": cloud.url + "/override/v2"})
+    client = CloudClient(config)
+
+    client.images.get_task(TASK_ID)
+    client.images_in("RegionTwo").get_image("x")
+
+    assert [r.path for r in cloud.requests("GET")] == [
+        f"/override/v2/tasks/{TASK_ID}",
+        "/two/image/v2/images/x",
+    ]
+
+
+def test_a_cloud_without_a_catalog_has_no_other_region(cloud):
+    config = CloudConfig(auth_type="none", endpoint_overrides={"image": cloud.url + "/image"})
+
+    assert CloudClient(config).other_image_regions() == ()
+    assert cloud.received == []

@@ -272,6 +272,15 @@ def test_create_image_posts_the_typed_properties_once(cloud, client):
     assert sent.headers["Content-Type"] == "application/json"
 
 
+def test_an_image_for_a_glance_download_is_created_without_formats(cloud, client):
+    cloud.on("POST", IMAGES, Reply(201, json=image(status="queued", disk_format=None)))
+
+    client.imports.create_image(ImageProperties(name="copy", container_format=""))
+
+    (sent,) = cloud.requests("POST", IMAGES)
+    assert sent.json() == {"name": "copy"}, "the cloud takes them from the image it copies"
+
+
 def test_a_create_answered_by_a_gateway_error_is_not_posted_again(cloud, client):
     cloud.on("POST", IMAGES, Reply(503, body="busy"))
 

@@ -4,9 +4,10 @@ Four questions, each its own request: the highest Images API version (``/version
 the import methods (``/v2/info/import``), the stores (``/v2/info/stores``) and whether
 this account may use the tasks API (one task listed; a 403 means admin-only). They are
 asked at once, on a client with short timeouts and no retries, so a cloud that does not
-answer holds a refresh for seconds. A question that gets no readable answer is recorded
-as unknown, with the error, and the others still count: a refresh never raises for
-anything the cloud does.
+answer holds a refresh for seconds. The sign-in's catalog adds the other regions with an
+Images API, where a glance-download may copy from. A question that gets no readable
+answer is recorded as unknown, with the error, and the others still count: a refresh
+never raises for anything the cloud does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.tracking import storable
 from imagetasks.openstack import CloudClient, CloudError
 
+# A region name is short; a catalog listing more than this many regions is not believed.
+REGION_LIMIT = 64
+REGIONS_KEPT = 50
 # (connect, read) seconds for each question.
 PROBE_TIMEOUT = (5.0, 10.0)
 ERROR_LIMIT = 2000
@@ -33,6 +37,7 @@ CAPABILITY_FIELDS = [
     "images_api_version",
     "import_methods",
     "image_stores",
+    "image_regions",
     "tasks_api",
     "capabilities_error",
     "capabilities_checked_at",
@@ -47,6 +52,7 @@ class Capabilities:
     images_api_version: str = ""
     import_methods: list[str] | None = None
     image_stores: list[dict[str, Any]] | None = None
+    image_regions: list[str] | None = None
     tasks_api: str = Cloud.TasksApi.UNKNOWN
     errors: list[str] = field(default_factory=list)
 
@@ -59,6 +65,11 @@ def discover(client: CloudClient) -> Capabilities:
     except CloudError as exc:
         found.errors.append(f"sign-in: {exc.message}")
         return found
+    # The token's catalog is already here: no request of its own.
+    found.image_regions = [
+        storable.text(region, REGION_LIMIT)
+        for region in client.other_image_regions()[:REGIONS_KEPT]
+    ]
     questions: dict[str, Callable[[], Any]] = {
         "Images API version": client.imports.images_api_version,
         "import methods": client.imports.import_methods,
@@ -103,6 +114,7 @@ def refresh(cloud: Cloud) -> Capabilities:
     cloud.images_api_version = found.images_api_version
     cloud.import_methods = found.import_methods
     cloud.image_stores = found.image_stores
+    cloud.image_regions = found.image_regions
     cloud.tasks_api = found.tasks_api
     cloud.capabilities_error = storable.text("\n".join(found.errors), ERROR_LIMIT)
     cloud.capabilities_checked_at = timezone.now()
@@ -130,10 +142,17 @@ def stores_text(cloud: Cloud) -> str:
     )
 
 
+def regions_text(cloud: Cloud) -> str:
+    if cloud.image_regions is None:
+        return "unknown"
+    return ", ".join(str(name) for name in cloud.image_regions) or "none"
+
+
 def summary(cloud: Cloud) -> str:
-    """One line of what the row says the cloud offers."""
+    """One line of what the row says the cloud offers (other regions only when it has some)."""
+    regions = f"; other image regions: {regions_text(cloud)}" if cloud.image_regions else ""
     return (
         f"Images API {cloud.images_api_version or 'unknown'}; "
         f"import methods: {methods_text(cloud)}; stores: {stores_text(cloud)}; "
-        f"tasks API: {cloud.get_tasks_api_display().lower()}"
+        f"tasks API: {cloud.get_tasks_api_display().lower()}{regions}"
     )

@@ -138,6 +138,12 @@ class Cloud(models.Model):
         editable=False,
         help_text="Stores an import may target: id, description, default.",
     )
+    image_regions = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The catalog's other regions with an Images API (glance-download's sources).",
+    )
     tasks_api = models.CharField(
         max_length=16,
         choices=TasksApi,

@@ -31,6 +31,8 @@ def source(task) -> str:
     data = _mapping(task.input)
     if task.type == "import" and task.method == "copy-image":
         return f"image {data.get('image_id') or ''}"
+    if task.type == "import" and task.method == "glance-download":
+        return f"image {data.get('glance_image_id') or ''} in {data.get('glance_region') or ''}"
     if task.type == "import":
         return str(data.get("import_from") or data.get("uri") or data.get("filename") or "")
     return str(data.get("image_uuid") or "")

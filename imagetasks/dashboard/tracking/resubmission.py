@@ -24,7 +24,8 @@ MAX_AUTOMATIC = 3
 
 
 def resubmit(task: ImageTask, *, user: User | None = None) -> ImageTask:
-    """A new task with the same input, linked both ways."""
+    """A new task with the same input, linked both ways; an interoperable import is asked
+    for again by the same method (its input means nothing to the tasks API)."""
     return submit(
         task.cloud,
         task.type,
@@ -34,6 +35,8 @@ def resubmit(task: ImageTask, *, user: User | None = None) -> ImageTask:
         resubmitted_from=task,
         delete_source=task.delete_source_after_import,
         name=task.name,
+        # An import found on the cloud by an unknown method has nothing to ask again by.
+        method="" if task.method == ImageTask.Method.UNKNOWN else task.method,
     )
 
 

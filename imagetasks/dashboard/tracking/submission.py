@@ -60,6 +60,8 @@ NO_DATA = "A glance-direct import needs the image's data."
 CUT_OFF = "The upload was cut off ({reason}), so the cloud did not get the whole file."
 IMAGE_REMOVED = "Nothing was imported, and the empty image made for it was removed."
 IMAGE_KEPT = "Nothing was imported; its empty image {image_id} could not be removed ({reason})."
+NAME_AND_FORMAT = "An image needs a name and a disk format."
+GLANCE_DOWNLOAD = ImageTask.Method.GLANCE_DOWNLOAD.value
 # The image fields an import's ``image_properties`` may set besides its extra properties.
 _IMAGE_FIELDS = ("name", "disk_format", "container_format", "visibility", "min_disk", "min_ram")
 
@@ -105,7 +107,8 @@ def submit(
     ``name``: what the table calls the task (an export's image name), when the caller
     knows better than the input does. ``method``: an interoperable import method
     (blank: the tasks API); its ``task_input`` holds ``image_properties``, and ``uri``
-    (web-download), ``image_id`` (copy-image), ``stores``, ``all_stores_must_succeed``;
+    (web-download), ``image_id`` (copy-image), ``glance_region`` and ``glance_image_id``
+    (glance-download), ``stores``, ``all_stores_must_succeed``;
     ``upload`` is a glance-direct import's data.
     """
     if submission_id is not None and _taken_by_another(submission_id, cloud, user):
@@ -164,9 +167,17 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
     client = client_for(task.cloud)
     data = task.input
     image_id = str(data.get("image_id") or "") if task.method == "copy-image" else ""
+    source: tuple[str, str] | None = None
+    if task.method == GLANCE_DOWNLOAD:
+        try:
+            source = glance_download_source(data)
+        except ValueError as error:
+            return _finish(task, statuses.REJECTED, message=str(error))
     if not image_id:
         try:
-            properties = image_properties(data.get("image_properties"))
+            properties = image_properties(
+                data.get("image_properties"), formats=task.method != GLANCE_DOWNLOAD
+            )
         except ValueError as error:
             return _finish(task, statuses.REJECTED, message=str(error))
         try:
@@ -192,6 +203,8 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
             uri=data.get("uri") if task.method == "web-download" else None,
             stores=image_imports.requested_stores(task) or None,
             all_stores_must_succeed=data.get("all_stores_must_succeed"),
+            remote_region=source[0] if source else None,
+            remote_image_id=source[1] if source else None,
         )
     except ValueError as error:
         return _finish(task, statuses.REJECTED, message=str(error))
@@ -200,16 +213,16 @@ def _start_import(task: ImageTask, upload: Upload | None) -> ImageTask:
             Cloud.objects.filter(pk=task.cloud_id).update(copy_image_refused_at=timezone.now())
         return _not_confirmed(task, error)
     now = timezone.now()
-    remote = None
+    remote_task = None
     try:
         image: Image | None = client.images.get_image(image_id)
         if image is not None and not image.import_state.importing:
             # Ended already (a URL that answers 404 fails at once): only its task says why.
             tasks = client.imports.image_tasks(image_id)
-            remote = image_imports.pick_task(task, image.import_state, tasks)
+            remote_task = image_imports.pick_task(task, image.import_state, tasks)
     except CloudError:
         image = None  # the import was accepted: the poller reads the image soon
-    if image is None or not image_imports.observe(task, image, remote, now):
+    if image is None or not image_imports.observe(task, image, remote_task, now):
         # Accepted, with nothing to see on the image yet.
         return _finish(task, statuses.PENDING, next_poll_at=now)
     task.refresh_from_db()
@@ -241,16 +254,36 @@ def _upload_cut_off(
     return _finish(task, statuses.REJECTED, message=f"{message} {IMAGE_REMOVED}", result=None)
 
 
-def image_properties(value: object) -> ImageProperties:
+def image_properties(value: object, *, formats: bool = True) -> ImageProperties:
     """What an import's ``image_properties`` create the image with; ``ValueError`` names
-    what is wrong."""
+    what is wrong.
+
+    ``formats=False`` (a glance-download): only a name is needed, and formats not given
+    are left out, so the cloud takes them from the image it copies, as Glance does.
+    """
     if not isinstance(value, dict):
-        raise ValueError("An import needs image_properties: at least a name and a disk format.")
+        needed = "at least a name and a disk format" if formats else "at least a name"
+        raise ValueError(f"An import needs image_properties: {needed}.")
     known = {key: value[key] for key in _IMAGE_FIELDS if key in value}
     extra = {key: item for key, item in value.items() if key not in _IMAGE_FIELDS}
-    if not known.get("name") or not known.get("disk_format"):
-        raise ValueError("An image needs a name and a disk format.")
+    if not known.get("name"):
+        raise ValueError("An image needs a name." if not formats else NAME_AND_FORMAT)
+    if formats and not known.get("disk_format"):
+        raise ValueError(NAME_AND_FORMAT)
+    if not formats:
+        known.setdefault("container_format", "")
     return ImageProperties(extra=extra, **known)
+
+
+def glance_download_source(data: dict[str, Any]) -> tuple[str, str]:
+    """The region and the image id a glance-download copies; ``ValueError`` (before
+    anything is created) when one is missing."""
+    region, image_id = data.get("glance_region"), data.get("glance_image_id")
+    if not isinstance(region, str) or not region.strip():
+        raise ValueError("A copy from another region needs glance_region: the region to copy from.")
+    if not isinstance(image_id, str) or not image_id.strip():
+        raise ValueError("A copy from another region needs glance_image_id: the image to copy.")
+    return region.strip(), image_id.strip()
 
 
 def _taken_by_another(submission_id: uuid.UUID, cloud: Cloud, user: User | None) -> bool:

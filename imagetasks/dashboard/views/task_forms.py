@@ -23,7 +23,7 @@ from imagetasks.dashboard import access, forms, jobs, statuses
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.submission import submit
-from imagetasks.dashboard.views import form_warnings, image_picker
+from imagetasks.dashboard.views import form_warnings, image_picker, region_import
 from imagetasks.dashboard.views.browse import listing_for
 from imagetasks.dashboard.views.common import Request, live_part, unreachable
 from imagetasks.openstack import CloudClient, CloudError, NotFound
@@ -86,7 +86,8 @@ def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
 
     The tasks API unless the account is known to be refused it (stock Glance keeps it to
     admins); "From a URL" (web-download) and "Upload from this computer" (glance-direct)
-    when the cloud lists those methods.
+    when the cloud lists those methods; "From another region" (glance-download) when it
+    lists the method and its catalog names another region with images.
     """
     ways = []
     if cloud.tasks_api != Cloud.TasksApi.ADMIN_ONLY:
@@ -96,6 +97,8 @@ def import_ways(cloud: Cloud) -> list[tuple[str, str]]:
         ways.append((WEB_DOWNLOAD, "From a URL"))
     if GLANCE_DIRECT in methods:
         ways.append((GLANCE_DIRECT, "Upload from this computer"))
+    if region_import.offered(cloud):
+        ways.append((region_import.GLANCE_DOWNLOAD, "From another region"))
     return ways or [(TASKS_API, "Tasks API")]
 
 
@@ -183,6 +186,8 @@ def import_task(request: Request) -> HttpResponse:
         return _web_download(request, cloud, clouds, ways)
     if how == GLANCE_DIRECT:
         return _glance_direct(request, cloud, clouds, ways)
+    if how == region_import.GLANCE_DOWNLOAD:
+        return region_import.glance_download(request, cloud, clouds, ways, _submit)
     style, cloud_error = _import_style(cloud)
     form_class = _import_form_class(style)
     if request.method == "POST":

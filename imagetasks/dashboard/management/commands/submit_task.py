@@ -13,6 +13,7 @@ from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.tracking.submission import Upload, submit
 
 GLANCE_DIRECT = ImageTask.Method.GLANCE_DIRECT.value
+GLANCE_DOWNLOAD = ImageTask.Method.GLANCE_DOWNLOAD.value
 MiB = 1024 * 1024
 
 
@@ -51,13 +52,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--method",
             default="",
-            choices=["web-download", "glance-direct", "copy-image"],
+            choices=["web-download", "glance-direct", "copy-image", "glance-download"],
             help=(
                 "An interoperable import instead of the tasks API; --input then holds "
                 '{"uri": …, "image_properties": {"name": …, "disk_format": …}} (web-download), '
-                '{"image_properties": {…}} with --file (glance-direct) '
-                'or {"image_id": …, "stores": […]} (copy-image), with optional "stores" and '
-                '"all_stores_must_succeed".'
+                '{"image_properties": {…}} with --file (glance-direct), '
+                '{"image_id": …, "stores": […]} (copy-image) '
+                'or {"glance_region": …, "glance_image_id": …, "image_properties": {"name": …}} '
+                "(glance-download: a copy of an image of another region of the cloud), with "
+                'optional "stores" and "all_stores_must_succeed".'
             ),
         )
         parser.add_argument("--input", required=True, help="The task's input, as JSON.")
@@ -96,6 +99,8 @@ class Command(BaseCommand):
             raise CommandError("--method is for imports")
         if file is not None and method != GLANCE_DIRECT:
             raise CommandError("--file is for --method glance-direct (an upload into the image)")
+        if method == GLANCE_DOWNLOAD:
+            _check_region(target, task_input.get("glance_region"))
         if method != GLANCE_DIRECT:
             task = submit(target, type, task_input, user=submitter, method=method)
             return self._report(task)
@@ -130,6 +135,19 @@ def _check_offers_glance_direct(cloud: Cloud) -> None:
         raise CommandError(
             f"the cloud {cloud.name} does not list glance-direct among its import methods "
             f"({offered}); manage.py refresh_capabilities asks it again"
+        )
+
+
+def _check_region(cloud: Cloud, region: object) -> None:
+    """A region the cloud's catalog did not name when last asked is refused here, with
+    the ones it named, rather than by a failed task later."""
+    if cloud.image_regions is None or not isinstance(region, str) or not region:
+        return  # unknown regions, or no region: the submission says what is missing
+    if region not in cloud.image_regions:
+        named = ", ".join(cloud.image_regions) or "none"
+        raise CommandError(
+            f"{cloud.name}'s catalog names no other image region {region!r} (it names: "
+            f"{named}); manage.py refresh_capabilities asks it again"
         )
 
 
