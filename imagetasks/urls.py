@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from imagetasks.dashboard import health
+from imagetasks.dashboard.api import site as api
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include(api.urlpatterns())),
     path("", include("imagetasks.dashboard.urls")),
 ]
 if settings.LOCALCLOUD_ENABLED:
