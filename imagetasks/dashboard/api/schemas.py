@@ -42,7 +42,10 @@ class TaskFilters(BaseModel):
     sort: Sort = Field(Sort(tables.DEFAULT_SORT), description="The table's orders; - reverses.")
     size: int = Field(tables.PAGE_SIZE, ge=1, le=tables.MAX_PAGE_SIZE)
     cursor: str | None = Field(
-        None, max_length=2000, description="From `next_cursor` of the page before."
+        None,
+        max_length=2000,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="From `next_cursor` of the page before (opaque: only this API makes them).",
     )
 
     def table_query(self) -> tables.TableQuery:
