@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -127,3 +127,29 @@ class Cloud(BaseModel):
     import_methods: list[str] | None = Field(description="Null: not known.")
     image_stores: list[str] | None = Field(description="Null: not known.")
     tasks_api: str
+
+
+class ImportIn(BaseModel):
+    """An import, as the import form takes it. ``tasks-api``: from an object (``container``
+    and ``object``) on a Rackspace-style cloud, or from a ``url`` on a Glance-style one;
+    ``web-download``: the cloud fetches ``url`` into a new image (interoperable import)."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL)
+    method: Literal["tasks-api", "web-download"] = "tasks-api"
+    container: str | None = None
+    object: str | None = None
+    url: str | None = None
+    name: str = ""
+    disk_format: str | None = None
+    container_format: str | None = None
+    stores: list[str] = Field(default_factory=list)
+    delete_source: bool = Field(False, description="Delete the source object after success.")
+
+
+class ExportIn(BaseModel):
+    """An export of one of the account's images to ``<container>/<image id>.vhd``."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL)
+    image_id: str
+    container: str = "exports"
+    create_container: bool = True

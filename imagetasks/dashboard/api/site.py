@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI, Swagger
 
-from imagetasks.dashboard.api import auth, clouds, errors, tasks
+from imagetasks.dashboard.api import auth, clouds, errors, submissions, tasks
 
 api = NinjaAPI(
     title="imagetasks API",
@@ -34,6 +34,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/v1/clouds", clouds.router)
 api.add_router("/v1/tasks", tasks.router)
+api.add_router("/v1/tasks", submissions.router)
 
 
 def _public(patterns: list) -> list:
