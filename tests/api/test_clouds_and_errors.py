@@ -86,3 +86,22 @@ def test_the_docs_page_loads_everything_from_this_site(client, db):
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert sources and all(source.startswith("/") for source in sources), sources
     assert "swagger-ui-bundle" in page and "<script>" not in page.replace(" ", "")
+
+
+def test_a_failure_of_ours_is_a_json_500_that_shows_nothing_of_it(
+    client, owner, cloud, token_for, monkeypatch, caplog
+):
+    from imagetasks.dashboard.api import clouds
+
+    def broken(user):
+        raise RuntimeError("secret detail of the failure")
+
+    monkeypatch.setattr(clouds.access, "visible_clouds", broken)
+
+    response = client.get(CLOUDS, headers={"Authorization": f"Bearer {token_for(owner)}"})
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert "secret detail" not in response.content.decode()
+    assert "is logged for the administrator" in json.loads(response.content)["detail"]
+    assert any("API request failed" in record.getMessage() for record in caplog.records)

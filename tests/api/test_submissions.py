@@ -13,7 +13,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.images.creation import create_image_from_file
-from tests.support.factories import make_task
+from tests.support.factories import make_task, make_user
 
 IMPORT = "/api/v1/tasks/import"
 EXPORT = "/api/v1/tasks/export"
@@ -50,6 +50,21 @@ class TestOnTheBuiltInCloud:
         assert body(first)["input"]["import_from"] == "images/web-01.vhd"
         assert ImageTask.objects.count() == 1
         assert len(list(client_for(local_cloud).images.list_tasks(limit=10))) == 1
+
+    def test_the_same_key_from_two_people_is_two_tasks(
+        self, api, cloud_operator, django_user_model, local_cloud, disk, token_for
+    ):
+        other = make_user(django_user_model, "cleo", "operators")
+        local_cloud.users.add(cloud_operator, other)
+        sent = {"cloud": "local", "container": "images", "object": "web-01.vhd"}
+        key = {"Idempotency-Key": "same"}
+
+        mine = api.post(IMPORT, sent, token=token_for(cloud_operator), headers=key)
+        theirs = api.post(IMPORT, sent, token=token_for(other), headers=key)
+
+        assert mine.status_code == theirs.status_code == 201
+        assert body(mine)["id"] != body(theirs)["id"]
+        assert body(theirs)["submitted_by"] == "cleo"
 
     def test_an_import_of_a_missing_object_is_a_422_in_the_forms_words(
         self, api, cloud_operator, local_cloud, disk, token_for
