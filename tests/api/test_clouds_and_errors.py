@@ -68,6 +68,18 @@ def test_an_address_the_api_does_not_have_is_a_json_404(client, db, path):
         assert json.loads(response.content) == {"detail": "Not found."}
 
 
+def test_a_method_an_address_does_not_take_is_a_json_405(client, owner, token_for):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    headers = {"Authorization": f"Bearer {token_for(owner)}"}
+    for response in (client.delete(CLOUDS, headers=headers), strict.post("/api/v1/nothing")):
+        assert response["Content-Type"].startswith("application/json")
+    response = client.delete(CLOUDS, headers=headers)
+    assert response.status_code == 405 and response["Allow"] == "GET"
+    assert json.loads(response.content) == {"detail": "Method not allowed."}
+
+
 def test_the_openapi_document_needs_no_login(client, db):
     response = client.get("/api/openapi.json")
 

@@ -205,3 +205,20 @@ def test_a_session_must_send_the_csrf_token_to_change_anything(owner, task):
     assert response.status_code == 403
     task.refresh_from_db()
     assert task.watching
+
+
+def test_a_session_that_sends_its_csrf_token_changes_things(owner, task):
+    from django.test import Client
+
+    from tests.support.api import Api
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    browser.get("/profile/")  # the page sets the CSRF cookie, as a browser's would
+    csrf = browser.cookies["csrftoken"].value
+
+    response = Api(browser).post(f"/api/v1/tasks/{task.pk}/stop", headers={"X-CSRFToken": csrf})
+
+    assert response.status_code == 200
+    task.refresh_from_db()
+    assert not task.watching

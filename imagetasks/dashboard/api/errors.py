@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("imagetasks.api")
 
 NOT_FOUND = "Not found."
+NOT_AUTHENTICATED = (
+    "Send an API token as 'Authorization: Bearer <token>' (make one on your profile page), "
+    "or log in to the dashboard."
+)
 INTERNAL = "The server failed to answer this request; the error is logged for the administrator."
 
 
@@ -55,7 +59,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        response = answer(request, exc.message, exc.status_code)
+        message = exc.message
+        if isinstance(exc, AuthenticationError) and message == "Unauthorized":
+            message = NOT_AUTHENTICATED  # ninja's word when no way of logging in was sent
+        response = answer(request, message, exc.status_code)
         if isinstance(exc, AuthenticationError):
             response["WWW-Authenticate"] = 'Bearer realm="imagetasks"'
         return response

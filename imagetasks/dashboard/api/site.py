@@ -9,8 +9,12 @@ describe the API, nothing in it).
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
 from django.urls import URLPattern, URLResolver, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
 from imagetasks.dashboard.api import auth, clouds, errors, submissions, tasks
@@ -37,6 +41,21 @@ api.add_router("/v1/tasks", tasks.router)
 api.add_router("/v1/tasks", submissions.router)
 
 
+def _json_405(view):
+    """ninja answers a method an address does not take in plain text: JSON here too."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            answer = JsonResponse({"detail": "Method not allowed."}, status=405)
+            answer["Allow"] = response.get("Allow", "")
+            return answer
+        return response
+
+    return wrapper
+
+
 def _public(patterns: list) -> list:
     """The API's URLs, let past the site's login requirement: each operation
     authenticates on its own (and answers 401 in JSON, never a redirect to a form)."""
@@ -44,8 +63,12 @@ def _public(patterns: list) -> list:
         if isinstance(pattern, URLResolver):
             _public(pattern.url_patterns)
         elif isinstance(pattern, URLPattern):
-            pattern.callback = login_not_required(pattern.callback)
+            pattern.callback = login_not_required(_json_405(pattern.callback))
     return patterns
+
+
+# Changes nothing, so no CSRF token is asked for: a POST anywhere gets the same JSON 404.
+_unknown = csrf_exempt(login_not_required(errors.unknown_path))
 
 
 def urlpatterns() -> list:
@@ -54,8 +77,8 @@ def urlpatterns() -> list:
     for pattern in patterns:
         # ninja's root answers with Django's HTML 404 page (its name places the document).
         if getattr(pattern, "name", "") == "api-root":
-            pattern.callback = login_not_required(errors.unknown_path)
+            pattern.callback = _unknown
     return [
         path("", (patterns, app_name, namespace)),
-        re_path(r"", login_not_required(errors.unknown_path)),
+        re_path(r"", _unknown),
     ]
