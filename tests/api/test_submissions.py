@@ -222,3 +222,36 @@ def test_a_session_that_sends_its_csrf_token_changes_things(owner, task):
     assert response.status_code == 200
     task.refresh_from_db()
     assert not task.watching
+
+
+def test_web_download_is_refused_where_the_cloud_does_not_offer_it(api, owner, cloud, token_for):
+    sent = {"cloud": "acme", "method": "web-download", "url": "https://example.test/disk.qcow2"}
+
+    response = api.post(IMPORT, sent, token=token_for(owner))
+
+    assert response.status_code == 409
+    assert "does not offer web-download" in body(response)["detail"]
+
+
+def test_a_web_download_is_checked_by_its_form_before_the_cloud_is_asked(
+    api, owner, cloud, token_for
+):
+    cloud.import_methods = ["web-download"]
+    cloud.image_stores = [{"id": "fast", "default": True}, {"id": "cheap"}]
+    cloud.save()
+    sent = {
+        "cloud": "acme",
+        "method": "web-download",
+        "url": "not a url",
+        "name": "web",
+        "disk_format": "floppy",
+        "stores": ["fast", "nowhere"],  # container_format: bare, as the page would have it
+    }
+
+    response = api.post(IMPORT, sent, token=token_for(owner))
+
+    assert response.status_code == 422
+    problems = {problem["loc"][-1]: problem["msg"] for problem in body(response)["detail"]}
+    assert problems.keys() == {"url", "disk_format", "stores"}
+    assert problems["url"] == "Enter a valid URL."
+    assert not ImageTask.objects.exists()

@@ -140,8 +140,8 @@ class ImportIn(BaseModel):
     object: str | None = None
     url: str | None = None
     name: str = ""
-    disk_format: str | None = None
-    container_format: str | None = None
+    disk_format: str | None = Field(None, description="As the form: qcow2 unless given.")
+    container_format: str | None = Field(None, description="As the form: bare unless given.")
     stores: list[str] = Field(default_factory=list)
     delete_source: bool = Field(False, description="Delete the source object after success.")
 

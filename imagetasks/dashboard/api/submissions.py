@@ -59,6 +59,17 @@ def _already(request: HttpRequest, submission_id: uuid.UUID) -> ImageTask | None
     )
 
 
+def _with_defaults(form_class, data: dict) -> dict:
+    """``data`` with what the form's page would have pre-filled (a format, say) for the
+    fields the body leaves out, so a body means what the same page, left as it is, means."""
+    initial = {
+        name: field.initial
+        for name, field in form_class.base_fields.items()
+        if field.initial is not None and not callable(field.initial)
+    }
+    return {**initial, **data}
+
+
 def _invalid(form) -> ValidationError:
     """The form's problems in the API's 422 shape (``loc`` names the field)."""
     return ValidationError(
@@ -103,13 +114,16 @@ def submit_import(
     if body.method == "web-download":
         if task_forms.WEB_DOWNLOAD not in (cloud.import_methods or []):
             raise HttpError(409, f"The cloud {cloud.name} does not offer web-download imports.")
-        form = forms.WebDownloadForm(data, image_stores=cloud.image_stores)
+        form = forms.WebDownloadForm(
+            _with_defaults(forms.WebDownloadForm, data), image_stores=cloud.image_stores
+        )
         if not form.is_valid():
             raise _invalid(form)
         task = task_forms.submit_web_download(form, cloud, request.user)
     else:
         style, cloud_error = task_forms.import_style(cloud)
-        form = task_forms.import_form_class(style)(data)
+        form_class = task_forms.import_form_class(style)
+        form = form_class(_with_defaults(form_class, data))
         if cloud_error:
             form.is_valid()
             form.add_error(None, cloud_error)
