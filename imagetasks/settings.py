@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # Only for its templates and static files: the API's docs page is served from here.
+    "ninja",
     "imagetasks.dashboard",
     "imagetasks.localcloud",
 ]
@@ -158,6 +160,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The address the connection comes from; a proxy's X-Forwarded-For could be forged.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# The JSON API (/api/v1/): requests per person and minute, counted by each web process.
+API_RATE_LIMIT = f"{env.int('API_REQUESTS_PER_MINUTE', 600, minimum=1)}/m"
+# Throttling reads the connection's address, never a forgeable X-Forwarded-For.
+NINJA_NUM_PROXIES = 0
 
 # Error reports (the debug page, error emails) hide the locals of code holding secrets.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "imagetasks.error_reports.SecretsHiddenFilter"

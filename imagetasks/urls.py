@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from imagetasks.dashboard import health
+from imagetasks.dashboard.api import site as api
 from imagetasks.dashboard.metrics import endpoint as metrics
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include(api.urlpatterns())),
     path("", include("imagetasks.dashboard.urls")),
 ]
 if settings.LOCALCLOUD_ENABLED:

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from kombu import Connection
 
 pytest_plugins = [
+    "tests.fixtures.api",
     "tests.fixtures.browser",
     "tests.fixtures.clouds",
     "tests.fixtures.gunicorn",

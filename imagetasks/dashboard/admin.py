@@ -10,8 +10,10 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from imagetasks.dashboard import access, audit
+from imagetasks.dashboard.api import tokens
 from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import (
+    ApiToken,
     Cloud,
     Copy,
     CopyEvent,
@@ -400,3 +402,34 @@ class CopyAdmin(ScopedToClouds, ReadOnlyAdmin):
 
     def visible(self, rows, user):
         return rows.filter(pk__in=access.visible_copies(user).values("pk"))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Everyone's API tokens, without their secret (only its digest is kept, and not shown):
+    an administrator revokes a token here; people make theirs on their profile page."""
+
+    list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username")
+    fields = readonly_fields = ("name", "user", "created_at", "last_used_at", "revoked_at")
+    date_hierarchy = "created_at"
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the row says when it was last used
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("dashboard.change_apitoken")
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        revoked = tokens.revoke(queryset)
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

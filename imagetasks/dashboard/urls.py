@@ -63,4 +63,6 @@ urlpatterns = [
     path("copies/rows/", views.copies_rows, name="copies_rows"),
     path("copies/<uuid:copy_id>/", views.copy_detail, name="copy"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.create_token, name="create_token"),
+    path("profile/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
 ]

@@ -15,9 +15,9 @@ from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from imagetasks.bearer import hash_token
 from imagetasks.localcloud import blobstore
 from imagetasks.localcloud.models import Project, Token
-from imagetasks.localcloud.models.identity import hash_token
 
 # webob's answer to a URL no route serves, as Glance gives it.
 NOT_FOUND = "The resource could not be found."

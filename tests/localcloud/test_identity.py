@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from imagetasks.bearer import hash_token
 from imagetasks.localcloud.models import Token
-from imagetasks.localcloud.models.identity import hash_token
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 

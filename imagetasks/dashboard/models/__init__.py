@@ -1,3 +1,4 @@
+from imagetasks.dashboard.models.api_tokens import ApiToken
 from imagetasks.dashboard.models.clouds import Cloud
 from imagetasks.dashboard.models.copies import Copy, CopyEvent
 from imagetasks.dashboard.models.heartbeat import Heartbeat
@@ -6,6 +7,7 @@ from imagetasks.dashboard.models.snapshots import TaskSnapshot
 from imagetasks.dashboard.models.tasks import ImageTask
 
 __all__ = [
+    "ApiToken",
     "Cloud",
     "Copy",
     "CopyEvent",

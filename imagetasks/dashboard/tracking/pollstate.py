@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
@@ -143,4 +144,14 @@ def still_there_after_expiry(task: ImageTask, now: datetime) -> ImageTask | None
         bump=False,
         last_polled_at=now,
         next_poll_at=now + scheduling.EXPIRED_RECHECK if task.watching else None,
+    )
+
+
+def stop_watching(task: ImageTask) -> bool:
+    """Stop polling a task in flight (a person's choice: it goes on running on the cloud,
+    since tasks cannot be cancelled); whether this call stopped it."""
+    return bool(
+        ImageTask.objects.filter(pk=task.pk, watching=True, status__in=statuses.IN_FLIGHT).update(
+            watching=False, next_poll_at=None, version=F("version") + 1
+        )
     )

@@ -5,7 +5,7 @@ from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_ima
 from imagetasks.dashboard.views.form_warnings import export_check, import_check
 from imagetasks.dashboard.views.image_picker import pick_image
 from imagetasks.dashboard.views.image_upload import upload_image
-from imagetasks.dashboard.views.profile import profile
+from imagetasks.dashboard.views.profile import create_token, profile, revoke_token
 from imagetasks.dashboard.views.results import image_detail, object_detail, object_download
 from imagetasks.dashboard.views.store_copies import copy_to_stores
 from imagetasks.dashboard.views.task_detail import resubmit, stop_watching, task_detail
@@ -25,6 +25,7 @@ __all__ = [
     "copy_detail",
     "copy_image",
     "copy_to_stores",
+    "create_token",
     "export_check",
     "export_task",
     "home",
@@ -36,6 +37,7 @@ __all__ = [
     "pick_image",
     "profile",
     "resubmit",
+    "revoke_token",
     "rows",
     "stop_watching",
     "task_detail",

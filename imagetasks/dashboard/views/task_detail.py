@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from imagetasks.dashboard import access, hints, statuses, tables
+from imagetasks.dashboard import access, hints, tables
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import display as notifications
+from imagetasks.dashboard.tracking import pollstate
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 from imagetasks.dashboard.views import store_copies
 from imagetasks.dashboard.views.common import Request, live_part, unchanged
@@ -96,10 +96,7 @@ def stop_watching(request: Request, task_id: uuid.UUID) -> HttpResponse:
     """Stop polling the task here. It keeps running on the cloud: tasks cannot be cancelled."""
     task = access.get_task_for_user(request, task_id)
     access.require_operator(request)
-    stopped = ImageTask.objects.filter(
-        pk=task.pk, watching=True, status__in=statuses.IN_FLIGHT
-    ).update(watching=False, next_poll_at=None, version=F("version") + 1)
-    if stopped:
+    if pollstate.stop_watching(task):
         messages.info(
             request,
             "No longer watched here. The task goes on running on the cloud: "

@@ -34,17 +34,18 @@ UNCONFIRMED = (
 )
 
 
-def _submit(
-    request: Request,
+def submit_form(
     form,
     cloud: Cloud,
+    user,
     task_type: str,
     task_input: dict,
     field_for_message: Callable[[str], str | None],
     name: str | None = None,
     method: str = "",
-) -> HttpResponse | None:
-    """Submit once and go to the task page; None, with the cloud's refusal on the form.
+) -> ImageTask | None:
+    """Submit a valid form's task once (its ``submission_id`` is the task's id); None, with
+    the cloud's refusal on the form. The pages and the API submit through here.
 
     A refused form gets a new submission id, so the corrected form is a new submission.
     """
@@ -54,7 +55,7 @@ def _submit(
         task_input,
         name=name,
         method=method,
-        user=request.user,
+        user=user,
         submission_id=form.cleaned_data["submission_id"],
         delete_source=form.cleaned_data.get("delete_source", False),
     )
@@ -62,6 +63,30 @@ def _submit(
         form.data = form.data.copy()
         form.data["submission_id"] = str(uuid.uuid4())
         form.add_error(field_for_message(task.message), f"The cloud refused it: {task.message}")
+        return None
+    return task
+
+
+def _submit_and_go(
+    request: Request,
+    form,
+    cloud: Cloud,
+    task_type: str,
+    task_input: dict,
+    field_for_message: Callable[[str], str | None],
+    name: str | None = None,
+    method: str = "",
+) -> HttpResponse | None:
+    """Submit a valid form once and go to its task's page; None, with the refusal on the form."""
+    task = submit_form(
+        form, cloud, request.user, task_type, task_input, field_for_message, name, method
+    )
+    return _submitted(request, task)
+
+
+def _submitted(request: Request, task: ImageTask | None) -> HttpResponse | None:
+    """The task page of a submitted task (warning when unconfirmed); None if refused."""
+    if task is None:
         return None
     if task.status == statuses.UNCONFIRMED:
         messages.warning(request, UNCONFIRMED)
@@ -133,7 +158,7 @@ def _chosen_way(request: Request, ways: list[tuple[str, str]]) -> str:
     return wanted if wanted in keys else keys[0]
 
 
-def _import_style(cloud: Cloud) -> tuple[str, str]:
+def import_style(cloud: Cloud) -> tuple[str, str]:
     """("rackspace" | "glance", error text) — a cloud that does not answer reads as Rackspace."""
     try:
         return client_for(cloud).tasks_flavour().import_style, ""
@@ -141,7 +166,7 @@ def _import_style(cloud: Cloud) -> tuple[str, str]:
         return "rackspace", unreachable(cloud, error)
 
 
-def _import_form_class(style: str):
+def import_form_class(style: str):
     return forms.GlanceImportForm if style == "glance" else forms.RackspaceImportForm
 
 
@@ -187,9 +212,9 @@ def import_task(request: Request) -> HttpResponse:
     if how == GLANCE_DIRECT:
         return _glance_direct(request, cloud, clouds, ways)
     if how == region_import.GLANCE_DOWNLOAD:
-        return region_import.glance_download(request, cloud, clouds, ways, _submit)
-    style, cloud_error = _import_style(cloud)
-    form_class = _import_form_class(style)
+        return region_import.glance_download(request, cloud, clouds, ways, _submit_and_go)
+    style, cloud_error = import_style(cloud)
+    form_class = import_form_class(style)
     if request.method == "POST":
         form = form_class(request.POST)
         warnings = form_warnings.for_import(
@@ -201,7 +226,7 @@ def import_task(request: Request) -> HttpResponse:
         elif (
             form.is_valid()
             and warnings.seen_in(request.POST)
-            and (response := _post_import(request, form, cloud, style))
+            and (response := _submitted(request, submit_import(form, cloud, style, request.user)))
         ):
             return response
     else:
@@ -229,18 +254,10 @@ def _web_download(
     """The cloud fetches a URL into a new image (an interoperable import)."""
     if request.method == "POST":
         form = forms.WebDownloadForm(request.POST, image_stores=cloud.image_stores)
-        if form.is_valid():
-            response = _submit(
-                request,
-                form,
-                cloud,
-                ImageTask.Type.IMPORT,
-                form.task_input(),
-                _web_download_message_field,
-                method=WEB_DOWNLOAD,
-            )
-            if response:
-                return response
+        if form.is_valid() and (
+            response := _submitted(request, submit_web_download(form, cloud, request.user))
+        ):
+            return response
     else:
         initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
         form = forms.WebDownloadForm(initial=initial, image_stores=cloud.image_stores)
@@ -262,6 +279,19 @@ def _glance_direct(
     return _import_page(request, context)
 
 
+def submit_web_download(form, cloud: Cloud, user) -> ImageTask | None:
+    """Submit a valid web-download form once; None, with the refusal on the form."""
+    return submit_form(
+        form,
+        cloud,
+        user,
+        ImageTask.Type.IMPORT,
+        form.task_input(),
+        _web_download_message_field,
+        method=WEB_DOWNLOAD,
+    )
+
+
 def _web_download_message_field(message: str) -> str | None:
     lowered = message.lower()
     if "uri" in lowered or "url" in lowered:
@@ -276,7 +306,9 @@ def _upload_plan(cloud: Cloud) -> str:
     return reverse("dashboard:upload_plan", args=[cloud.name, "c", "o"]).removesuffix("c/o")
 
 
-def _post_import(request: Request, form, cloud: Cloud, style: str) -> HttpResponse | None:
+def submit_import(form, cloud: Cloud, style: str, user) -> ImageTask | None:
+    """Check a valid import form's source against the cloud, then submit it once; None,
+    with the problem on the form."""
     client = client_for(cloud)
     try:
         if style == "rackspace":
@@ -298,7 +330,7 @@ def _post_import(request: Request, form, cloud: Cloud, style: str) -> HttpRespon
     except ValueError as error:
         form.add_error(None, str(error))
         return None
-    return _submit(request, form, cloud, ImageTask.Type.IMPORT, task_input, _import_message_field)
+    return submit_form(form, cloud, user, ImageTask.Type.IMPORT, task_input, _import_message_field)
 
 
 # Export ------------------------------------------------------------------------------
@@ -366,7 +398,7 @@ def export_task(request: Request) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and warnings.seen_in(request.POST):
         if cloud_error or not offers_export:
             form.add_error(None, cloud_error or "This cloud offers no export task.")
-        elif response := _post_export(request, form, cloud, client):
+        elif response := _submitted(request, submit_export(form, cloud, client, request.user)):
             return response
     choices = None
     if offers_export and not cloud_error:
@@ -379,7 +411,9 @@ def export_task(request: Request) -> HttpResponse:
     return render(request, "dashboard/export.html", context)
 
 
-def _post_export(request: Request, form, cloud: Cloud, client: CloudClient) -> HttpResponse | None:
+def submit_export(form, cloud: Cloud, client: CloudClient, user) -> ImageTask | None:
+    """Check a valid export form's image and container, then submit it once; None, with
+    the problem on the form."""
     try:
         image_name = _check_export(client, form)
         if form.errors:
@@ -393,7 +427,7 @@ def _post_export(request: Request, form, cloud: Cloud, client: CloudClient) -> H
     except CloudError as error:
         form.add_error(None, unreachable(cloud, error))
         return None
-    return _submit(
-        request, form, cloud, ImageTask.Type.EXPORT, task_input, _export_message_field,
+    return submit_form(
+        form, cloud, user, ImageTask.Type.EXPORT, task_input, _export_message_field,
         name=image_name,
     )  # fmt: skip

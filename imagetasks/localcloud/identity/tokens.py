@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from imagetasks.bearer import hash_token
 from imagetasks.localcloud.models import CloudUser, Token
-from imagetasks.localcloud.models.identity import hash_token
 
 
 def issue(user: CloudUser) -> tuple[str, Token]:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
+
+from imagetasks.bearer import hash_token, new_token
 
 
 def _new_project_id() -> str:
@@ -75,16 +75,10 @@ class CloudUser(models.Model):
         return bool(self.api_key_hash) and check_password(api_key, self.api_key_hash)
 
 
-def hash_token(token: str) -> str:
-    """Tokens are looked up on every request, so a fast digest (not a slow KDF) is right here:
-    they are long random strings, not guessable passwords."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class TokenQuerySet(models.QuerySet["Token"]):
     def issue(self, user: CloudUser, expires_at) -> tuple[str, Token]:
         """Create a token; the clear value is returned once and never stored."""
-        value = "lc" + secrets.token_urlsafe(32)
+        value = new_token("lc")
         token = self.create(
             key_hash=hash_token(value), user=user, project=user.project, expires_at=expires_at
         )
