@@ -15,12 +15,13 @@ from imagetasks.celery import app as celery_app
 from imagetasks.dashboard import jobs
 from imagetasks.dashboard.clouds import capabilities, capability_checks
 from imagetasks.dashboard.models import Cloud
+from imagetasks.localcloud.stores import IMPORT_METHODS
 from tests.support.beat import ticking
 from tests.support.clouds import register_cloud
 from tests.support.factories import make_cloud
 from tests.support.waiting import wait_for
 
-OFFERED = ["glance-direct", "web-download", "copy-image"]
+OFFERED = list(IMPORT_METHODS)  # what the built-in cloud lists
 
 
 def cloud_checked(name: str, checked_at, *, error: str = "", **fields) -> Cloud:
