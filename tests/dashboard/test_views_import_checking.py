@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard.clouds import capabilities
 from imagetasks.dashboard.models import Cloud
+from imagetasks.localcloud.stores import IMPORT_METHODS
 from tests.openstack.scripted import Reply
 from tests.support.clouds import register_cloud
 from tests.support.factories import logged_in, make_cloud
@@ -68,7 +69,7 @@ def test_the_page_says_it_is_checking_and_its_poll_brings_the_url_form(never_ask
     assert 'name="container"' in part, "the tasks API form, the usual way, comes first"
     assert "<html" not in part
     cloud.refresh_from_db()
-    assert cloud.import_methods == ["glance-direct", "web-download", "copy-image", "glance-download"]
+    assert cloud.import_methods == list(IMPORT_METHODS)
 
 
 def test_the_way_asked_for_is_shown_once_the_answer_is_in(never_asked, workers):
