@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import datetime
 from typing import Any
 
 from celery import Task, shared_task
@@ -75,15 +76,20 @@ def _send_each(claims: list[leases.Claim], job: Task) -> int:
 @shared_task(name="imagetasks.dashboard.dispatch_polls", ignore_result=True)
 def dispatch_polls() -> int:
     """Claim the tasks due for a poll and send one poll job per cloud."""
-    claimed = dispatcher.claim_due(timezone.now())
+    now = timezone.now()
+    claimed = dispatcher.claim_due(now)
+    until = dispatcher.lease_end(now).isoformat()
     for cloud_id, task_ids in claimed.items():
-        poll_cloud.delay(cloud_id, task_ids)
+        poll_cloud.delay(cloud_id, task_ids, until)
     return sum(len(ids) for ids in claimed.values())
 
 
 @shared_task(name="imagetasks.dashboard.poll_cloud", ignore_result=True)
-def poll_cloud(cloud_id: int, task_ids: list[str]) -> int:
-    return poller.poll(cloud_id, task_ids)
+def poll_cloud(cloud_id: int, task_ids: list[str], claimed_until: str | None = None) -> int:
+    """Poll the tasks; ``claimed_until`` is the end of the claim they were sent under (a
+    job queued before it was sent carries none and polls whatever is still claimed)."""
+    until = datetime.fromisoformat(claimed_until) if claimed_until else None
+    return poller.poll(cloud_id, task_ids, claimed_until=until)
 
 
 @shared_task(name="imagetasks.dashboard.discover_tasks", ignore_result=True)

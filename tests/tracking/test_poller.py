@@ -7,15 +7,16 @@ poll job does, so the cloud's answers (and their order) are exactly the test's.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from imagetasks.dashboard import statuses
+from imagetasks.dashboard import jobs, statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import poller
+from imagetasks.dashboard.tracking import dispatcher, poller
 from imagetasks.openstack.images import ImagesApi
 from tests.openstack.samples import task_schema
 from tests.openstack.scripted import Reply, ScriptedCloud
@@ -129,6 +130,52 @@ def lists_allowed(scripted: ScriptedCloud) -> None:
 
 def fresh(task: ImageTask) -> ImageTask:
     return ImageTask.objects.get(pk=task.pk)
+
+
+# One poll per claim ------------------------------------------------------------------------
+
+
+def test_a_poll_job_that_starts_after_its_claim_ran_out_leaves_the_tasks_to_the_next_claim(
+    cloud, scripted
+):
+    """A job queued behind others starts late: by then a later tick has claimed its tasks
+    again and sent them to another job. Only that job asks the cloud; the late one sends
+    nothing and leaves the new claim alone."""
+    first = timezone.now() - dispatcher.LEASE - timedelta(seconds=1)
+    task = ImageTask.objects.create(
+        cloud=cloud, type="import", remote_id="late", status="processing", name="late",
+        remote_updated_at=at(0), next_poll_at=first,
+    )  # fmt: skip
+    serve(scripted, detail("late", "processing", 0))
+    assert dispatcher.claim_due(first) == {cloud.pk: [str(task.pk)]}
+    second = timezone.now()
+    assert dispatcher.claim_due(second) == {cloud.pk: [str(task.pk)]}, "the claim ran out"
+
+    late = poller.poll(cloud.pk, [str(task.pk)], claimed_until=dispatcher.lease_end(first))
+
+    assert late == 0 and detail_gets(scripted) == []
+    assert fresh(task).claimed_until == dispatcher.lease_end(second)
+    assert poller.poll(cloud.pk, [str(task.pk)], claimed_until=dispatcher.lease_end(second)) == 1
+    assert detail_gets(scripted) == ["late"]
+
+
+def test_a_poll_job_sent_by_the_dispatch_job_polls_its_tasks_once(cloud, scripted):
+    """The dispatch job hands each poll job the end of its claim, as a string through the
+    broker's JSON; read back, it still names the claim exactly."""
+    task = ImageTask.objects.create(
+        cloud=cloud, type="import", remote_id="sent", status="processing", name="sent",
+        remote_updated_at=at(0), next_poll_at=timezone.now(),
+    )  # fmt: skip
+    serve(scripted, detail("sent", "success", 3))
+    sent = []
+    with mock.patch.object(jobs.poll_cloud, "delay", side_effect=lambda *a: sent.append(a)):
+        # Mocked: only the message the dispatch job would put on the broker is wanted.
+        assert jobs.dispatch_polls() == 1
+
+    [(cloud_id, task_ids, until)] = sent
+    assert jobs.poll_cloud(cloud_id, task_ids, until) == 1
+    assert fresh(task).status == statuses.SUCCESS
+    assert detail_gets(scripted) == ["sent"]
 
 
 # Reading each row once ---------------------------------------------------------------------

@@ -3,8 +3,11 @@
 Beat runs ``dispatch`` every second. It claims, under a lease (``leases``), the
 tasks whose ``next_poll_at`` has come and whose previous claim has run out, and
 returns them grouped by cloud so that one job per cloud can use list requests.
-Tasks carry no fencing token: a poll job only polls the tasks still claimed, and
-its writes are compare-and-set on the task's ``version``.
+Tasks carry no fencing token: the claim's end (``lease_end``) stands for one. A poll
+job is sent with it and polls only the tasks whose ``claimed_until`` is still that very
+end, and not past it: a job that starts after its lease ran out would otherwise poll
+tasks a later tick has claimed again for another job, and the cloud would be asked
+twice. Its writes are compare-and-set on the task's ``version``.
 A worker that dies mid-poll only delays its tasks until the lease ends.
 """
 
@@ -18,6 +21,11 @@ from imagetasks.dashboard.models import ImageTask
 
 LEASE = timedelta(seconds=60)
 BATCH = 500
+
+
+def lease_end(now: datetime) -> datetime:
+    """When a claim made at ``now`` runs out: its ``claimed_until``."""
+    return now + LEASE
 
 
 def claim_due(now: datetime, *, limit: int = BATCH) -> dict[int, list[str]]:

@@ -76,15 +76,19 @@ class CloudBackedOff(Exception):
         self.error = error
 
 
-def poll(cloud_id: int, task_ids: list[str]) -> int:
-    """Poll the claimed tasks of one cloud; return how many requests were sent."""
+def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None = None) -> int:
+    """Poll the claimed tasks of one cloud; return how many requests were sent.
+
+    ``claimed_until``: the end of the claim this job was sent under. Only tasks still
+    under that claim, which has not run out, are polled: one claimed again by a later
+    tick (this job started late) belongs to that tick's job.
+    """
     cloud = Cloud.objects.get(pk=cloud_id)
     # Only tasks still claimed: a duplicated delivery of this job finds them released.
-    tasks = list(
-        ImageTask.objects.select_related("cloud").filter(
-            pk__in=task_ids, claimed_until__isnull=False
-        )
-    )
+    still_ours = Q(claimed_until__isnull=False)
+    if claimed_until is not None:
+        still_ours = Q(claimed_until=claimed_until, claimed_until__gt=timezone.now())
+    tasks = list(ImageTask.objects.select_related("cloud").filter(still_ours, pk__in=task_ids))
     client = client_for(cloud)
     pacer = Pacer(cloud.max_requests_per_second)
     now = timezone.now()
