@@ -1320,12 +1320,19 @@ def _overlap_lines(report: Report, run: Run) -> None:
         f"  poll jobs per worker: {', '.join(f'{w} {n}' for w, n in sorted(per_worker.items()))}"
         f" ({processes} processes ran them; {len(windows)} task polls recorded)"
     )
-    overlapping = poll_windows.count_overlapping(windows)
-    verdict = report.target("no overlapping polls", overlapping == 0)
+    pairs = poll_windows.overlapping_pairs(windows)
+    verdict = report.target("no overlapping polls", not pairs)
     report.add(
-        f"  overlapping polls (one task, two processes, at once): {overlapping}  "
+        f"  overlapping polls (one task, two processes, at once): {len(pairs)}  "
         f"(expected 0: {verdict})"
     )
+    if pairs:
+        expired = poll_windows.after_lease(pairs)
+        report.add(
+            f"    of which the later job started after the earlier one's lease had run out: "
+            f"{expired}; earlier job's runtime in them: "
+            f"{spread([first.end - first.start for first, _ in pairs])} s"
+        )
 
 
 def _by_status(snapshots: Counter) -> str:

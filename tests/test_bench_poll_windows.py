@@ -3,7 +3,13 @@ what the poll lease prevents, so the count must see every such pair and nothing 
 
 from __future__ import annotations
 
-from bench.poll_windows import PollWindow, count_overlapping, read_windows
+from bench.poll_windows import (
+    PollWindow,
+    after_lease,
+    count_overlapping,
+    overlapping_pairs,
+    read_windows,
+)
 
 
 def test_two_processes_polling_one_task_at_once_count_once_per_pair():
@@ -39,3 +45,16 @@ def test_windows_are_read_per_task_from_the_workers_lines(tmp_path):
         ("t1", 101), ("t2", 101), ("t2", 202), ("t3", 101)
     ]  # fmt: skip
     assert count_overlapping(windows) == 1
+
+
+def test_an_overlap_after_the_earlier_jobs_lease_ran_out_is_told_apart(tmp_path):
+    (tmp_path / "101.log").write_text(
+        "0.0 70.0 101 dashboard-0@host 7 t1,t2 60.0\n"  # outlived its lease (until 60 s)
+    )
+    (tmp_path / "202.log").write_text(
+        "61.0 62.0 202 dashboard-1@host 7 t1 121.0\n"  # took t1 over once the lease ran out
+        "30.0 31.0 202 dashboard-1@host 7 t2 90.0\n"  # while the first still held t2
+    )
+    pairs = overlapping_pairs(read_windows(tmp_path))
+    assert len(pairs) == 2
+    assert after_lease(pairs) == 1
