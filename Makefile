@@ -77,10 +77,14 @@ format: install-dev
 	$(BIN)/ruff format .
 
 # Benchmarks print their figures as ratios against baselines measured in the same run;
-# the latest results are kept in docs/PERFORMANCE.md.
+# the latest results are kept in docs/PERFORMANCE.md. The second tracker run is a short
+# scale-out check (two worker processes, three clouds); the full scale-out runs are in
+# docs/PERFORMANCE.md ("Scale-out").
 bench: install-dev
 	$(BIN)/python bench/localcloud_transfer.py
 	$(BIN)/python bench/tracker_polling.py
+	$(BIN)/python bench/tracker_polling.py --workers 2 --clouds 3 --tasks 60 --min-seconds 5 \
+		--max-seconds 15 --no-baseline
 	$(BIN)/python bench/table_views.py
 	$(BIN)/python bench/live_table.py
 	$(BIN)/python bench/slow_clients.py
