@@ -406,8 +406,10 @@ class CopyAdmin(ScopedToClouds, ReadOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Everyone's API tokens, without their secret (only its digest is kept, and not shown):
-    an administrator revokes a token here; people make theirs on their profile page."""
+    """API tokens, without their secret (only its digest is kept, and not shown): a
+    superuser sees and revokes everyone's here; any other staff member only their own, as
+    on their profile page, since a token acts on its person's clouds. People make theirs
+    on their profile page."""
 
     list_display = ("name", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
@@ -416,6 +418,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = readonly_fields = ("name", "user", "created_at", "last_used_at", "revoked_at")
     date_hierarchy = "created_at"
     actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows if request.user.is_superuser else rows.filter(user=request.user)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from imagetasks.dashboard.access import OPERATORS
-from imagetasks.dashboard.models import Copy, ImageTask
+from imagetasks.dashboard.api import tokens
+from imagetasks.dashboard.models import ApiToken, Cloud, Copy, ImageTask
 from tests.support.factories import add_snapshot, make_cloud, make_task, make_user
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,38 @@ def test_the_admin_s_cloud_form_sets_the_segment_size_and_refuses_less_than_a_me
     assert client.post(url, fields).status_code == 302
     world["mine"].refresh_from_db()
     assert world["mine"].segment_size == 64 * 1024**2
+
+
+def test_a_staff_member_sees_and_revokes_only_their_own_api_tokens(stan_client, world):
+    """A token acts on its person's clouds: another team's token is theirs alone, as on
+    the profile page; a superuser revokes anyone's (tests/api)."""
+    stan, olaf = world["stan"], world["their_task"].submitted_by
+    stan.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_apitoken", "change_apitoken"])
+    )
+    _, mine = tokens.issue(stan, "stan-nightly")
+    _, theirs = tokens.issue(olaf, "olaf-backup")
+
+    listing = text(stan_client.get("/admin/dashboard/apitoken/"))
+    assert "stan-nightly" in listing and "olaf-backup" not in listing
+    assert "olaf" not in listing  # not even as a search or filter hint
+    page = stan_client.get(f"/admin/dashboard/apitoken/{theirs.pk}/change/", follow=True)
+    assert "olaf-backup" not in text(page)
+    stan_client.post(
+        "/admin/dashboard/apitoken/",
+        {"action": "revoke_selected", "_selected_action": [theirs.pk, mine.pk]},
+    )
+
+    assert ApiToken.objects.get(pk=theirs.pk).revoked_at is None
+    assert ApiToken.objects.get(pk=mine.pk).revoked_at is not None
+
+
+def test_the_cloud_list_shows_the_capabilities_of_the_person_s_clouds_only(stan_client, world):
+    Cloud.objects.filter(pk=world["mine"].pk).update(image_regions=["MINE-2"])
+    Cloud.objects.filter(pk=world["theirs"].pk).update(image_regions=["THEIRS-2"])
+
+    page = text(stan_client.get(f"/admin/dashboard/cloud/{world['mine'].pk}/change/"))
+    theirs = stan_client.get(f"/admin/dashboard/cloud/{world['theirs'].pk}/change/", follow=True)
+
+    assert "MINE-2" in page
+    assert "THEIRS-2" not in text(theirs)
