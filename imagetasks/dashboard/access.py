@@ -156,6 +156,16 @@ def _chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:
     return cloud
 
 
+def get_cloud_to_submit(request: HttpRequest, name: str) -> Cloud:
+    """The named cloud, for an operator who sees it (else 403/404), while it is switched on
+    (a 403 that says so)."""
+    require_operator(request)
+    cloud = get_cloud_for_user(request, name)
+    if not cloud.enabled:
+        raise PermissionDenied(switched_off(cloud))
+    return cloud
+
+
 def require_operator(request: HttpRequest) -> None:
     """A 403 for anyone who may look but not change (viewers, people without a group)."""
     if not can_submit(request.user):

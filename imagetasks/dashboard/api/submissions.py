@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Header, Router
 from ninja.errors import HttpError, ValidationError
@@ -24,7 +23,7 @@ from imagetasks.dashboard.api import schemas
 from imagetasks.dashboard.api.errors import ERRORS
 from imagetasks.dashboard.api.tasks import task_fields
 from imagetasks.dashboard.clouds.clients import client_for
-from imagetasks.dashboard.models import Cloud, ImageTask
+from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.tracking import pollstate
 from imagetasks.dashboard.tracking.resubmission import resubmit as resubmit_task
 from imagetasks.dashboard.views import task_forms
@@ -40,15 +39,6 @@ def _submission_id(request: HttpRequest, key: str | None) -> uuid.UUID:
     if not key:
         return uuid.uuid4()
     return uuid.uuid5(KEYS, f"{request.user.pk}:{key}")
-
-
-def _cloud(request: HttpRequest, name: str) -> Cloud:
-    """The named cloud, for an operator who sees it and while it is switched on."""
-    access.require_operator(request)
-    cloud = access.get_cloud_for_user(request, name)
-    if not cloud.enabled:
-        raise PermissionDenied(access.switched_off(cloud))
-    return cloud
 
 
 def _already(request: HttpRequest, submission_id: uuid.UUID) -> ImageTask | None:
@@ -101,7 +91,7 @@ def submit_import(
     201 with the new task (its status may already be `rejected`, with the cloud's
     message); 200 with the task an earlier request with the same `Idempotency-Key` made.
     """
-    cloud = _cloud(request, body.cloud)
+    cloud = access.get_cloud_to_submit(request, body.cloud)
     submission_id = _submission_id(request, idempotency_key)
     if existing := _already(request, submission_id):
         return 200, schemas.Task(**task_fields(existing))
@@ -140,7 +130,7 @@ def submit_export(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ):
     """Export one of the account's images, as the export form does."""
-    cloud = _cloud(request, body.cloud)
+    cloud = access.get_cloud_to_submit(request, body.cloud)
     submission_id = _submission_id(request, idempotency_key)
     if existing := _already(request, submission_id):
         return 200, schemas.Task(**task_fields(existing))

@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -85,15 +84,6 @@ def offer_for_task(task: ImageTask) -> dict[str, Any] | None:
     return None
 
 
-def _copy_cloud(request: Request, cloud_name: str) -> Cloud:
-    """The cloud, for an operator granted it; a switched-off one is a 403 that says so."""
-    access.require_operator(request)
-    cloud = access.get_cloud_for_user(request, cloud_name)
-    if not cloud.enabled:
-        raise PermissionDenied(access.switched_off(cloud))
-    return cloud
-
-
 def _read_image(cloud: Cloud, image_id: str) -> tuple[Image | None, str]:
     try:
         return client_for(cloud).images.get_image(image_id), ""
@@ -117,7 +107,7 @@ def _already_sent(request: Request, cloud: Cloud) -> ImageTask | None:
 @require_http_methods(["GET", "POST"])
 def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
     """Choose the stores, allow some to fail or not, and submit a ``copy-image`` import."""
-    cloud = _copy_cloud(request, cloud_name)
+    cloud = access.get_cloud_to_submit(request, cloud_name)
     if request.method == "POST" and (sent := _already_sent(request, cloud)):
         # The image has changed since (the copy may be done): the form would not match it.
         return redirect("dashboard:task", task_id=sent.pk)
