@@ -5,6 +5,7 @@ from imagetasks.dashboard.models.heartbeat import Heartbeat
 from imagetasks.dashboard.models.notifications import Notification, Profile
 from imagetasks.dashboard.models.snapshots import TaskSnapshot
 from imagetasks.dashboard.models.tasks import ImageTask
+from imagetasks.dashboard.models.upkeep import Upkeep
 
 __all__ = [
     "ApiToken",
@@ -16,4 +17,5 @@ __all__ = [
     "Notification",
     "Profile",
     "TaskSnapshot",
+    "Upkeep",
 ]

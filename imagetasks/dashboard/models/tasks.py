@@ -107,6 +107,9 @@ class ImageTask(models.Model):
     # Whether an import's source carries a VHD footer, looked at once when the import
     # failed with Rackspace's 396 (null: not looked at, or the store would not say).
     source_is_vhd = models.BooleanField(null=True, blank=True)
+    # When retention removed the snapshots between the first and the last (and those no
+    # notification is about), so the page can say the timeline has a gap.
+    history_pruned_at = models.DateTimeField(null=True, blank=True)
     # What the table's free-text search looks in, kept by the database itself (every
     # write path included), lowercased, with a trigram index (see upkeep/search_index.py).
     search_text = models.GeneratedField(
