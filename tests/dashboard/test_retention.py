@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from imagetasks.dashboard import statuses
+from imagetasks.dashboard import jobs, statuses
 from imagetasks.dashboard.models import ImageTask, Notification, TaskSnapshot, Upkeep
 from imagetasks.dashboard.upkeep import retention
 from tests.support.factories import (
@@ -21,6 +21,7 @@ from tests.support.factories import (
     make_notification,
     make_task,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -325,6 +326,29 @@ def test_a_scheduled_run_with_every_setting_unset_does_nothing(settings):
 
     assert retention.run_scheduled(timezone.now()) is None
     assert not Upkeep.objects.exists()
+
+
+def test_beat_sends_the_prune_job_every_hour():
+    entry = jobs.beat_schedule()["prune-history"]
+    assert entry["task"] == jobs.prune_history.name
+    assert entry["schedule"] == 3600.0
+
+
+def test_a_real_worker_runs_the_prune_job_sent_through_the_broker(keep_30_days, real_worker):
+    keep_30_days.PRUNE_BATCH_SIZE = 4
+    ended = history()
+
+    jobs.prune_history.delay()
+
+    chore = wait_for(
+        lambda: Upkeep.objects.filter(name=retention.CHORE, last_finished_at__isnull=False).first(),
+        timeout=30,
+        what="the prune job to finish",
+    )
+    assert chore.last_report == {"finished": True, "removed": REMOVED, "tasks_thinned": 10}
+    assert chore.claimed_until is None
+    assert TaskSnapshot.objects.count() == SNAPSHOTS_LEFT
+    assert timeline(ended[0]) == [0, 4]
 
 
 # The command ------------------------------------------------------------------------------
