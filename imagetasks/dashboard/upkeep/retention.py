@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from imagetasks.dashboard import leases, statuses
@@ -186,8 +186,8 @@ def count(policy: Policy, now: datetime) -> list[Tally]:
                 # Counted as the run removes them: after the notices it removes first.
                 notices = staying_notifications(cutoffs[NOTIFICATIONS])
                 removable = removable_snapshots(ended_tasks(cutoff), notices)
-                tally.rows = removable.count()
-                tally.tasks = removable.order_by().values("task").distinct().count()
+                counted = removable.aggregate(rows=Count("pk"), tasks=Count("task", distinct=True))
+                tally.rows, tally.tasks = counted["rows"], counted["tasks"]
             elif kind == NOTIFICATIONS:
                 tally.rows = finished_notifications(cutoff).count()
             else:
