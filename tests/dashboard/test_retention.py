@@ -205,6 +205,17 @@ def test_old_rejected_submissions_go_recent_ones_and_those_of_copies_stay(keep_3
     assert str(report.tallies[1]) == "rejected submissions: 1"
 
 
+def test_a_rejected_submission_with_a_notice_still_owed_stays(keep_30_days):
+    rejected = task_with_history(make_cloud(), ["pending", "failure"])
+    ImageTask.objects.filter(pk=rejected.pk).update(status=statuses.REJECTED)
+    owed = notice(rejected, Notification.Status.PENDING)
+
+    prune()
+
+    assert ImageTask.objects.filter(pk=rejected.pk).exists()
+    assert Notification.objects.filter(pk=owed.pk).exists()
+
+
 def test_a_resubmission_of_a_removed_rejected_task_stays(keep_30_days, cloud, owner):
     rejected = make_task(cloud, owner, status=statuses.REJECTED, remote_id=None)
     ImageTask.objects.filter(pk=rejected.pk).update(changed_at=timezone.now() - LONG_AGO)

@@ -165,10 +165,14 @@ def staying_notifications(cutoff: datetime | None) -> QuerySet[Notification]:
 
 
 def rejected_submissions(cutoff: datetime) -> QuerySet[ImageTask]:
-    """Tasks the cloud refused before ``cutoff`` that no copy names."""
+    """Tasks the cloud refused before ``cutoff`` that no copy names and no notice is
+    still owed about."""
     copies = Copy.objects.filter(Q(export_task=OuterRef("pk")) | Q(import_task=OuterRef("pk")))
-    return ImageTask.objects.filter(status=statuses.REJECTED, changed_at__lt=cutoff).exclude(
-        Exists(copies)
+    owed = Notification.objects.filter(task=OuterRef("pk"), status=Notification.Status.PENDING)
+    return (
+        ImageTask.objects.filter(status=statuses.REJECTED, changed_at__lt=cutoff)
+        .exclude(Exists(copies))
+        .exclude(Exists(owed))
     )
 
 
@@ -259,7 +263,7 @@ def _rejected_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tu
         after = ids[-1]
         with transaction.atomic():
             # A refused submission has, as a rule, no snapshot and no notice; should a
-            # step have recorded one, it goes with the task.
+            # step have recorded one, it goes with the task (none still owed: see above).
             Notification.objects.filter(task__in=ids).delete()
             theirs = TaskSnapshot.objects.filter(task__in=ids).values_list("pk", flat=True)
             _delete_snapshots(list(theirs))
@@ -289,7 +293,7 @@ def _snapshot_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tu
                 ImageTask.objects.filter(pk__in=pruned).update(history_pruned_at=now)
             yield removed, len(pruned - seen)
             seen |= pruned
-            if len(rows) < size:
+            if len(rows) < size or not removed:
                 break
 
 
