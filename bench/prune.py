@@ -249,7 +249,9 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
     for _ in range(args.warmup):
         client.get(path)
     print(f"  baseline: {args.requests} page requests, one every {args.interval} s", flush=True)
+    load = [os.getloadavg()[0]]
     baseline = page_times(client, path, args.interval, lambda n: n >= args.requests)
+    load.append(os.getloadavg()[0])
 
     print("  dry run", flush=True)
     started = time.perf_counter()
@@ -270,6 +272,7 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
     )
     during = page_times(client, path, args.interval, lambda n: pruning.poll() is not None)
     prune_seconds = time.perf_counter() - started
+    load.append(os.getloadavg()[0])
     output = (run.directory / "prune.log").read_text()
     if pruning.returncode != 0 or dry.returncode != 0:
         raise common.BenchError(f"manage.py prune failed:\n{counted}\n{output}")
@@ -283,6 +286,8 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
         f"dry run: {dry_seconds:.1f} s; {_summary(counted)}",
         f"prune --apply: {prune_seconds:.1f} s, {removed:,} snapshots removed "
         f"({removed / prune_seconds:,.0f} a second), {left:,} left",
+        "load average (1 min) before / after the baseline / after the prune: "
+        + " / ".join(f"{value:.1f}" for value in load),
         "",
         f"{'table page /':24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}",
     ]
