@@ -17,8 +17,11 @@ Three phases, each timed from this process:
 2. *Dry run.* ``manage.py prune`` in a process of its own (the counts, nothing removed).
 3. *Pruning.* ``manage.py prune --apply`` (``IMAGETASKS_KEEP_SNAPSHOTS_DAYS=30``,
    ``--batch-size`` rows a transaction) in a process of its own, while this process
-   requests the page at the same pace until it ends. The prune's wall time is the time
-   to prune; the page's p50 / p95 / max during it are set against the baseline's.
+   requests the page at the same pace until it ends. Every ``--pause-window`` seconds the
+   prune is stopped (SIGSTOP) and let go on (SIGCONT) in turn, so the requests made while
+   it was stopped are a second baseline taken in the same minutes as those made while it
+   ran: on shared cores the load of other work moves a baseline taken minutes earlier as
+   much as pruning does. The time to prune is the time it ran.
 
 A fresh SQLite database under ``$IMAGETASKS_VAR_DIR`` (default ``var/bench-prune``), or
 with ``DATABASE_URL`` naming PostgreSQL, a fresh database beside the configured one
@@ -33,6 +36,7 @@ import hashlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -66,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="baseline page requests")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between requests")
     parser.add_argument("--batch-size", type=int, default=2000, help="rows a transaction")
+    parser.add_argument(
+        "--pause-window",
+        type=float,
+        default=2.0,
+        help="seconds the prune runs, then is stopped, in turn (0: never stopped)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-name", help="PostgreSQL: the scratch database's name")
     args = parser.parse_args(argv)
@@ -189,6 +199,42 @@ def page_times(client, path: str, interval: float, until) -> list[float]:
     return times
 
 
+def interleaved_times(client, path: str, interval: float, process, window: float):
+    """GET ``path`` every ``interval`` seconds until ``process`` ends, stopping it (SIGSTOP)
+    and letting it go on (SIGCONT) every ``window`` seconds (0: never stopped).
+
+    Returns the milliseconds of the requests that started while it ran, of those that
+    started while it was stopped, and the seconds it ran. Both sets of requests share the
+    same minutes of the machine, whatever else runs on it.
+    """
+    running: list[float] = []
+    stopped: list[float] = []
+    ran = 0.0
+    paused = False
+    window_start = next_at = time.perf_counter()
+    try:
+        while process.poll() is None:
+            now = time.perf_counter()
+            if window and now - window_start >= window:
+                if not paused:
+                    ran += now - window_start
+                os.kill(process.pid, signal.SIGCONT if paused else signal.SIGSTOP)
+                paused, window_start = not paused, now
+            started = time.perf_counter()
+            response = client.get(path)
+            if response.status_code != 200:
+                raise common.BenchError(f"{path}: {response.status_code}")
+            (stopped if paused else running).append((time.perf_counter() - started) * 1000)
+            next_at = max(next_at + interval, time.perf_counter())
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+    finally:
+        if paused and process.poll() is None:
+            os.kill(process.pid, signal.SIGCONT)
+    if not paused:
+        ran += time.perf_counter() - window_start
+    return running, stopped, ran
+
+
 STARTED: list[subprocess.Popen] = []
 
 
@@ -270,8 +316,10 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
         str(args.batch_size),
         log=run.directory / "prune.log",
     )
-    during = page_times(client, path, args.interval, lambda n: pruning.poll() is not None)
-    prune_seconds = time.perf_counter() - started
+    during, paused, prune_seconds = interleaved_times(
+        client, path, args.interval, pruning, args.pause_window
+    )
+    wall_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
     output = (run.directory / "prune.log").read_text()
     if pruning.returncode != 0 or dry.returncode != 0:
@@ -284,22 +332,27 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
         f"{args.snapshots:,} snapshots; keep {KEEP_DAYS} days, {args.batch_size:,} rows a "
         "transaction",
         f"dry run: {dry_seconds:.1f} s; {_summary(counted)}",
-        f"prune --apply: {prune_seconds:.1f} s, {removed:,} snapshots removed "
-        f"({removed / prune_seconds:,.0f} a second), {left:,} left",
+        f"prune --apply: {prune_seconds:.1f} s running ({wall_seconds:.1f} s with its pauses), "
+        f"{removed:,} snapshots removed ({removed / prune_seconds:,.0f} a second), "
+        f"{left:,} left",
         "load average (1 min) before / after the baseline / after the prune: "
         + " / ".join(f"{value:.1f}" for value in load),
         "",
         f"{'table page /':24} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}",
     ]
-    for label, times in (("baseline", baseline), ("while pruning", during)):
-        lines.append(
-            f"{label:24} {len(times):>8} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
-            f"{max(times):8.1f}"
-        )
-    lines.append(
-        f"{'ratio (pruning/baseline)':24} {'':>8} {pct(during, 50) / pct(baseline, 50):8.2f} "
-        f"{pct(during, 95) / pct(baseline, 95):8.2f} {max(during) / max(baseline):8.2f}"
-    )
+    phases = [("baseline (before)", baseline), ("prune paused", paused), ("prune running", during)]
+    for label, times in phases:
+        if times:
+            lines.append(
+                f"{label:24} {len(times):>8} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
+                f"{max(times):8.1f}"
+            )
+    for label, base in (("running / paused", paused), ("running / before", baseline)):
+        if base and during:
+            lines.append(
+                f"{label:24} {'':>8} {pct(during, 50) / pct(base, 50):8.2f} "
+                f"{pct(during, 95) / pct(base, 95):8.2f} {max(during) / max(base):8.2f}"
+            )
     return lines
 
 
