@@ -14,20 +14,21 @@ from django.utils import timezone
 from imagetasks.dashboard import jobs, statuses
 from imagetasks.dashboard.models import ImageTask, Notification, TaskSnapshot, Upkeep
 from imagetasks.dashboard.upkeep import retention
-from tests.support.factories import (
-    add_snapshot,
-    make_cloud,
-    make_copy,
-    make_notification,
-    make_task,
+from tests.support.factories import make_cloud, make_copy, make_notification, make_task
+from tests.support.retention import (
+    KEEP_DAYS,
+    LONG_AGO,
+    PATH,
+    notice,
+    prune,
+    task_with_history,
+    timeline,
 )
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
-LONG_AGO = timedelta(days=100)
 LATELY = timedelta(days=2)
-KEEP_DAYS = 30
 
 
 @pytest.fixture
@@ -36,39 +37,6 @@ def keep_30_days(settings):
     settings.KEEP_NOTIFICATIONS_DAYS = KEEP_DAYS
     settings.KEEP_REJECTED_DAYS = KEEP_DAYS
     return settings
-
-
-def task_with_history(
-    cloud, path: list[str], user=None, *, ended: timedelta = LONG_AGO
-) -> ImageTask:
-    """A task that went through ``path`` (a snapshot each, an hour apart) and last changed
-    ``ended`` ago; its status is the last of the path."""
-    task = make_task(cloud, user, status=path[-1])
-    start = timezone.now() - ended - timedelta(hours=len(path))
-    for hour, status in enumerate(path):
-        snapshot = add_snapshot(task, status, step=hour)
-        observed = start + timedelta(hours=hour)
-        TaskSnapshot.objects.filter(pk=snapshot.pk).update(observed_at=observed)
-    ImageTask.objects.filter(pk=task.pk).update(changed_at=timezone.now() - ended)
-    return task
-
-
-def timeline(task: ImageTask) -> list[int]:
-    """The steps of the task's snapshots still kept, in time order."""
-    return [snapshot.body["step"] for snapshot in task.snapshots.order_by("observed_at", "id")]
-
-
-def notice(task: ImageTask, status: str, *, made: timedelta = LONG_AGO) -> Notification:
-    made_notice = make_notification(task, status=status)
-    Notification.objects.filter(pk=made_notice.pk).update(created_at=timezone.now() - made)
-    return made_notice
-
-
-def prune(batch_size: int = 1000) -> retention.Report:
-    return retention.prune(retention.Policy.from_settings(), timezone.now(), batch_size=batch_size)
-
-
-PATH = ["pending", "processing", "processing", "processing", "success"]
 
 
 # Snapshots --------------------------------------------------------------------------------
@@ -414,7 +382,8 @@ def test_the_task_page_tells_a_pruned_tasks_story_from_first_to_last(
     assert html.count("<details><summary>Raw JSON") == 2
     assert "Pending" in html and "Success" in html
     assert 'id="history-pruned"' in html
-    assert "The changes between the first and the last observation were removed" in html
+    assert "The changes between the first and the last observation were removed on" in html
+    assert "lasted" not in html  # how long a status lasted is not known any more
 
 
 def test_a_task_never_pruned_has_no_gap_on_its_page(owner_client, cloud, owner):

@@ -27,14 +27,19 @@ NOT_RESUBMITTED = (
 
 def _timeline(task: ImageTask) -> list[dict]:
     """The snapshots in order, each with the time since the one before and how long its
-    status lasted (until the next one; until now for the status a task is still in)."""
+    status lasted (until the next one; until now for the status a task is still in).
+
+    Once retention removed the changes between the first and the last, nobody knows how
+    long a status lasted, so that is not said.
+    """
     snapshots = list(task.snapshots.all())
     entries, previous = [], task.submitted_at
+    whole = task.history_pruned_at is None
     for index, snapshot in enumerate(snapshots):
         entry = {"snapshot": snapshot, "after": snapshot.observed_at - previous, "took": None}
-        if index + 1 < len(snapshots):
+        if whole and index + 1 < len(snapshots):
             entry["took"] = snapshots[index + 1].observed_at - snapshot.observed_at
-        elif task.status_info.in_flight:
+        elif whole and task.status_info.in_flight:
             entry["took"], entry["ongoing"] = timezone.now() - snapshot.observed_at, True
         entries.append(entry)
         previous = snapshot.observed_at
