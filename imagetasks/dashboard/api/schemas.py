@@ -153,3 +153,86 @@ class ExportIn(BaseModel):
     image_id: str
     container: str = "exports"
     create_container: bool = True
+
+
+# Browsing a cloud: what its object storage and Images API list, as the cloud said it.
+
+
+class ContainerFilters(BaseModel):
+    prefix: str = Field("", max_length=256, pattern=NO_NUL, description="Names that start so.")
+
+
+class StoredContainer(BaseModel):
+    """A container of the account's object storage, as the cloud lists it."""
+
+    name: str
+    count: int = Field(description="How many objects it holds.")
+    bytes: int
+    last_modified: datetime | None
+
+
+class ContainerList(BaseModel):
+    items: list[StoredContainer] = Field(description="In name order.")
+    truncated: bool = Field(description="More match than are listed: a longer prefix finds them.")
+
+
+class ObjectFilters(BaseModel):
+    prefix: str = Field("", max_length=1024, pattern=NO_NUL, description="Names that start so.")
+    marker: str = Field(
+        "", max_length=1024, pattern=NO_NUL, description="From `next_marker` of the page before."
+    )
+
+
+class StoredObject(BaseModel):
+    """An object of a container, as the cloud lists it."""
+
+    name: str
+    bytes: int
+    hash: str = Field(description="The store's MD5 of its content (empty: not given).")
+    content_type: str
+    last_modified: datetime | None
+
+
+class ObjectPage(BaseModel):
+    items: list[StoredObject] = Field(description="In name order.")
+    next_marker: str | None = Field(description="Pass as `marker` for the next page; null: last.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+class ImageFilters(BaseModel):
+    q: str = Field(
+        "", max_length=255, pattern=NO_NUL, description="Names that contain it, or the exact id."
+    )
+    page: int = Field(1, ge=1, le=10_000)
+    region: str = Field(
+        "",
+        max_length=255,
+        pattern=NO_NUL,
+        description="Another region of the cloud (one its catalog names): every image the "
+        "account sees there, as a glance-download copies them. Empty: the account's own "
+        "images in the cloud's region, as an export or a copy takes them.",
+    )
+
+
+class CloudImage(BaseModel):
+    """An image, as the cloud shows it."""
+
+    id: str
+    name: str | None
+    status: str
+    disk_format: str | None
+    container_format: str | None
+    size: int | None
+    owner: str | None
+    visibility: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    stores: list[str] = Field(description="The stores its data is in (empty: not told).")
+
+
+class ImagePage(BaseModel):
+    items: list[CloudImage] = Field(description="In name order.")
+    matched: int = Field(description="How many images match, on every page.")
+    page: int = Field(description="This page's number (the last one, for a number past it).")
+    truncated: bool = Field(description="The cloud has more images than are searched here.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
