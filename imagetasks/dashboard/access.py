@@ -138,8 +138,13 @@ def choose_cloud(request: HttpRequest) -> CloudChoice:
     """Where every form that starts work begins: a 403 for anyone but operators, then the
     person's enabled clouds and the one the form names (see ``_chosen_cloud``)."""
     require_operator(request)
-    offered = list(visible_clouds(request.user).filter(enabled=True))
+    offered = list(clouds_to_submit(request.user))
     return CloudChoice(offered, _chosen_cloud(request, offered))
+
+
+def clouds_to_submit(user) -> QuerySet[Cloud]:
+    """The clouds a form offers the person: the visible ones, switched on."""
+    return visible_clouds(user).filter(enabled=True)
 
 
 def _chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:
