@@ -309,3 +309,14 @@ class StoreCopyIn(BaseModel):
     allow_failures: bool = Field(
         False, description="Done in the stores it reached; otherwise one failure fails it."
     )
+
+
+class UploadIn(BaseModel):
+    """What the upload into a new image takes beside the file, as the page sends it."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL)
+    name: str = Field(description="The new image's name.")
+    disk_format: str | None = Field(None, description="As the form: qcow2 unless given.")
+    container_format: str | None = Field(None, description="As the form: bare unless given.")
+    stores: list[str] = Field(default_factory=list, description="Empty: the default store.")
+    filename: str = Field("", description="The file's own name, kept with the task.")

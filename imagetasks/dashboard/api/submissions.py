@@ -49,11 +49,11 @@ def key_id(namespace: uuid.UUID, request: HttpRequest, key: str | None) -> uuid.
     return uuid.uuid5(namespace, f"{request.user.pk}:{key}")
 
 
-def _submission_id(request: HttpRequest, key: str | None) -> uuid.UUID:
+def submission_id_for(request: HttpRequest, key: str | None) -> uuid.UUID:
     return key_id(KEYS, request, key)
 
 
-def _already(request: HttpRequest, submission_id: uuid.UUID) -> ImageTask | None:
+def earlier(request: HttpRequest, submission_id: uuid.UUID) -> ImageTask | None:
     return (
         ImageTask.objects.select_related("cloud", "submitted_by")
         .filter(pk=submission_id, submitted_by_id=request.user.pk)
@@ -61,7 +61,7 @@ def _already(request: HttpRequest, submission_id: uuid.UUID) -> ImageTask | None
     )
 
 
-def _with_defaults(form_class, data: dict) -> dict:
+def with_defaults(form_class, data: dict) -> dict:
     """``data`` with what the form's page would have pre-filled (a format, say) for the
     fields the body leaves out, so a body means what the same page, left as it is, means."""
     initial = {
@@ -87,7 +87,7 @@ def invalid(form) -> ValidationError:
     )
 
 
-def _answer(task: ImageTask) -> tuple[int, schemas.Task]:
+def answer(task: ImageTask) -> tuple[int, schemas.Task]:
     task = ImageTask.objects.select_related("cloud", "submitted_by").get(pk=task.pk)
     return 201, schemas.Task(**task_fields(task))
 
@@ -104,8 +104,8 @@ def submit_import(
     message); 200 with the task an earlier request with the same `Idempotency-Key` made.
     """
     cloud = access.get_cloud_to_submit(request, body.cloud)
-    submission_id = _submission_id(request, idempotency_key)
-    if existing := _already(request, submission_id):
+    submission_id = submission_id_for(request, idempotency_key)
+    if existing := earlier(request, submission_id):
         return 200, schemas.Task(**task_fields(existing))
     data = {
         key: value
@@ -127,7 +127,7 @@ def submit_import(
         if task_forms.WEB_DOWNLOAD not in (cloud.import_methods or []):
             raise HttpError(409, f"The cloud {cloud.name} does not offer web-download imports.")
         form = forms.WebDownloadForm(
-            _with_defaults(forms.WebDownloadForm, data), image_stores=cloud.image_stores
+            with_defaults(forms.WebDownloadForm, data), image_stores=cloud.image_stores
         )
         if not form.is_valid():
             raise invalid(form)
@@ -135,7 +135,7 @@ def submit_import(
     else:
         style, cloud_error = task_forms.import_style(cloud)
         form_class = task_forms.import_form_class(style)
-        form = form_class(_with_defaults(form_class, data))
+        form = form_class(with_defaults(form_class, data))
         if cloud_error:
             form.is_valid()
             form.add_error(None, cloud_error)
@@ -153,8 +153,8 @@ def submit_export(
 ):
     """Export one of the account's images, as the export form does."""
     cloud = access.get_cloud_to_submit(request, body.cloud)
-    submission_id = _submission_id(request, idempotency_key)
-    if existing := _already(request, submission_id):
+    submission_id = submission_id_for(request, idempotency_key)
+    if existing := earlier(request, submission_id):
         return 200, schemas.Task(**task_fields(existing))
     form = forms.ExportForm({**body.model_dump(), "submission_id": str(submission_id)})
     if not form.is_valid():
@@ -183,8 +183,8 @@ def copy_to_stores(
     is in every store already; 502 when the cloud could not be asked about the image.
     """
     cloud = access.get_cloud_to_submit(request, body.cloud)
-    submission_id = _submission_id(request, idempotency_key)
-    if existing := _already(request, submission_id):
+    submission_id = submission_id_for(request, idempotency_key)
+    if existing := earlier(request, submission_id):
         return 200, schemas.Task(**task_fields(existing))
     offered = store_copies.store_copy(cloud, body.image_id)
     if offered.image is None:
@@ -200,17 +200,17 @@ def copy_to_stores(
     form = forms.StoreCopyForm(data, choices=offered.choices)
     if not form.is_valid():
         raise invalid(form)
-    return _answer(store_copies.submit_store_copy(form, cloud, offered.image, request.user))
+    return answer(store_copies.submit_store_copy(form, cloud, offered.image, request.user))
 
 
 def _refused_or(form, task: ImageTask | None, submission_id: uuid.UUID):
     """201 with the task; a refusal is a task too (status ``rejected``), or the form's
     problems (checks against the cloud) as a 422 when nothing was submitted."""
     if task is not None:
-        return _answer(task)
+        return answer(task)
     refused = ImageTask.objects.filter(pk=submission_id).first()
     if refused is not None:
-        return _answer(refused)
+        return answer(refused)
     raise invalid(form)
 
 
@@ -223,7 +223,7 @@ def resubmit(request, task_id: uuid.UUID):
     access.require_operator(request)
     if task.method == ImageTask.Method.GLANCE_DIRECT:
         raise HttpError(409, NOT_RESUBMITTED)
-    return _answer(resubmit_task(task, user=request.user))
+    return answer(resubmit_task(task, user=request.user))
 
 
 @router.post(
