@@ -264,6 +264,33 @@ def test_a_hostile_clouds_names_come_back_as_plain_json_strings(
     assert {image["disk_format"] for image in body(found)["items"]} == {"<b>vhd</b>"}
 
 
+def test_a_hostile_name_on_a_page_boundary_is_the_marker_as_it_was_sent(
+    api, owner, hostile, scripted, token_for, monkeypatch
+):
+    monkeypatch.setattr(listings, "PAGE", 2)
+    names_sent = ["a", 'b <img src=x> & "c" ?marker=evil#x', "d"]
+    objects = [{"name": name, "bytes": 1} for name in names_sent]
+    scripted.on("GET", "/v1/AUTH_x/c", Reply(json=objects))
+
+    page = api.get(paths("hostile", "c")[1], token=token_for(owner))
+
+    assert names(page) == names_sent[:2]
+    assert body(page)["next_marker"] == names_sent[1]
+    assert body(page)["next"] == (
+        f"{CLOUD}/hostile/containers/c/objects?marker=b+%3Cimg+src%3Dx%3E+%26+%22c%22+"
+        "%3Fmarker%3Devil%23x"
+    )
+
+
+def test_a_hostile_image_id_comes_back_as_it_was_sent(api, owner, hostile, scripted, token_for):
+    odd = {**hostile_image("odd", 1), "id": '<x> "\\ \u2028'}
+    scripted.on("GET", "/image/v2/images", Reply(json={"images": [odd]}))
+
+    found = api.get(paths("hostile")[2], token=token_for(owner))
+
+    assert [image["id"] for image in body(found)["items"]] == [odd["id"]]
+
+
 @pytest.mark.parametrize(
     "reply",
     [
