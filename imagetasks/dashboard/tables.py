@@ -3,7 +3,9 @@
 Everything here reads the database only, never a cloud. Queries stay on the
 existing indexes (``task_status_recent``, ``task_cloud_recent``,
 ``task_owner_recent``, ``-submitted_at``), never count the whole table, and
-fetch the page's rows with their cloud and submitter in one query.
+fetch the page's rows with their cloud and submitter in one query. Dismissed tasks
+(``dismissal.py``) are left out unless the Dismissed view asks for them alone
+(``task_dismissed_recent``).
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class TableQuery:
     cloud: str = ""
     mine: bool = False
     recent: bool = False  # changed in the last 24 hours
+    dismissed: bool = False  # the dismissed tasks, instead of the others
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
@@ -114,6 +117,7 @@ class TableQuery:
             cloud=_text(get.get("cloud", ""), 64),
             mine=get.get("mine") == "1",
             recent=get.get("recent") == "1",
+            dismissed=get.get("dismissed") == "1",
             q=_text(get.get("q", ""), 200),
             sort=get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT,
             page=_positive_int(get.get("page"), 1, 10_000),
@@ -131,6 +135,8 @@ class TableQuery:
             pairs.append(("mine", "1"))
         if values["recent"]:
             pairs.append(("recent", "1"))
+        if values["dismissed"]:
+            pairs.append(("dismissed", "1"))
         if values["sort"] != DEFAULT_SORT:
             pairs.append(("sort", values["sort"]))
         if values["size"] != PAGE_SIZE:
@@ -144,7 +150,15 @@ class TableQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.status or self.type or self.cloud or self.mine or self.recent or self.q)
+        return bool(
+            self.status
+            or self.type
+            or self.cloud
+            or self.mine
+            or self.recent
+            or self.dismissed
+            or self.q
+        )
 
     @property
     def column(self) -> str:
@@ -168,7 +182,7 @@ class TableQuery:
 
 def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
     """The visible tasks that match the filters, in the asked order (not yet sliced)."""
-    tasks = access.visible_tasks(user)
+    tasks = access.visible_tasks(user).filter(dismissed_at__isnull=not query.dismissed)
     if query.status:
         tasks = tasks.filter(status__in=query.status)
     if query.type:
@@ -279,7 +293,8 @@ def page_of(user, query: TableQuery) -> Page:
     """The page's rows, with cloud and submitter joined in (one query), its total and
     the copies its tasks belong to (one query each)."""
     start, end = _bounds(query)
-    rows = list(filter_tasks(user, query).select_related("cloud", "submitted_by")[start:end])
+    related = ["cloud", "submitted_by"] + (["dismissed_by"] if query.dismissed else [])
+    rows = list(filter_tasks(user, query).select_related(*related)[start:end])
     tasks = rows[: query.size]
     minute = time_bucket()
     version = version_of(query, ((t.pk, t.version) for t in tasks), minute)
@@ -346,8 +361,9 @@ class Counters:
 
 
 def counters(user) -> Counters:
-    """Tasks in flight now; failed and succeeded in the last 24 hours (visible ones only)."""
-    tasks = access.visible_tasks(user)
+    """Tasks in flight now; failed and succeeded in the last 24 hours (visible ones only,
+    not dismissed: each counts what its link shows)."""
+    tasks = access.visible_tasks(user).filter(dismissed_at__isnull=True)
     since = timezone.now() - RECENT
     return Counters(
         in_flight=capped_count(tasks.filter(status__in=statuses.IN_FLIGHT)),

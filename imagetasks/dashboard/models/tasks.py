@@ -107,6 +107,16 @@ class ImageTask(models.Model):
     # Whether an import's source carries a VHD footer, looked at once when the import
     # failed with Rackspace's 396 (null: not looked at, or the store would not say).
     source_is_vhd = models.BooleanField(null=True, blank=True)
+    # Dismissed: a task that ended badly (or went stale) and was dealt with, out of the
+    # table's default view; kept whole, and restored by clearing both (see dismissal.py).
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # What the table's free-text search looks in, kept by the database itself (every
     # write path included), lowercased, with a trigram index (see upkeep/search_index.py).
     search_text = models.GeneratedField(
@@ -151,6 +161,14 @@ class ImageTask(models.Model):
             models.Index(fields=["name", "-submitted_at", "-id"], name="task_name_recent"),
             models.Index(fields=["cloud", "-submitted_at", "-id"], name="task_cloud_recent"),
             models.Index(fields=["submitted_by", "-submitted_at", "-id"], name="task_owner_recent"),
+            # The table's Dismissed view, newest first, over the dismissed rows only. The
+            # default view (not dismissed) keeps walking the indexes above: a plain index
+            # on dismissed_at would tempt the planner to read every undismissed task.
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                condition=Q(dismissed_at__isnull=False),
+                name="task_dismissed_recent",
+            ),
         ]
 
     def __str__(self) -> str:
