@@ -87,7 +87,7 @@ def can_submit(user) -> bool:
 
 def get_task_for_user(request: HttpRequest, task_id: uuid.UUID | str) -> ImageTask:
     """The task, if its cloud is visible to the user; a 404 otherwise, never a 403."""
-    tasks = visible_tasks(request.user).select_related("cloud", "submitted_by")
+    tasks = visible_tasks(request.user).select_related("cloud", "submitted_by", "dismissed_by")
     return get_object_or_404(tasks, pk=task_id)
 
 

@@ -19,9 +19,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
-from imagetasks.dashboard import access, statuses
+from imagetasks.dashboard import access, dismissal, statuses
 from imagetasks.dashboard.models import Copy, ImageTask
 from imagetasks.dashboard.upkeep import search_index
 
@@ -110,16 +111,21 @@ class TableQuery:
 
     @classmethod
     def from_request(cls, request) -> TableQuery:
-        get = request.GET
+        return cls.from_params(request.GET)
+
+    @classmethod
+    def from_params(cls, get: QueryDict) -> TableQuery:
+        """The query a table URL's parameters (or the same, carried in a form) ask for."""
+        kind, sort = get.get("type", ""), get.get("sort", "")
         return cls(
             status=[s for s in get.getlist("status") if s in statuses.STATUSES],
-            type=get.get("type", "") if get.get("type") in ImageTask.Type.values else "",
+            type=kind if kind in ImageTask.Type.values else "",
             cloud=_text(get.get("cloud", ""), 64),
             mine=get.get("mine") == "1",
             recent=get.get("recent") == "1",
             dismissed=get.get("dismissed") == "1",
             q=_text(get.get("q", ""), 200),
-            sort=get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT,
+            sort=sort if sort in SORTS else DEFAULT_SORT,
             page=_positive_int(get.get("page"), 1, 10_000),
             size=_positive_int(get.get("size"), PAGE_SIZE, MAX_PAGE_SIZE),
         )
@@ -159,6 +165,27 @@ class TableQuery:
             or self.dismissed
             or self.q
         )
+
+    def described(self) -> list[str]:
+        """The filters in words ("status Failure or Rejected", "cloud acme"), for a page
+        that acts on all of them."""
+        words = []
+        if self.status:
+            labels = [statuses.get(code).label for code in self.status]
+            words.append("status " + " or ".join(labels))
+        if self.type:
+            words.append(f"type {self.type}")
+        if self.cloud:
+            words.append(f"cloud {self.cloud}")
+        if self.mine:
+            words.append("submitted by you")
+        if self.recent:
+            words.append("changed in the last 24 h")
+        if self.q:
+            words.append(f"matching “{self.q}”")
+        if self.dismissed:
+            words.append("dismissed")
+        return words
 
     @property
     def column(self) -> str:
@@ -358,6 +385,14 @@ class Counters:
     @property
     def cap(self) -> int:
         return COUNT_CAP
+
+
+def dismissable_count(user, query: TableQuery) -> int:
+    """How many tasks of the filter may be dismissed now (capped like the other counts);
+    none in the Dismissed view."""
+    if query.dismissed:
+        return 0
+    return capped_count(filter_tasks(user, query).filter(dismissal.dismissable()))
 
 
 def counters(user) -> Counters:

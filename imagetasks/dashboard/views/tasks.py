@@ -14,6 +14,7 @@ from imagetasks.dashboard.views.copies import copies_context
 
 
 def _context(request: Request, page: tables.Page) -> dict:
+    can_submit = access.can_submit(request.user)
     return {
         "page": page,
         "query": page.query,
@@ -21,8 +22,10 @@ def _context(request: Request, page: tables.Page) -> dict:
         "types": ImageTask.Type.values,
         "clouds": access.visible_clouds(request.user).only("name", "region"),
         "sorts": tables.SORT_LABELS,
-        "can_submit": access.can_submit(request.user),
+        "can_submit": can_submit,
         "counters": tables.counters(request.user),
+        # "Dismiss all N shown": only for those who may, and not in the Dismissed view.
+        "to_dismiss": tables.dismissable_count(request.user, page.query) if can_submit else 0,
     }
 
 
