@@ -256,7 +256,9 @@ class SnapshotInline(ReadOnlyInline):
 
 @admin.register(ImageTask)
 class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
-    list_display = ["name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin"]
+    list_display = [
+        "name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin", "dismissed_at",
+    ]  # fmt: skip
     readonly_fields = ["on_the_dashboard"]
     list_filter = [
         "status",
@@ -264,6 +266,7 @@ class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
         *related_only("cloud"),
         "origin",
         *related_only("submitted_by"),
+        ("dismissed_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["cloud", "submitted_by"]
     search_fields = ["name", "=id", "=remote_id", "message"]
@@ -308,6 +311,8 @@ class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
                 ]
             },
         ),
+        # Who took it out of the table's default view once it was dealt with, and when.
+        ("Dismissal", {"fields": ["dismissed_at", "dismissed_by"]}),
     ]
 
     def visible(self, rows, user):
