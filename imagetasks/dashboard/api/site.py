@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
-from imagetasks.dashboard.api import auth, clouds, errors, submissions, tasks
+from imagetasks.dashboard.api import auth, clouds, dismissals, errors, submissions, tasks
 
 api = NinjaAPI(
     title="imagetasks API",
@@ -39,6 +39,7 @@ errors.install(api)
 api.add_router("/v1/clouds", clouds.router)
 api.add_router("/v1/tasks", tasks.router)
 api.add_router("/v1/tasks", submissions.router)
+api.add_router("/v1/tasks", dismissals.router)
 
 
 def _json_405(view):
