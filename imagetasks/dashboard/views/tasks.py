@@ -23,7 +23,8 @@ def _context(request: Request, page: tables.Page) -> dict:
         "clouds": access.visible_clouds(request.user).only("name", "region"),
         "sorts": tables.SORT_LABELS,
         "can_submit": can_submit,
-        "counters": tables.counters(request.user),
+        # The counters count what the table shows outside the Dismissed view.
+        "counters": None if page.query.dismissed else tables.counters(request.user),
         # "Dismiss all N shown": only for those who may, and not in the Dismissed view.
         "to_dismiss": tables.dismissable_count(request.user, page.query) if can_submit else 0,
     }
