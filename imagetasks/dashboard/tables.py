@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from imagetasks.dashboard import access, dismissal, statuses
+from imagetasks.dashboard import access, statuses
 from imagetasks.dashboard.models import Copy, ImageTask
 from imagetasks.dashboard.upkeep import search_index
 
@@ -186,6 +186,13 @@ class TableQuery:
         if self.dismissed:
             words.append("dismissed")
         return words
+
+    @property
+    def all_dismissable(self) -> bool:
+        """Whether every task the query shows may be dismissed: it asks only for statuses
+        of tasks that ended badly (see dismissal.py), outside the Dismissed view. The
+        table's "Dismiss all N shown" then needs no count of its own: N is the total."""
+        return bool(self.status) and set(self.status) <= statuses.FAILED and not self.dismissed
 
     @property
     def column(self) -> str:
@@ -385,14 +392,6 @@ class Counters:
     @property
     def cap(self) -> int:
         return COUNT_CAP
-
-
-def dismissable_count(user, query: TableQuery) -> int:
-    """How many tasks of the filter may be dismissed now (capped like the other counts);
-    none in the Dismissed view."""
-    if query.dismissed:
-        return 0
-    return capped_count(filter_tasks(user, query).filter(dismissal.dismissable()))
 
 
 def counters(user) -> Counters:

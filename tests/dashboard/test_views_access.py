@@ -124,6 +124,8 @@ def test_a_viewer_sees_no_submit_buttons(client, viewer, task):
     assert "New import" not in table and "/tasks/new/import/" not in table
     assert "Resubmit" not in detail and "Stop watching" not in detail
     assert "/dismiss/" not in table and "/dismiss/" not in detail
+    filtered = client.get("/?status=pending").content.decode()
+    assert "Dismiss all" not in filtered
 
 
 def test_a_superuser_sees_every_cloud(client, django_user_model, task):

@@ -239,13 +239,14 @@ def dismissed_names() -> set[str]:
     return set(ImageTask.objects.filter(dismissed_at__isnull=False).values_list("name", flat=True))
 
 
-def test_the_table_offers_to_dismiss_all_it_shows_and_says_how_many(owner_client, mixed):
-    assert "Dismiss the 5 that failed or went stale" in table(owner_client)
+def test_the_table_offers_to_dismiss_all_it_shows_when_all_it_shows_failed(owner_client, mixed):
     html = table(owner_client, "?status=failure&status=rejected")
     assert "Dismiss all 4 shown" in html
     assert 'href="/tasks/dismiss/?status=failure&amp;status=rejected"' in html
-    assert "Dismiss all" not in table(owner_client, "?status=success")
-    assert "Dismiss all" not in table(owner_client, "?dismissed=1")
+    for mixed_or_none in ("", "?status=failure&status=processing", "?status=success"):
+        assert "Dismiss all" not in table(owner_client, mixed_or_none)
+    assert "Dismiss all" not in table(owner_client, "?status=failure&dismissed=1")
+    assert "Dismiss all" not in table(owner_client, "?status=failure&q=nothing-like-it")
 
 
 def test_the_confirmation_says_how_many_and_what_stays(owner_client, mixed):
@@ -308,3 +309,9 @@ def test_a_filter_carried_by_a_row_form_is_read_as_the_table_reads_it(owner_clie
         f"/tasks/{failed.pk}/dismiss/", {"table": "status=nope&cloud=a\x00b&page=x&next=//evil"}
     )
     assert response["Location"] == "/?cloud=ab"
+
+
+def test_past_ten_thousand_the_button_says_more_than(owner_client, mixed, monkeypatch):
+    monkeypatch.setattr(tables, "COUNT_CAP", 3)
+    html = table(owner_client, "?status=failure&status=rejected&size=2")
+    assert "Dismiss all (more than 3) shown" in html

@@ -78,12 +78,11 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
         task = make_task(cloud, owner, status=statuses.FAILURE, message=f"failed {index}")
         add_snapshot(task, "failure", f"failed {index}")
     # Session, user, groups, clouds (access, filter list), the page, its copies, three
-    # counters, the tasks to dismiss, recent copies and the remembered filter: a fixed
-    # number, whatever the size.
-    with django_assert_max_num_queries(15):
+    # counters, recent copies and the remembered filter: a fixed number, whatever the size.
+    with django_assert_max_num_queries(14):
         response = owner_client.get(f"/?size={size}")
     assert response.content.decode().count('data-status="failure"') == size
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         owner_client.get(f"/tasks/rows/?size={size}")
 
 

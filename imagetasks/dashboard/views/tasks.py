@@ -14,7 +14,6 @@ from imagetasks.dashboard.views.copies import copies_context
 
 
 def _context(request: Request, page: tables.Page) -> dict:
-    can_submit = access.can_submit(request.user)
     return {
         "page": page,
         "query": page.query,
@@ -22,11 +21,9 @@ def _context(request: Request, page: tables.Page) -> dict:
         "types": ImageTask.Type.values,
         "clouds": access.visible_clouds(request.user).only("name", "region"),
         "sorts": tables.SORT_LABELS,
-        "can_submit": can_submit,
+        "can_submit": access.can_submit(request.user),
         # The counters count what the table shows outside the Dismissed view.
         "counters": None if page.query.dismissed else tables.counters(request.user),
-        # "Dismiss all N shown": only for those who may, and not in the Dismissed view.
-        "to_dismiss": tables.dismissable_count(request.user, page.query) if can_submit else 0,
     }
 
 
