@@ -94,6 +94,7 @@ def test_dismissing_all_the_failures_of_a_filter_asks_first_and_says_how_many(
 
     page.get_by_role("link", name=re.compile("4 failed in the last 24 h")).click()
     expect(page.get_by_text("1–4 of 4")).to_be_visible()
+    look_at(page, "tasks-failed-dismiss-all")
     page.get_by_role("link", name="Dismiss all 4 shown").click()
 
     expect(page.get_by_role("heading", name="Dismiss 4 tasks?")).to_be_visible()
