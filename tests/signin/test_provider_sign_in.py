@@ -4,13 +4,15 @@ every sign-in, whatever the claims hold."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.contrib.auth.models import Group
 
 from imagetasks.dashboard.access import OPERATORS, VIEWERS, can_submit, visible_clouds
 from imagetasks.dashboard.models import ProviderIdentity
 from tests.support.factories import make_cloud
-from tests.support.oidc import sign_in
+from tests.support.oidc import sign_in, sign_in_at_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +59,7 @@ def test_an_operator_of_the_provider_gets_an_account_with_the_clouds_their_group
     assert "New import" in page
 
 
-def test_someone_whose_groups_grant_nothing_is_told_to_ask_an_administrator(
-    client, oidc_provider
-):
+def test_someone_whose_groups_grant_nothing_is_told_to_ask_an_administrator(client, oidc_provider):
     make_cloud("acme")
     oidc_provider.add_user("nia", "pw-nia-provider", email="nia@example.org")
 
@@ -132,14 +132,23 @@ def test_what_the_provider_gave_and_an_admin_took_away_comes_back_while_the_clai
         pytest.param([[OPERATOR], {"name": OPERATOR}, 7, None, True], [], set(), id="nested"),
         pytest.param(42, [], set(), id="a number"),
         pytest.param(
-            [cloud_group("../../etc"), cloud_group("acme\u0000"), cloud_group("a" * 300),
-             cloud_group("<script>"), "x" * 100_000],
-            [], set(), id="names no cloud has",
-        ),  # fmt: skip
+            [
+                cloud_group("../../etc"),
+                cloud_group("acme\u0000"),
+                cloud_group("a" * 300),
+                cloud_group("<script>"),
+                "x" * 100_000,
+            ],
+            [],
+            set(),
+            id="names no cloud has",
+        ),
         pytest.param(
             [f"team-{number}" for number in range(40_000)] + [OPERATOR, cloud_group("acme")],
-            ["acme"], {OPERATORS}, id="a huge list",
-        ),  # fmt: skip
+            ["acme"],
+            {OPERATORS},
+            id="a huge list",
+        ),
     ],
 )
 def test_groups_claims_of_any_shape_never_break_a_sign_in(
@@ -213,10 +222,6 @@ def test_a_sign_in_goes_on_to_the_page_asked_for(client, oidc_provider):
     oidc_provider.add_user("ana", "pw-ana-provider", groups=[VIEWER, cloud_group("acme")])
     start = client.get("/oidc/authenticate/?next=/copies/new/")
     assert start.status_code == 302
-
-    from urllib.parse import urlsplit
-
-    from tests.support.oidc import sign_in_at_provider
 
     back = urlsplit(sign_in_at_provider(start["Location"], "ana", "pw-ana-provider"))
     response = client.get(f"{back.path}?{back.query}")
