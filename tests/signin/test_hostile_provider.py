@@ -66,7 +66,8 @@ class HostileProvider:
         return jwt.encode(claims, self.key, algorithm=self.algorithm, headers=self.headers)
 
     def _token(self, request: Received) -> Reply:
-        return Reply(json={"access_token": "at-1", "token_type": "Bearer", "id_token": self.id_token()})
+        token = self.id_token()
+        return Reply(json={"access_token": "at-1", "token_type": "Bearer", "id_token": token})
 
     def _userinfo(self, request: Received) -> Reply:
         if self.userinfo is None:
@@ -190,7 +191,9 @@ def test_a_token_endpoint_that_refuses_the_code_says_so(client, hostile):
         "POST", "/token", Reply(400, json={"error": "invalid_grant", "error_description": "<i>x"})
     )
 
-    page = refused(come_back(client, hostile), "refused to finish the sign-in (HTTP 400: invalid_grant")
+    response = come_back(client, hostile)
+
+    page = refused(response, "refused to finish the sign-in (HTTP 400: invalid_grant")
     assert "<i>x" not in page
 
 
@@ -239,9 +242,7 @@ def test_user_info_about_someone_else_is_refused(client, hostile):
     ],
     ids=["issuer", "authorization", "token", "jwks"],
 )
-def test_a_discovery_document_that_cannot_be_used_says_so_at_the_button(
-    client, hostile, document
-):
+def test_a_discovery_document_that_cannot_be_used_says_so_at_the_button(client, hostile, document):
     hostile.discovery = {**hostile.discovery, **document}
 
     response = client.get("/oidc/authenticate/")
@@ -273,7 +274,8 @@ def test_a_spent_or_unknown_state_is_refused(client, hostile):
     start = client.get("/oidc/authenticate/")
     sent = parse_qs(urlsplit(start["Location"]).query)
     hostile.nonce = sent["nonce"][0]
-    assert client.get("/oidc/callback/", {"code": "c", "state": sent["state"][0]}).status_code == 302
+    first = client.get("/oidc/callback/", {"code": "c", "state": sent["state"][0]})
+    assert first.status_code == 302
     client.logout()
 
     again = client.get("/oidc/callback/", {"code": "c", "state": sent["state"][0]})
@@ -282,9 +284,7 @@ def test_a_spent_or_unknown_state_is_refused(client, hostile):
     refused(client.get("/oidc/callback/", {"code": "c", "state": "made-up"}), "already used")
 
 
-def test_without_an_end_session_endpoint_logging_out_ends_only_this_sites_session(
-    client, hostile
-):
+def test_without_an_end_session_endpoint_logging_out_ends_only_this_sites_session(client, hostile):
     come_back(client, hostile)
 
     response = client.post("/accounts/logout/")
