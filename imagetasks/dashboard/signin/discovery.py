@@ -10,6 +10,7 @@ wrong in words a person can act on.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from imagetasks.dashboard.signin import http
 
 KEEP_FOR = 3600.0
 MAX_URL = 2000
+HOST_AND_PORT = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class ProviderUnavailable(Exception):
@@ -54,6 +56,27 @@ def endpoints() -> Endpoints:
     found = _discover(issuer)
     _kept[issuer] = (now, found)
     return found
+
+
+def known_origins() -> list[str]:
+    """The provider's origins this process knows without asking: the issuer's, and its
+    end-session endpoint's once discovered (where logging out sends the browser)."""
+    issuer = settings.OIDC_ISSUER
+    if not issuer:
+        return []
+    urls = [issuer]
+    kept = _kept.get(issuer)
+    if kept is not None and kept[1].end_session:
+        urls.append(kept[1].end_session)
+    return sorted({origin for url in urls if (origin := _origin(url))})
+
+
+def _origin(url: str) -> str:
+    """The URL's origin, or "" if its host part could be read as more of a header."""
+    parts = urlsplit(url)
+    if not HOST_AND_PORT.fullmatch(parts.netloc):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def forget() -> None:
