@@ -99,8 +99,8 @@ bench: install-dev
 
 # The screenshots in docs/ are taken by the browser tests (desktop, 390 px phone, dark).
 SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned copy-page \
-	tasks-phone-filtered task-failed forbidden
-screenshots: install-dev
+	tasks-phone-filtered task-failed forbidden login-with-provider no-access
+screenshots: install-dev test-provider
 	$(BIN)/pytest tests/browser -q
 	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp var/screenshots/$$name-*.png docs/screenshots/; done
