@@ -159,6 +159,8 @@ def test_a_key_the_provider_does_not_publish_is_refused(client, hostile):
         ({"iat": int(time.time()) + 3600}, "issued in the future"),
         ({"exp": None}, "ID token is not valid"),
         ({"sub": "s" * 300}, "names nobody"),
+        ({"sub": "ana\u0000"}, "names nobody"),
+        ({"sub": ["ana"]}, "ID token is not valid"),
     ],
 )
 def test_id_tokens_that_are_not_for_this_sign_in_are_refused(client, hostile, claims, words):

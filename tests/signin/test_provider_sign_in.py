@@ -227,3 +227,20 @@ def test_a_sign_in_goes_on_to_the_page_asked_for(client, oidc_provider):
     response = client.get(f"{back.path}?{back.query}")
 
     assert response["Location"] == "/copies/new/"
+
+
+def test_an_account_switched_off_in_the_admin_is_signed_out_and_cannot_sign_in(
+    client, oidc_provider
+):
+    make_cloud("acme")
+    oidc_provider.add_user("ana", "pw-ana-provider", groups=[VIEWER, cloud_group("acme")])
+    sign_in(client, "ana", "pw-ana-provider")
+    ana = person("ana")
+    ana.is_active = False
+    ana.save()
+
+    assert client.get("/").status_code == 302  # the session ends with the account
+    refused = sign_in(client, "ana", "pw-ana-provider")
+
+    assert refused.status_code == 403
+    assert "Your account on this site is switched off" in refused.content.decode()

@@ -27,6 +27,7 @@ from typing import Any
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -56,6 +57,11 @@ class ProviderBackend(OIDCAuthenticationBackend):
         # for every login, the password ones included: they are read when a sign-in
         # needs them (``authenticate``).
         self.UserModel = get_user_model()
+
+    def get_user(self, user_id):
+        """As Django's own backend: a switched-off account's sessions end at once (the
+        library's would keep them going)."""
+        return ModelBackend.get_user(self, user_id)
 
     def authenticate(self, request, **kwargs):
         """The person of the provider's callback, or a ``SignInRefused`` saying why not.
@@ -167,8 +173,15 @@ class ProviderBackend(OIDCAuthenticationBackend):
                 "refused. Start again from the login page."
             )
         subject = payload.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT:
-            raise SignInRefused("The ID token names nobody (its sub is missing or too long).")
+        if (
+            not isinstance(subject, str)
+            or not subject
+            or len(subject) > MAX_SUBJECT
+            or any(ord(c) < 32 or ord(c) == 127 for c in subject)  # PostgreSQL refuses NUL
+        ):
+            raise SignInRefused(
+                "The ID token names nobody (its sub is missing, too long or not text)."
+            )
 
     def retrieve_matching_jwk(self, token):
         """The provider's public key that the ID token names (by ``kid`` and algorithm)."""
