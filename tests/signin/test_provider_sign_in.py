@@ -244,3 +244,33 @@ def test_an_account_switched_off_in_the_admin_is_signed_out_and_cannot_sign_in(
 
     assert refused.status_code == 403
     assert "Your account on this site is switched off" in refused.content.decode()
+
+
+def test_a_next_address_on_another_site_is_not_followed_after_signing_in(client, oidc_provider):
+    oidc_provider.add_user("ana", "pw-ana-provider")
+    start = client.get("/oidc/authenticate/?next=https://evil.example/phish")
+
+    back = urlsplit(sign_in_at_provider(start["Location"], "ana", "pw-ana-provider"))
+    response = client.get(f"{back.path}?{back.query}")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_the_admin_shows_what_the_provider_gave_each_person(
+    client, oidc_provider, django_user_model
+):
+    make_cloud("acme")
+    oidc_provider.add_user("ana", "pw-ana-provider", groups=[OPERATOR, cloud_group("acme")])
+    sign_in(client, "ana", "pw-ana-provider")
+    identity = ProviderIdentity.objects.get(subject="ana")
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw-root-1")
+    client.force_login(admin)
+
+    listing = client.get("/admin/dashboard/provideridentity/").content.decode()
+    page = client.get(f"/admin/dashboard/provideridentity/{identity.pk}/change/")
+
+    assert "ana" in listing and oidc_provider.issuer in listing
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Roles from the provider" in text and "operators" in text and "acme" in text
+    assert client.post(f"/admin/dashboard/provideridentity/{identity.pk}/delete/").status_code == 403
