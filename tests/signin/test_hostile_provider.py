@@ -188,15 +188,27 @@ def test_the_providers_own_refusal_is_shown_as_text(client, hostile):
     assert "<b>Denied" not in page
 
 
+def test_an_error_link_made_by_someone_else_shows_none_of_their_words(client, hostile):
+    response = client.get(
+        "/oidc/callback/",
+        {"error": "access_denied", "error_description": "Call 555-0100 to unlock your account"},
+    )
+
+    page = refused(response, "Hostile Org did not sign you in. Start again.")
+    assert "555-0100" not in page
+
+
 def test_a_token_endpoint_that_refuses_the_code_says_so(client, hostile):
     hostile.server.on(
-        "POST", "/token", Reply(400, json={"error": "invalid_grant", "error_description": "<i>x"})
+        "POST",
+        "/token",
+        Reply(400, json={"error": "invalid_grant", "error_description": "<i>x\nFAKE LOG LINE"}),
     )
 
     response = come_back(client, hostile)
 
     page = refused(response, "refused to finish the sign-in (HTTP 400: invalid_grant")
-    assert "<i>x" not in page
+    assert "<i>x" not in page and "&lt;i&gt;xFAKE LOG LINE" in page
 
 
 @pytest.mark.parametrize(

@@ -322,7 +322,8 @@ def _provider_words(body: object) -> str:
     if not isinstance(body, dict):
         return ""
     words = [
-        value[:200] for value in (body.get("error"), body.get("error_description"))
+        "".join(c for c in value[:200] if c.isprintable())  # no line breaks into the log
+        for value in (body.get("error"), body.get("error_description"))
         if isinstance(value, str)
-    ]  # fmt: skip
+    ]
     return ": " + ", ".join(words) if words else ""

@@ -117,6 +117,8 @@ class SignInCallback(OIDCAuthenticationCallbackView):
         request.session["oidc_states"] = states
         request.session.save()
         if request.GET.get("error"):
+            if not isinstance(entry, dict):  # anyone can make such a link: their words stay out
+                return _refuse(request, f"{provider} did not sign you in. Start again.", 400)
             said = request.GET.get("error_description") or request.GET["error"]
             return _refuse(request, f"{provider} did not sign you in: {said[:300]}")
         if not isinstance(entry, dict) or not request.GET.get("code"):
