@@ -20,7 +20,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from imagetasks.dashboard.models import Cloud, Copy, ImageTask
+from imagetasks.dashboard.models import Cloud, Copy, ImageTask, ProviderIdentity
 
 OPERATORS = "operators"
 VIEWERS = "viewers"
@@ -78,6 +78,20 @@ def visible_tasks(user) -> QuerySet[ImageTask]:
 def visible_copies(user) -> QuerySet[Copy]:
     """Every copy whose two clouds the user may see, whoever started it."""
     return _on_visible_clouds(user, Copy.objects.all(), "source_cloud_id", "target_cloud_id")
+
+
+def granted_nothing(user) -> bool:
+    """Signed in with the provider, and no cloud granted yet (superusers see them all).
+
+    Such a person is told so ("no access yet") rather than shown an empty table. Accounts
+    made here are left as they are: an administrator gives them their clouds.
+    """
+    return (
+        user.is_authenticated
+        and not user.is_superuser
+        and not visible_cloud_ids(user)
+        and ProviderIdentity.objects.filter(user=user).exists()
+    )
 
 
 def can_submit(user) -> bool:

@@ -19,6 +19,7 @@ from imagetasks.dashboard.models import (
     CopyEvent,
     Heartbeat,
     ImageTask,
+    ProviderIdentity,
     TaskSnapshot,
 )
 from imagetasks.dashboard.tracking.resubmission import resubmit
@@ -444,3 +445,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke_selected(self, request, queryset):
         revoked = tokens.revoke(queryset)
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(ProviderIdentity)
+class ProviderIdentityAdmin(ReadOnlyAdmin):
+    """Who signs in with the OpenID Connect provider, and which roles and clouds the
+    provider gave them (the rest of their grants were given by hand). Kept by the
+    sign-ins themselves: what the provider gives is changed at the provider."""
+
+    list_display = ("user", "subject", "issuer", "signed_in_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "subject")
+    fields = readonly_fields = (
+        "user", "issuer", "subject", "provider_roles", "provider_clouds", "created_at",
+        "signed_in_at",
+    )  # fmt: skip
+
+    @admin.display(description="Roles from the provider")
+    def provider_roles(self, identity):
+        return ", ".join(group.name for group in identity.granted_groups.all()) or "—"
+
+    @admin.display(description="Clouds from the provider")
+    def provider_clouds(self, identity):
+        return ", ".join(cloud.name for cloud in identity.granted_clouds.all()) or "—"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0013_api_tokens'),
+        ('dashboard', '0014_provider_identities'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
