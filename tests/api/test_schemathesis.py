@@ -151,7 +151,7 @@ def test_the_write_operations_pass_schemathesis_default_checks(world):
     writes = operations(world["schema"], "POST", "PUT")
     assert set(writes) == {
         "submitImport", "submitExport", "copyToStores", "resubmitTask", "stopWatching",
-        "startCopy", "uploadImage",
+        "startCopy", "uploadImage", "dismissTask", "restoreTask",
     }  # fmt: skip
 
     for operation in writes.values():

@@ -34,6 +34,11 @@ class TaskFilters(BaseModel):
     cloud: str = Field("", max_length=64, pattern=NO_NUL, description="A cloud's name.")
     mine: bool = Field(False, description="Only tasks submitted by the caller.")
     recent: bool = Field(False, description="Only tasks changed in the last 24 hours.")
+    dismissed: bool = Field(
+        False,
+        description="Only the dismissed tasks (the table's Dismissed view). Without it, "
+        "dismissed tasks are left out, as the table leaves them out.",
+    )
     q: str = Field(
         "",
         max_length=200,
@@ -56,6 +61,7 @@ class TaskFilters(BaseModel):
             cloud=self.cloud.strip(),
             mine=self.mine,
             recent=self.recent,
+            dismissed=self.dismissed,
             q=self.q.strip(),
             sort=str(self.sort),
             size=self.size,
@@ -91,6 +97,10 @@ class Task(BaseModel):
     watching: bool
     last_error: str
     resubmitted_from: uuid.UUID | None
+    dismissed_at: datetime | None = Field(
+        description="When someone dismissed the task as dealt with; null: not dismissed."
+    )
+    dismissed_by: str | None = Field(description="Who dismissed it (null if not, or unknown).")
     version: int = Field(description="Grows with every change of what the task shows.")
 
 

@@ -22,6 +22,7 @@ from imagetasks.dashboard.api import (
     browse,
     clouds,
     copies,
+    dismissals,
     errors,
     submissions,
     tasks,
@@ -50,6 +51,7 @@ api.add_router("/v1/clouds", browse.router)
 api.add_router("/v1/tasks", tasks.router)
 api.add_router("/v1/tasks", submissions.router)
 api.add_router("/v1/tasks", uploads.router)
+api.add_router("/v1/tasks", dismissals.router)
 api.add_router("/v1/copies", copies.router)
 
 
