@@ -96,6 +96,7 @@ bench: install-dev
 	$(BIN)/python bench/tracker_polling.py --workers 2 --clouds 3 --tasks 60 --min-seconds 5 \
 		--max-seconds 15 --no-baseline
 	$(BIN)/python bench/table_views.py
+	$(BIN)/python bench/prune.py
 	$(BIN)/python bench/live_table.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/large_objects.py

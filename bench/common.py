@@ -279,17 +279,21 @@ class ScratchDatabase:
     url: str
 
     @classmethod
-    def create_if_configured(cls, label: str) -> ScratchDatabase | None:
+    def create_if_configured(cls, label: str, name: str | None = None) -> ScratchDatabase | None:
         """With DATABASE_URL naming PostgreSQL, a fresh database on that server called after
-        the configured one plus ``label``; else None. The configured database, which may hold
-        someone's data (or not exist), is never touched."""
+        the configured one plus ``label`` (or exactly ``name``, which must not exist yet);
+        else None. The configured database, which may hold someone's data (or not exist),
+        is never touched."""
         configured = os.environ.get("DATABASE_URL", "")
         if configured.split(":", 1)[0] not in ("postgres", "postgresql", "pgsql"):
             return None
         from psycopg import sql
 
         base = urlsplit(configured).path.lstrip("/") or "imagetasks"
-        name = f"{base}_{label}_{secrets.token_hex(4)}"
+        if name is None:
+            name = f"{base}_{label}_{secrets.token_hex(4)}"
+        elif name == base:
+            raise BenchError(f"{name} is the configured database, which a run never touches")
         with _pg_connect(configured) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return cls(configured, name, urlunsplit(urlsplit(configured)._replace(path="/" + name)))

@@ -75,6 +75,13 @@ class Env:
         value = self.raw(name)
         return default if value is None else _number(name, value, int, "a whole number", minimum)
 
+    def optional_int(
+        self, name: builtins.str, *, minimum: builtins.int | None = None
+    ) -> builtins.int | None:
+        """A whole number, or None when the variable is unset or blank (no default: "never")."""
+        value = self.raw(name)
+        return None if value is None else _number(name, value, int, "a whole number", minimum)
+
     def float(self, name: builtins.str, default: float, *, minimum: float | None = None) -> float:
         value = self.raw(name)
         return default if value is None else _number(name, value, float, "a number", minimum)

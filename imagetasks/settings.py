@@ -363,6 +363,15 @@ IMAGETASKS_METRICS_TOKEN = env.str("IMAGETASKS_METRICS_TOKEN", "").strip()
 # hours old (at once when it was never asked, every few minutes after a failed check).
 CAPABILITIES_MAX_AGE = env.float("IMAGETASKS_CAPABILITIES_MAX_AGE", 24.0, minimum=0.01)
 
+# Retention, in days: how long the history that piles up is kept. Unset keeps it forever,
+# the default, since the audit is the product. Beat's prune job applies them every hour;
+# `manage.py prune` shows what they would remove (see upkeep/retention.py).
+KEEP_SNAPSHOTS_DAYS = env.optional_int("IMAGETASKS_KEEP_SNAPSHOTS_DAYS", minimum=1)
+KEEP_NOTIFICATIONS_DAYS = env.optional_int("IMAGETASKS_KEEP_NOTIFICATIONS_DAYS", minimum=1)
+KEEP_REJECTED_DAYS = env.optional_int("IMAGETASKS_KEEP_REJECTED_DAYS", minimum=1)
+# Rows removed per transaction, so no table is locked for long.
+PRUNE_BATCH_SIZE = env.int("IMAGETASKS_PRUNE_BATCH_SIZE", 2000, minimum=1)
+
 # The built-in cloud (imagetasks.localcloud), served under /localcloud/. A deployment
 # that talks only to real clouds switches it off: no /localcloud/ URLs, no fault
 # injection, no upkeep jobs (its tables stay, empty).

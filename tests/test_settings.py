@@ -33,6 +33,22 @@ from tests.support.settings import CONFIG_VARIABLES, ROOT, prepare, run_python, 
         ("PASSWORD_LOGIN", "false", "PASSWORD_LOGIN=false needs OIDC_ISSUER"),
         ("OIDC_SCOPES", "email profile", "must include openid"),
         ("OIDC_SIGN_ALGO", "HS256", "use an asymmetric algorithm"),
+        (
+            "IMAGETASKS_KEEP_SNAPSHOTS_DAYS",
+            "90d",
+            "IMAGETASKS_KEEP_SNAPSHOTS_DAYS='90d' is not a whole number",
+        ),
+        (
+            "IMAGETASKS_KEEP_NOTIFICATIONS_DAYS",
+            "0",
+            "IMAGETASKS_KEEP_NOTIFICATIONS_DAYS=0 must be at least 1",
+        ),
+        (
+            "IMAGETASKS_KEEP_REJECTED_DAYS",
+            "-7",
+            "IMAGETASKS_KEEP_REJECTED_DAYS=-7 must be at least 1",
+        ),
+        ("IMAGETASKS_PRUNE_BATCH_SIZE", "0", "IMAGETASKS_PRUNE_BATCH_SIZE=0 must be at least 1"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, variable, value, says):
@@ -199,6 +215,22 @@ def test_a_list_ignores_blank_entries():
 
 def test_a_blank_variable_means_the_default():
     assert Env({"EMAIL_PORT": "  "}).int("EMAIL_PORT", 25) == 25
+
+
+def test_retention_is_forever_unless_a_number_of_days_is_set(tmp_path):
+    code = (
+        "from django.conf import settings as s; print(s.KEEP_SNAPSHOTS_DAYS,"
+        " s.KEEP_NOTIFICATIONS_DAYS, s.KEEP_REJECTED_DAYS, s.PRUNE_BATCH_SIZE)"
+    )
+    assert start_django(tmp_path, code).stdout.split() == ["None", "None", "None", "2000"]
+    result = start_django(
+        tmp_path,
+        code,
+        IMAGETASKS_KEEP_SNAPSHOTS_DAYS="90",
+        IMAGETASKS_KEEP_NOTIFICATIONS_DAYS=" ",
+        IMAGETASKS_KEEP_REJECTED_DAYS="30",
+    )
+    assert result.stdout.split() == ["90", "None", "30", "2000"]
 
 
 def test_an_http_url_without_host_is_refused():

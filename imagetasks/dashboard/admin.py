@@ -295,7 +295,15 @@ class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
         ("Result", {"fields": ["result", "message"]}),
         (
             "Timing",
-            {"fields": ["remote_created_at", "remote_updated_at", "expires_at", "remote_gone_at"]},
+            {
+                "fields": [
+                    "remote_created_at",
+                    "remote_updated_at",
+                    "expires_at",
+                    "remote_gone_at",
+                    "history_pruned_at",
+                ]
+            },
         ),
         (
             "Polling",

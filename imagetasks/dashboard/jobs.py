@@ -26,7 +26,7 @@ from imagetasks.dashboard.copies import machine, sweep
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_cleanup
-from imagetasks.dashboard.upkeep import planner_stats
+from imagetasks.dashboard.upkeep import planner_stats, retention
 from imagetasks.dashboard.upkeep.heartbeat import HEARTBEAT_JOB, record_pulse
 
 log = logging.getLogger("imagetasks.tracking")
@@ -60,6 +60,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         # What clouds offer for imports: asked of clouds never asked (the first sweep
         # comes half a minute after beat starts), again after a failed check or a day.
         "check-capabilities": every(30.0, "imagetasks.dashboard.check_capabilities", expires=30),
+        # Hourly, a minute at most: what the retention settings no longer keep. Short
+        # runs hold a worker slot and the tables briefly, and a backlog (retention just
+        # switched on) is worked off over the next hours (see upkeep/retention.py).
+        "prune-history": every(3600.0, "imagetasks.dashboard.prune_history", expires=3600),
     }
 
 
@@ -194,3 +198,10 @@ def heartbeat() -> None:
 def refresh_planner_statistics() -> bool:
     """Refresh SQLite's planner statistics as the tables grow (nothing on PostgreSQL)."""
     return planner_stats.refresh()
+
+
+@shared_task(name="imagetasks.dashboard.prune_history", ignore_result=True)
+def prune_history() -> int:
+    """Remove what the retention settings no longer keep, alone and for a minute at most."""
+    report = retention.run_scheduled(timezone.now())
+    return report.removed if report else 0

@@ -6,6 +6,7 @@ from imagetasks.dashboard.models.notifications import Notification, Profile
 from imagetasks.dashboard.models.signin import ProviderIdentity
 from imagetasks.dashboard.models.snapshots import TaskSnapshot
 from imagetasks.dashboard.models.tasks import ImageTask
+from imagetasks.dashboard.models.upkeep import Upkeep
 
 __all__ = [
     "ApiToken",
@@ -18,4 +19,5 @@ __all__ = [
     "Profile",
     "ProviderIdentity",
     "TaskSnapshot",
+    "Upkeep",
 ]

@@ -15,10 +15,11 @@ def fingerprint(body: object) -> str:
 
 
 class TaskSnapshot(models.Model):
-    """One observed state of a remote task: append-only, never updated or deleted by the app.
+    """One observed state of a remote task: append-only, never updated by the app.
 
-    The whole body is kept as received. Unique on (task, fingerprint), so a
-    duplicated poll cannot write the same observation twice.
+    Deleted only by retention (``upkeep/retention.py``), when a setting says so, and
+    never a task's first or last. The whole body is kept as received. Unique on
+    (task, fingerprint), so a duplicated poll cannot write the same observation twice.
     """
 
     task = models.ForeignKey(ImageTask, on_delete=models.PROTECT, related_name="snapshots")

@@ -117,6 +117,9 @@ class ImageTask(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # When retention removed the snapshots between the first and the last (and those no
+    # notification is about), so the page can say the timeline has a gap.
+    history_pruned_at = models.DateTimeField(null=True, blank=True)
     # What the table's free-text search looks in, kept by the database itself (every
     # write path included), lowercased, with a trigram index (see upkeep/search_index.py).
     search_text = models.GeneratedField(
