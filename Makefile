@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-glance lint format bench screenshots clean install install-dev lock
+.PHONY: run test test-glance test-provider lint format bench screenshots clean install install-dev lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,10 +48,20 @@ run: install
 		--banner 'open http://$$IMAGETASKS_BIND/ (Ctrl-C stops everything)'
 
 
+# The tests' OpenID Connect provider (tests/support/oidc_provider): oidc-provider from the
+# npm registry, installed from its lock file, again only when the lock changes. Without npm
+# the sign-in tests skip and say so (under CI they fail: .ci/run installs node and npm).
+OIDC_PROVIDER := tests/support/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the sign-in tests will skip (apt-get install -y nodejs npm)"; fi
+test-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
 # Tests spend most of their time waiting (workers, browsers, polling), so they run on
 # several processes even on two cores; PYTEST_WORKERS=0 runs them in this one.
 PYTEST_WORKERS ?= 3
-test: install-dev
+test: install-dev test-provider
 	mkdir -p var/test
 	IMAGETASKS_VAR_DIR=$${IMAGETASKS_VAR_DIR:-$(CURDIR)/var/test} \
 		IMAGETASKS_ENV_FILE=$${IMAGETASKS_ENV_FILE:-/dev/null} \
@@ -93,12 +103,12 @@ bench: install-dev
 
 # The screenshots in docs/ are taken by the browser tests (desktop, 390 px phone, dark).
 SCREENSHOTS := tasks-table task-page export-picker-searched import-form-warned copy-page \
-	tasks-phone-filtered task-failed forbidden
-screenshots: install-dev
+	tasks-phone-filtered task-failed forbidden login-with-provider no-access
+screenshots: install-dev test-provider
 	$(BIN)/pytest tests/browser -q
 	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp var/screenshots/$$name-*.png docs/screenshots/; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) var .pytest_cache .ruff_cache build *.egg-info $(OIDC_PROVIDER)/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

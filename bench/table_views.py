@@ -5,8 +5,8 @@
 
 In this process, through Django's test ``Client`` (the whole middleware stack, the
 view, the template; no network): the table page ``/``, its rows fragment (50 rows)
-unfiltered, filtered by status, by cloud and by a text search, and an unchanged
-refresh (the rows fragment with the version it shows, answered 204). Each request is
+unfiltered, filtered by status, by cloud and by a text search, the Dismissed view, and
+an unchanged refresh (the rows fragment with the version it shows, answered 204). Each request is
 timed with ``time.perf_counter()`` around ``client.get``, after warm-up requests that
 are not counted; the queries of one request of each kind are counted with
 ``CaptureQueriesContext``. The same-run baseline is a bare ``SELECT 1`` through the
@@ -15,7 +15,8 @@ ORM's connection, and ``/healthz`` is shown beside it for a request's fixed cost
 The data: a few clouds (the person looking is granted all but one), a few users,
 ``--tasks`` tasks submitted over 90 days of which ``--in-flight`` (submitting,
 unconfirmed, pending, processing) in the last six hours, the rest finished (mostly
-success), inserted with ``bulk_create`` in batches of 5,000.
+success), inserted with ``bulk_create`` in batches of 5,000. ``--dismissed`` of the
+failures (80 %) were dismissed, each at a moment of its own after it failed.
 
 Everything lives in ``$IMAGETASKS_VAR_DIR`` (default ``var/bench-table``): a fresh
 SQLite database, removed at the end, also on Ctrl-C. With ``DATABASE_URL`` naming
@@ -67,8 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=5_000, help="of which in flight")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per case")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per case")
+    parser.add_argument(
+        "--dismissed", type=float, default=0.8, help="share of the failures dismissed"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    if not 0 <= args.dismissed <= 1:
+        parser.error("need 0 <= --dismissed <= 1")
     if args.tasks < 1 or not 0 <= args.in_flight <= args.tasks:
         parser.error("need --tasks >= 1 and 0 <= --in-flight <= --tasks")
     if args.requests < 1 or args.warmup < 0:
@@ -155,7 +161,11 @@ def populate(args: argparse.Namespace):
     try:
         batch = []
         for i in range(args.tasks):
-            batch.append(_task(rng, i, i in flying, rng.choice(clouds), rng.choice(users), now))
+            task = _task(rng, i, i in flying, rng.choice(clouds), rng.choice(users), now)
+            if task.status == "failure" and rng.random() < args.dismissed:
+                task.dismissed_at = min(now, task.changed_at + timedelta(hours=rng.uniform(1, 72)))
+                task.dismissed_by = looker
+            batch.append(task)
             if len(batch) == BATCH:
                 ImageTask.objects.bulk_create(batch)
                 batch.clear()
@@ -327,6 +337,8 @@ def bench(args: argparse.Namespace, run: Run) -> list[Case]:
         ("rows, status=processing", f"{rows}&status=processing"),
         ("rows, cloud=iad", f"{rows}&cloud=iad"),
         (f"rows, q={search}", f"{rows}&q={search}"),
+        ("rows, status=failure", f"{rows}&status=failure"),  # the few not dismissed
+        ("rows, dismissed", f"{rows}&dismissed=1"),
     ]
     # /healthz answers 503 here (no worker heartbeats): its cost is what matters, not its log.
     logging.getLogger("django.request").setLevel(logging.CRITICAL)

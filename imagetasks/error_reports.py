@@ -3,10 +3,11 @@
 Django's debug page and error emails show each frame's local variables. The cloud
 client (``imagetasks.openstack``, which may not import Django, so cannot use
 ``sensitive_variables``), the code that encrypts cloud secrets and signs webhooks,
-and the built-in cloud's identity service all hold passwords, API keys or tokens in
-their locals; a crash anywhere below them would print them. Their frames' variables
-are hidden here, by module, so no function can be forgotten; code elsewhere that
-holds a secret uses ``sensitive_variables`` as usual.
+signing in with the OpenID Connect provider (ours and mozilla-django-oidc's: the
+client's secret, codes and tokens) and the built-in cloud's identity service all hold
+passwords, API keys or tokens in their locals; a crash anywhere below them would print
+them. Their frames' variables are hidden here, by module, so no function can be
+forgotten; code elsewhere that holds a secret uses ``sensitive_variables`` as usual.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ SECRET_HOLDERS = (
     "imagetasks.dashboard.clouds.clients",
     "imagetasks.dashboard.notifications.signing",
     "imagetasks.dashboard.notifications.webhook",
+    "imagetasks.dashboard.signin.",
+    "mozilla_django_oidc.",
     "imagetasks.localcloud.identity.",
     "imagetasks.localcloud.models.identity",
 )

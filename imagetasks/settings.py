@@ -152,6 +152,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only the sign-in callback of the OpenID Connect provider (below).
+    "imagetasks.dashboard.signin.backend.ProviderBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
@@ -171,6 +173,49 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "imagetasks.error_reports.SecretsHiddenFilte
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Signing in with the organisation's OpenID Connect provider (README, "Signing in";
+# docs/ARCHITECTURE.md, "Signing in"). Off without OIDC_ISSUER. The provider's endpoints
+# come from its discovery document (dashboard/signin/discovery.py), not from settings.
+OIDC_ISSUER = (
+    env.url("OIDC_ISSUER", "", schemes=("https", "http")) if env.raw("OIDC_ISSUER") else ""
+)
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", "")
+# A secret: its name has SECRET in it, so Django's error reports hide it like SECRET_KEY.
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", "")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too (the "
+        "client registered for this site at the provider)."
+    )
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", "openid email profile")
+if "openid" not in OIDC_RP_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES={OIDC_RP_SCOPES!r} must include openid.")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", "groups")
+# Values of the groups claim that make a person an operator or a viewer, and the prefix of
+# those that grant one cloud by name.
+OIDC_OPERATORS_GROUP = env.str("OIDC_OPERATORS_GROUP", "imagetasks:operators")
+OIDC_VIEWERS_GROUP = env.str("OIDC_VIEWERS_GROUP", "imagetasks:viewers")
+OIDC_CLOUD_GROUP_PREFIX = env.str("OIDC_CLOUD_GROUP_PREFIX", "imagetasks:cloud:")
+# The button's "Sign in with …": the issuer's host name when not set.
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", "")
+# The ID token's signature algorithm; RS256 is the one every provider must offer.
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", "RS256")
+if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"}:
+    raise ImproperlyConfigured(
+        f"OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use an asymmetric algorithm such as RS256."
+    )
+# Seconds to connect to and to hear from the provider, for each request to it.
+OIDC_TIMEOUT = (5.0, env.float("OIDC_TIMEOUT", 10.0, minimum=1.0))
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+# The password form of the login page and of the admin; off, only the provider signs in.
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", True)
+if not PASSWORD_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN=false needs OIDC_ISSUER: without a provider nobody could log in."
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", "UTC")

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.clouds",
     "tests.fixtures.gunicorn",
     "tests.fixtures.live_server",
+    "tests.fixtures.oidc",
     "tests.fixtures.parallel",
     "tests.fixtures.people",
     "tests.fixtures.workers",

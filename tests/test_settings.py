@@ -28,6 +28,11 @@ from tests.support.settings import CONFIG_VARIABLES, ROOT, prepare, run_python, 
         ("CSRF_TRUSTED_ORIGINS", "example.com", "CSRF_TRUSTED_ORIGINS entry 'example.com'"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL='LOUD' is not a log level"),
         ("SECURE_HSTS_SECONDS", "-5", "SECURE_HSTS_SECONDS=-5 must be at least 0"),
+        ("OIDC_ISSUER", "keycloak.example/realms/x", "OIDC_ISSUER='keycloak.example/realms/x'"),
+        ("OIDC_ISSUER", "https://id.example.org", "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"),
+        ("PASSWORD_LOGIN", "false", "PASSWORD_LOGIN=false needs OIDC_ISSUER"),
+        ("OIDC_SCOPES", "email profile", "must include openid"),
+        ("OIDC_SIGN_ALGO", "HS256", "use an asymmetric algorithm"),
         (
             "IMAGETASKS_KEEP_SNAPSHOTS_DAYS",
             "90d",
@@ -268,3 +273,23 @@ def test_a_bad_env_file_stops_start_up_naming_what_to_fix(tmp_path, line, says):
     result = start_django(tmp_path, "")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and says in result.stderr
+
+
+def test_the_provider_is_configured_from_the_environment_and_its_secret_is_hidden(tmp_path):
+    code = (
+        "from django.conf import settings\n"
+        "from django.views.debug import SafeExceptionReporterFilter\n"
+        "from imagetasks.dashboard.signin.discovery import provider_name\n"
+        "shown = SafeExceptionReporterFilter().get_safe_settings()\n"
+        "print(provider_name(), settings.OIDC_RP_SCOPES, settings.OIDC_GROUPS_CLAIM,\n"
+        "      settings.PASSWORD_LOGIN, shown['OIDC_RP_CLIENT_SECRET'])"
+    )
+    result = start_django(
+        tmp_path, code, OIDC_ISSUER="https://id.example.org/realms/acme",
+        OIDC_CLIENT_ID="imagetasks", OIDC_CLIENT_SECRET="s3cret-of-the-client",
+        PASSWORD_LOGIN="off", SECRET_KEY="a-key-for-this-test-only",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "id.example.org", "openid", "email", "profile", "groups", "False", "********************"
+    ]  # fmt: skip

@@ -20,7 +20,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from imagetasks.dashboard.models import Cloud, Copy, ImageTask
+from imagetasks.dashboard.models import Cloud, Copy, ImageTask, ProviderIdentity
 
 OPERATORS = "operators"
 VIEWERS = "viewers"
@@ -80,6 +80,20 @@ def visible_copies(user) -> QuerySet[Copy]:
     return _on_visible_clouds(user, Copy.objects.all(), "source_cloud_id", "target_cloud_id")
 
 
+def granted_nothing(user) -> bool:
+    """Signed in with the provider, and no cloud granted yet (superusers see them all).
+
+    Such a person is told so ("no access yet") rather than shown an empty table. Accounts
+    made here are left as they are: an administrator gives them their clouds.
+    """
+    return (
+        user.is_authenticated
+        and not user.is_superuser
+        and not visible_cloud_ids(user)
+        and ProviderIdentity.objects.filter(user=user).exists()
+    )
+
+
 def can_submit(user) -> bool:
     """Operators (and superusers) submit, resubmit and upload; everybody else only looks."""
     return user.is_authenticated and (user.is_superuser or OPERATORS in _group_names(user))
@@ -87,7 +101,7 @@ def can_submit(user) -> bool:
 
 def get_task_for_user(request: HttpRequest, task_id: uuid.UUID | str) -> ImageTask:
     """The task, if its cloud is visible to the user; a 404 otherwise, never a 403."""
-    tasks = visible_tasks(request.user).select_related("cloud", "submitted_by")
+    tasks = visible_tasks(request.user).select_related("cloud", "submitted_by", "dismissed_by")
     return get_object_or_404(tasks, pk=task_id)
 
 
@@ -138,8 +152,13 @@ def choose_cloud(request: HttpRequest) -> CloudChoice:
     """Where every form that starts work begins: a 403 for anyone but operators, then the
     person's enabled clouds and the one the form names (see ``_chosen_cloud``)."""
     require_operator(request)
-    offered = list(visible_clouds(request.user).filter(enabled=True))
+    offered = list(clouds_to_submit(request.user))
     return CloudChoice(offered, _chosen_cloud(request, offered))
+
+
+def clouds_to_submit(user) -> QuerySet[Cloud]:
+    """The clouds a form offers the person: the visible ones, switched on."""
+    return visible_clouds(user).filter(enabled=True)
 
 
 def _chosen_cloud(request: HttpRequest, offered: list[Cloud]) -> Cloud | None:

@@ -19,6 +19,7 @@ from imagetasks.dashboard.models import (
     CopyEvent,
     Heartbeat,
     ImageTask,
+    ProviderIdentity,
     TaskSnapshot,
 )
 from imagetasks.dashboard.tracking.resubmission import resubmit
@@ -256,7 +257,9 @@ class SnapshotInline(ReadOnlyInline):
 
 @admin.register(ImageTask)
 class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
-    list_display = ["name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin"]
+    list_display = [
+        "name", "type", "status", "cloud", "submitted_by", "submitted_at", "origin", "dismissed_at",
+    ]  # fmt: skip
     readonly_fields = ["on_the_dashboard"]
     list_filter = [
         "status",
@@ -264,6 +267,7 @@ class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
         *related_only("cloud"),
         "origin",
         *related_only("submitted_by"),
+        ("dismissed_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["cloud", "submitted_by"]
     search_fields = ["name", "=id", "=remote_id", "message"]
@@ -316,6 +320,8 @@ class ImageTaskAdmin(ScopedToClouds, ReadOnlyAdmin):
                 ]
             },
         ),
+        # Who took it out of the table's default view once it was dealt with, and when.
+        ("Dismissal", {"fields": ["dismissed_at", "dismissed_by"]}),
     ]
 
     def visible(self, rows, user):
@@ -447,3 +453,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke_selected(self, request, queryset):
         revoked = tokens.revoke(queryset)
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(ProviderIdentity)
+class ProviderIdentityAdmin(ReadOnlyAdmin):
+    """Who signs in with the OpenID Connect provider, and which roles and clouds the
+    provider gave them (the rest of their grants were given by hand). Kept by the
+    sign-ins themselves: what the provider gives is changed at the provider."""
+
+    list_display = ("user", "subject", "issuer", "signed_in_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "subject")
+    fields = readonly_fields = (
+        "user", "issuer", "subject", "provider_roles", "provider_clouds", "created_at",
+        "signed_in_at",
+    )  # fmt: skip
+
+    @admin.display(description="Roles from the provider")
+    def provider_roles(self, identity):
+        return ", ".join(group.name for group in identity.granted_groups.all()) or "—"
+
+    @admin.display(description="Clouds from the provider")
+    def provider_clouds(self, identity):
+        return ", ".join(cloud.name for cloud in identity.granted_clouds.all()) or "—"

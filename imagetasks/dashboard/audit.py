@@ -21,7 +21,8 @@ MAX_ROWS = 100_000
 TASK_FIELDS = [
     "id", "cloud", "remote_id", "type", "name", "status", "message", "origin",
     "resubmitted_from", "submitted_by", "submitted_at", "remote_created_at",
-    "remote_updated_at", "expires_at", "remote_gone_at", "input", "result",
+    "remote_updated_at", "expires_at", "remote_gone_at", "input", "result", "dismissed_at",
+    "dismissed_by",
 ]  # fmt: skip
 SNAPSHOT_FIELDS = ["observed_at", "status", "message", "remote_updated_at", "expires_at"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +57,8 @@ def _task_values(task: ImageTask) -> dict:
         "remote_gone_at": task.remote_gone_at,
         "input": task.input,
         "result": task.result,
+        "dismissed_at": task.dismissed_at,
+        "dismissed_by": task.dismissed_by.get_username() if task.dismissed_by else "",
     }
 
 
@@ -66,7 +69,8 @@ def _snapshot_values(snapshot: TaskSnapshot | None) -> dict:
 
 
 def _with_history(tasks: QuerySet[ImageTask]) -> Iterator[ImageTask]:
-    selected = tasks.select_related("cloud", "submitted_by").prefetch_related("snapshots")
+    selected = tasks.select_related("cloud", "submitted_by", "dismissed_by")
+    selected = selected.prefetch_related("snapshots")
     return selected.iterator(chunk_size=500)
 
 

@@ -3,7 +3,9 @@
 Everything here reads the database only, never a cloud. Queries stay on the
 existing indexes (``task_status_recent``, ``task_cloud_recent``,
 ``task_owner_recent``, ``-submitted_at``), never count the whole table, and
-fetch the page's rows with their cloud and submitter in one query.
+fetch the page's rows with their cloud and submitter in one query. Dismissed tasks
+(``dismissal.py``) are left out unless the Dismissed view asks for them alone
+(``task_dismissed_recent``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from imagetasks.dashboard import access, statuses
@@ -100,6 +103,7 @@ class TableQuery:
     cloud: str = ""
     mine: bool = False
     recent: bool = False  # changed in the last 24 hours
+    dismissed: bool = False  # the dismissed tasks, instead of the others
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
@@ -107,15 +111,21 @@ class TableQuery:
 
     @classmethod
     def from_request(cls, request) -> TableQuery:
-        get = request.GET
+        return cls.from_params(request.GET)
+
+    @classmethod
+    def from_params(cls, get: QueryDict) -> TableQuery:
+        """The query a table URL's parameters (or the same, carried in a form) ask for."""
+        kind, sort = get.get("type", ""), get.get("sort", "")
         return cls(
             status=[s for s in get.getlist("status") if s in statuses.STATUSES],
-            type=get.get("type", "") if get.get("type") in ImageTask.Type.values else "",
+            type=kind if kind in ImageTask.Type.values else "",
             cloud=_text(get.get("cloud", ""), 64),
             mine=get.get("mine") == "1",
             recent=get.get("recent") == "1",
+            dismissed=get.get("dismissed") == "1",
             q=_text(get.get("q", ""), 200),
-            sort=get.get("sort") if get.get("sort") in SORTS else DEFAULT_SORT,
+            sort=sort if sort in SORTS else DEFAULT_SORT,
             page=_positive_int(get.get("page"), 1, 10_000),
             size=_positive_int(get.get("size"), PAGE_SIZE, MAX_PAGE_SIZE),
         )
@@ -131,6 +141,8 @@ class TableQuery:
             pairs.append(("mine", "1"))
         if values["recent"]:
             pairs.append(("recent", "1"))
+        if values["dismissed"]:
+            pairs.append(("dismissed", "1"))
         if values["sort"] != DEFAULT_SORT:
             pairs.append(("sort", values["sort"]))
         if values["size"] != PAGE_SIZE:
@@ -144,7 +156,43 @@ class TableQuery:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.status or self.type or self.cloud or self.mine or self.recent or self.q)
+        return bool(
+            self.status
+            or self.type
+            or self.cloud
+            or self.mine
+            or self.recent
+            or self.dismissed
+            or self.q
+        )
+
+    def described(self) -> list[str]:
+        """The filters in words ("status Failure or Rejected", "cloud acme"), for a page
+        that acts on all of them."""
+        words = []
+        if self.status:
+            labels = [statuses.get(code).label for code in self.status]
+            words.append("status " + " or ".join(labels))
+        if self.type:
+            words.append(f"type {self.type}")
+        if self.cloud:
+            words.append(f"cloud {self.cloud}")
+        if self.mine:
+            words.append("submitted by you")
+        if self.recent:
+            words.append("changed in the last 24 h")
+        if self.q:
+            words.append(f"matching “{self.q}”")
+        if self.dismissed:
+            words.append("dismissed")
+        return words
+
+    @property
+    def all_dismissable(self) -> bool:
+        """Whether every task the query shows may be dismissed: it asks only for statuses
+        of tasks that ended badly (see dismissal.py), outside the Dismissed view. The
+        table's "Dismiss all N shown" then needs no count of its own: N is the total."""
+        return bool(self.status) and set(self.status) <= statuses.FAILED and not self.dismissed
 
     @property
     def column(self) -> str:
@@ -168,7 +216,7 @@ class TableQuery:
 
 def filter_tasks(user, query: TableQuery) -> QuerySet[ImageTask]:
     """The visible tasks that match the filters, in the asked order (not yet sliced)."""
-    tasks = access.visible_tasks(user)
+    tasks = access.visible_tasks(user).filter(dismissed_at__isnull=not query.dismissed)
     if query.status:
         tasks = tasks.filter(status__in=query.status)
     if query.type:
@@ -279,7 +327,8 @@ def page_of(user, query: TableQuery) -> Page:
     """The page's rows, with cloud and submitter joined in (one query), its total and
     the copies its tasks belong to (one query each)."""
     start, end = _bounds(query)
-    rows = list(filter_tasks(user, query).select_related("cloud", "submitted_by")[start:end])
+    related = ["cloud", "submitted_by"] + (["dismissed_by"] if query.dismissed else [])
+    rows = list(filter_tasks(user, query).select_related(*related)[start:end])
     tasks = rows[: query.size]
     minute = time_bucket()
     version = version_of(query, ((t.pk, t.version) for t in tasks), minute)
@@ -346,8 +395,9 @@ class Counters:
 
 
 def counters(user) -> Counters:
-    """Tasks in flight now; failed and succeeded in the last 24 hours (visible ones only)."""
-    tasks = access.visible_tasks(user)
+    """Tasks in flight now; failed and succeeded in the last 24 hours (visible ones only,
+    not dismissed: each counts what its link shows)."""
+    tasks = access.visible_tasks(user).filter(dismissed_at__isnull=True)
     since = timezone.now() - RECENT
     return Counters(
         in_flight=capped_count(tasks.filter(status__in=statuses.IN_FLIGHT)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from imagetasks.dashboard.access import OPERATORS
 from imagetasks.dashboard.api import tokens
@@ -168,3 +169,17 @@ def test_the_cloud_list_shows_the_capabilities_of_the_person_s_clouds_only(stan_
 
     assert "MINE-2" in page
     assert "THEIRS-2" not in text(theirs)
+
+
+def test_dismissed_tasks_stay_in_the_audit_with_who_and_when_read_only(stan_client, world):
+    ImageTask.objects.filter(pk__in=[world["my_task"].pk, world["their_task"].pk]).update(
+        dismissed_at=timezone.now(), dismissed_by=world["stan"]
+    )
+
+    dismissed = text(stan_client.get("/admin/dashboard/imagetask/?dismissed_at__isnull=False"))
+    assert "my-web" in dismissed and "their-db" not in dismissed
+    not_dismissed = text(stan_client.get("/admin/dashboard/imagetask/?dismissed_at__isnull=True"))
+    assert "my-web" not in not_dismissed
+    page = text(stan_client.get(f"/admin/dashboard/imagetask/{world['my_task'].pk}/change/"))
+    assert "Dismissal" in page and "Dismissed by:" in page and "stan" in page
+    assert 'name="dismissed_at"' not in page and 'name="dismissed_by"' not in page

@@ -64,11 +64,16 @@ READS = [
         "/clouds/{cloud}/download/exports/abc.vhd",
         {"owner": 502, "colleague": 502, "viewer": 502, "outsider": 404},
     ),
+    ("/tasks/dismiss/", {"owner": 200, "colleague": 200, "viewer": 403, "outsider": 200}),
 ]
 
 WRITES = [
     ("/tasks/{task}/resubmit/", {"owner": 302, "colleague": 302, "viewer": 403, "outsider": 404}),
     ("/tasks/{task}/stop/", {"owner": 302, "colleague": 302, "viewer": 403, "outsider": 404}),
+    ("/tasks/{task}/dismiss/", {"owner": 302, "colleague": 302, "viewer": 403, "outsider": 404}),
+    ("/tasks/{task}/restore/", {"owner": 302, "colleague": 302, "viewer": 403, "outsider": 404}),
+    # All of a filter: an outsider sees no task, so there is nothing to dismiss.
+    ("/tasks/dismiss/", {"owner": 302, "colleague": 302, "viewer": 403, "outsider": 302}),
 ]
 
 
@@ -118,6 +123,9 @@ def test_a_viewer_sees_no_submit_buttons(client, viewer, task):
     detail = client.get(f"/tasks/{task.pk}/").content.decode()
     assert "New import" not in table and "/tasks/new/import/" not in table
     assert "Resubmit" not in detail and "Stop watching" not in detail
+    assert "/dismiss/" not in table and "/dismiss/" not in detail
+    filtered = client.get("/?status=pending").content.decode()
+    assert "Dismiss all" not in filtered
 
 
 def test_a_superuser_sees_every_cloud(client, django_user_model, task):
@@ -137,8 +145,9 @@ def test_every_post_needs_the_csrf_token(task, owner):
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
-    for path in ("resubmit", "stop"):
+    for path in ("resubmit", "stop", "dismiss", "restore"):
         assert strict.post(f"/tasks/{task.pk}/{path}/").status_code == 403
+    assert strict.post("/tasks/dismiss/").status_code == 403
     for form in ("import", "export"):
         response = strict.post(f"/tasks/new/{form}/?cloud={task.cloud.name}", {})
         assert response.status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
+from urllib.parse import urlencode
 
 from jsonschema import Draft202012Validator
 
@@ -82,4 +83,18 @@ class Api:
             path, data, content_type="application/json", headers=self._headers(token, headers)
         )
         check(document(self.client), "POST", path, response)
+        return response
+
+    def put(self, path: str, raw: bytes, params=None, *, token=SAME, headers=None, **extra):
+        """A raw body (a file's bytes); the query from ``params``; ``extra`` for the WSGI
+        environment (a ``CONTENT_LENGTH`` of its own, say)."""
+        query = f"?{urlencode(params or {}, doseq=True)}" if params else ""
+        response = self.client.put(
+            f"{path}{query}",
+            raw,
+            content_type="application/octet-stream",
+            headers=self._headers(token, headers),
+            **extra,
+        )
+        check(document(self.client), "PUT", path, response)
         return response

@@ -2,6 +2,7 @@
 
 ``detail`` is a sentence for a person, or for 422 the list of what did not validate.
 Bad input is a 4xx: a body that is not JSON is a 400, a value of the wrong type a 422.
+A cloud that fails or answers nonsense is a 502 with its words.
 A bug is a 500 that says nothing of it; the error is logged for the administrator.
 """
 
@@ -49,6 +50,10 @@ ERRORS: dict[int, type[BaseModel]] = {
     422: Invalid,
     429: Error,
 }
+# What an operation that asks a cloud may answer besides: the cloud failed to answer, or
+# answered what cannot be read (never the cloud's own 401 or 403, which are not the
+# caller's: those would read as the API refusing them).
+ASKS_CLOUD: dict[int, type[BaseModel]] = {**ERRORS, 502: Error}
 
 
 def install(api: NinjaAPI) -> None:

@@ -20,6 +20,7 @@ from imagetasks.dashboard.models import ImageTask
 TaskStatus = StrEnum("TaskStatus", {code: code for code in statuses.STATUSES})  # type: ignore[misc]
 TaskType = StrEnum("TaskType", {code: code for code in ImageTask.Type.values})  # type: ignore[misc]
 Sort = StrEnum("Sort", {sort: sort for sort in tables.SORTS})  # type: ignore[misc]
+CopyStatus = StrEnum("CopyStatus", {code: code for code in statuses.COPY_STATUSES})  # type: ignore[misc]
 Phase = statuses.Phase
 
 NO_NUL = r"^[^\x00]*$"
@@ -33,6 +34,11 @@ class TaskFilters(BaseModel):
     cloud: str = Field("", max_length=64, pattern=NO_NUL, description="A cloud's name.")
     mine: bool = Field(False, description="Only tasks submitted by the caller.")
     recent: bool = Field(False, description="Only tasks changed in the last 24 hours.")
+    dismissed: bool = Field(
+        False,
+        description="Only the dismissed tasks (the table's Dismissed view). Without it, "
+        "dismissed tasks are left out, as the table leaves them out.",
+    )
     q: str = Field(
         "",
         max_length=200,
@@ -55,6 +61,7 @@ class TaskFilters(BaseModel):
             cloud=self.cloud.strip(),
             mine=self.mine,
             recent=self.recent,
+            dismissed=self.dismissed,
             q=self.q.strip(),
             sort=str(self.sort),
             size=self.size,
@@ -90,6 +97,10 @@ class Task(BaseModel):
     watching: bool
     last_error: str
     resubmitted_from: uuid.UUID | None
+    dismissed_at: datetime | None = Field(
+        description="When someone dismissed the task as dealt with; null: not dismissed."
+    )
+    dismissed_by: str | None = Field(description="Who dismissed it (null if not, or unknown).")
     version: int = Field(description="Grows with every change of what the task shows.")
 
 
@@ -132,13 +143,19 @@ class Cloud(BaseModel):
 class ImportIn(BaseModel):
     """An import, as the import form takes it. ``tasks-api``: from an object (``container``
     and ``object``) on a Rackspace-style cloud, or from a ``url`` on a Glance-style one;
-    ``web-download``: the cloud fetches ``url`` into a new image (interoperable import)."""
+    ``web-download``: the cloud fetches ``url`` into a new image (interoperable import);
+    ``glance-download``: the cloud copies the image ``image_id`` of another ``region`` of
+    its own into a new one, named as that image unless ``name`` is given."""
 
     cloud: str = Field(max_length=64, pattern=NO_NUL)
-    method: Literal["tasks-api", "web-download"] = "tasks-api"
+    method: Literal["tasks-api", "web-download", "glance-download"] = "tasks-api"
     container: str | None = None
     object: str | None = None
     url: str | None = None
+    region: str | None = Field(
+        None, description="glance-download: the region to copy from (the form's first if none)."
+    )
+    image_id: str | None = Field(None, description="glance-download: the image to copy.")
     name: str = ""
     disk_format: str | None = Field(None, description="As the form: qcow2 unless given.")
     container_format: str | None = Field(None, description="As the form: bare unless given.")
@@ -153,3 +170,163 @@ class ExportIn(BaseModel):
     image_id: str
     container: str = "exports"
     create_container: bool = True
+
+
+# Browsing a cloud: what its object storage and Images API list, as the cloud said it.
+
+
+class ContainerFilters(BaseModel):
+    prefix: str = Field("", max_length=256, pattern=NO_NUL, description="Names that start so.")
+
+
+class StoredContainer(BaseModel):
+    """A container of the account's object storage, as the cloud lists it."""
+
+    name: str
+    count: int = Field(description="How many objects it holds.")
+    bytes: int
+    last_modified: datetime | None
+
+
+class ContainerList(BaseModel):
+    items: list[StoredContainer] = Field(description="In name order.")
+    truncated: bool = Field(description="More match than are listed: a longer prefix finds them.")
+
+
+class ObjectFilters(BaseModel):
+    prefix: str = Field("", max_length=1024, pattern=NO_NUL, description="Names that start so.")
+    marker: str = Field(
+        "", max_length=1024, pattern=NO_NUL, description="From `next_marker` of the page before."
+    )
+
+
+class StoredObject(BaseModel):
+    """An object of a container, as the cloud lists it."""
+
+    name: str
+    bytes: int
+    hash: str = Field(description="The store's MD5 of its content (empty: not given).")
+    content_type: str
+    last_modified: datetime | None
+
+
+class ObjectPage(BaseModel):
+    items: list[StoredObject] = Field(description="In name order.")
+    next_marker: str | None = Field(description="Pass as `marker` for the next page; null: last.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+class ImageFilters(BaseModel):
+    q: str = Field(
+        "", max_length=255, pattern=NO_NUL, description="Names that contain it, or the exact id."
+    )
+    page: int = Field(1, ge=1, le=10_000)
+    region: str = Field(
+        "",
+        max_length=255,
+        pattern=NO_NUL,
+        description="Another region of the cloud (one its catalog names): every image the "
+        "account sees there, as a glance-download copies them. Empty: the account's own "
+        "images in the cloud's region, as an export or a copy takes them.",
+    )
+
+
+class CloudImage(BaseModel):
+    """An image, as the cloud shows it."""
+
+    id: str
+    name: str | None
+    status: str
+    disk_format: str | None
+    container_format: str | None
+    size: int | None
+    owner: str | None
+    visibility: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    stores: list[str] = Field(description="The stores its data is in (empty: not told).")
+
+
+class ImagePage(BaseModel):
+    items: list[CloudImage] = Field(description="In name order.")
+    matched: int = Field(description="How many images match, on every page.")
+    page: int = Field(description="This page's number (the last one, for a number past it).")
+    truncated: bool = Field(description="The cloud has more images than are searched here.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+# Copies: to another cloud or region (a copy), to more stores of the same cloud (a task).
+
+
+class CopyIn(BaseModel):
+    """A copy of one of the account's images to another cloud or region, as the copy
+    form takes it: exported here, streamed across, imported there."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL, description="The cloud the image is in.")
+    image_id: str = Field(description="One of the account's own active images there.")
+    target: str = Field(
+        max_length=64,
+        pattern=NO_NUL,
+        description="Another of the caller's clouds, or another region of the same account.",
+    )
+    name: str = Field("", description="Its name in the target; empty: the image's name.")
+
+
+class CopyStep(BaseModel):
+    """One entry of a copy's timeline."""
+
+    step: str = Field(description="copy, export, transfer, import or cleanup.")
+    status: str
+    message: str
+    at: datetime
+
+
+class Copy(BaseModel):
+    """A copy and its timeline. Its export and import are tasks of their own."""
+
+    id: uuid.UUID
+    url: str = Field(description="This copy in the API.")
+    page: str = Field(description="This copy's page in the dashboard.")
+    status: CopyStatus
+    status_label: str
+    final: bool = Field(description="Succeeded or failed: nothing more will happen.")
+    error: str = Field(description="Why it failed (empty unless it did).")
+    source_cloud: str
+    source_image_id: str
+    source_image_name: str
+    target_cloud: str
+    target_name: str
+    target_image_id: str | None = Field(description="The new image, once it is known.")
+    export_task: uuid.UUID | None
+    import_task: uuid.UUID | None
+    bytes_total: int | None
+    bytes_done: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    version: int = Field(description="Grows with every change of what the copy shows.")
+    steps: list[CopyStep] = Field(description="The timeline, oldest first.")
+
+
+class StoreCopyIn(BaseModel):
+    """A copy of an image of the cloud to more of its stores (Glance's ``copy-image``), as
+    the form on the image's page takes it."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL)
+    image_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    stores: list[str] = Field(description="Stores the image is not in yet.")
+    allow_failures: bool = Field(
+        False, description="Done in the stores it reached; otherwise one failure fails it."
+    )
+
+
+class UploadIn(BaseModel):
+    """What the upload into a new image takes beside the file, as the page sends it."""
+
+    cloud: str = Field(max_length=64, pattern=NO_NUL)
+    name: str = Field(description="The new image's name.")
+    disk_format: str | None = Field(None, description="As the form: qcow2 unless given.")
+    container_format: str | None = Field(None, description="As the form: bare unless given.")
+    stores: list[str] = Field(default_factory=list, description="Empty: the default store.")
+    filename: str = Field("", description="The file's own name, kept with the task.")

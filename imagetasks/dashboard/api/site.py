@@ -17,7 +17,17 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
-from imagetasks.dashboard.api import auth, clouds, errors, submissions, tasks
+from imagetasks.dashboard.api import (
+    auth,
+    browse,
+    clouds,
+    copies,
+    dismissals,
+    errors,
+    submissions,
+    tasks,
+    uploads,
+)
 
 api = NinjaAPI(
     title="imagetasks API",
@@ -37,8 +47,12 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/v1/clouds", clouds.router)
+api.add_router("/v1/clouds", browse.router)
 api.add_router("/v1/tasks", tasks.router)
 api.add_router("/v1/tasks", submissions.router)
+api.add_router("/v1/tasks", uploads.router)
+api.add_router("/v1/tasks", dismissals.router)
+api.add_router("/v1/copies", copies.router)
 
 
 def _json_405(view):

@@ -49,6 +49,8 @@ def task_fields(task: ImageTask) -> dict:
         "watching": task.watching,
         "last_error": task.last_error,
         "resubmitted_from": task.resubmitted_from_id,
+        "dismissed_at": task.dismissed_at,
+        "dismissed_by": task.dismissed_by.get_username() if task.dismissed_by else None,
         "version": task.version,
     }
 
@@ -86,7 +88,7 @@ def list_tasks(request, filters: Query[schemas.TaskFilters]):
             tasks = cursors.after(tasks, query.sort, filters.cursor)
         except cursors.BadCursor as error:
             raise HttpError(400, str(error)) from None
-    rows = list(tasks.select_related("cloud", "submitted_by")[: query.size + 1])
+    rows = list(tasks.select_related("cloud", "submitted_by", "dismissed_by")[: query.size + 1])
     page = rows[: query.size]
     next_cursor = cursors.cursor_after(page[-1], query.sort) if len(rows) > query.size else None
     next_url = None

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 
-from imagetasks.dashboard import hints, statuses
+from imagetasks.dashboard import dismissal, hints, statuses
 
 register = template.Library()
 
@@ -204,6 +204,12 @@ def expiry(task) -> str:
             return f"expires in {int(seconds // 3600)} h"
         return f"expires in {max(1, int(seconds // 60))} min"
     return ""
+
+
+@register.filter
+def can_dismiss(task) -> bool:
+    """Whether the task may be dismissed (failed, rejected, vanished, stale; see dismissal.py)."""
+    return dismissal.can_dismiss(task)
 
 
 @register.filter

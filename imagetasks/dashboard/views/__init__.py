@@ -2,6 +2,7 @@
 
 from imagetasks.dashboard.views.browse import browse
 from imagetasks.dashboard.views.copies import copies_rows, copy_detail, copy_image
+from imagetasks.dashboard.views.dismissals import dismiss, dismiss_all, restore
 from imagetasks.dashboard.views.form_warnings import export_check, import_check
 from imagetasks.dashboard.views.image_picker import pick_image
 from imagetasks.dashboard.views.image_upload import upload_image
@@ -26,6 +27,8 @@ __all__ = [
     "copy_image",
     "copy_to_stores",
     "create_token",
+    "dismiss",
+    "dismiss_all",
     "export_check",
     "export_task",
     "home",
@@ -36,6 +39,7 @@ __all__ = [
     "object_download",
     "pick_image",
     "profile",
+    "restore",
     "resubmit",
     "revoke_token",
     "rows",

@@ -1,8 +1,9 @@
 """The object browser of the import form: containers, then a container's objects.
 
 Listings come from the cloud page by page (Swift's ``marker``), filtered by
-name prefix. Each link is a real URL of the import page (so the browser works
-without JavaScript); with htmx only the browser part is fetched and swapped.
+name prefix, through ``clouds/listings.py`` as the API's. Each link is a real URL
+of the import page (so the browser works without JavaScript); with htmx only the
+browser part is fetched and swapped.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access
+from imagetasks.dashboard.clouds import listings
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.views.common import Request
-from imagetasks.openstack import CloudClient, CloudError, ObjectInfo
-
-PAGE = 50
-CONTAINER_LIMIT = 500
+from imagetasks.openstack import CloudClient, CloudError
 
 
 @dataclass
@@ -52,22 +51,16 @@ def list_location(
     listing = Listing(cloud=cloud, container=container, prefix=prefix, marker=marker)
     try:
         if not container:
-            found = client.objects.list_containers(prefix=prefix or None, limit=CONTAINER_LIMIT)
-            listing.entries = list(found)
+            listing.entries = listings.containers(client, prefix).entries
             return listing
-        listed = client.objects.list_objects(
-            container, prefix=prefix or None, marker=marker or None, limit=PAGE + 1
-        )
-        entries = [entry for entry in listed if isinstance(entry, ObjectInfo)]
+        page = listings.objects(client, container, prefix, marker)
     except CloudError as error:
         listing.error = f"The cloud could not list this: {error.message}"
         return listing
     except ValueError as error:  # a name no store can have, such as "."
         listing.error = f"There is nothing to list here: {error}."
         return listing
-    listing.entries = entries[:PAGE]
-    if len(entries) > PAGE:
-        listing.next_marker = entries[PAGE - 1].name
+    listing.entries, listing.next_marker = page.entries, page.next_marker
     return listing
 
 

@@ -18,7 +18,7 @@ from imagetasks.dashboard import access
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.copies.forms import NO_TARGETS, CopyForm
 from imagetasks.dashboard.copies.service import start_copy
-from imagetasks.dashboard.models import Cloud
+from imagetasks.dashboard.models import Cloud, Copy
 from imagetasks.dashboard.views import image_picker
 from imagetasks.dashboard.views.common import Request, live_part, unchanged, unreachable
 from imagetasks.openstack import CloudError
@@ -48,6 +48,11 @@ def _check_target(form: CopyForm, target: Cloud) -> None:
         )
 
 
+def copy_targets(offered: list[Cloud], source: Cloud) -> list[Cloud]:
+    """Where a copy from ``source`` may go: the other clouds offered to the person."""
+    return [cloud for cloud in offered if cloud.pk != source.pk]
+
+
 def _picker(request, source: Cloud, form: CopyForm) -> tuple[image_picker.ImageChoices | None, str]:
     """The image picker of the source, or why its images cannot be copied."""
     try:
@@ -67,7 +72,7 @@ def copy_image(request: Request) -> HttpResponse:
     source, clouds = choice.chosen, choice.offered
     if source is None:
         return render(request, "dashboard/copy_form.html", {"clouds": clouds, "cloud": None})
-    targets = [cloud for cloud in clouds if cloud.pk != source.pk]
+    targets = copy_targets(clouds, source)
     if request.method == "POST":
         form = CopyForm(request.POST, source=source, targets=targets)
         if form.is_valid():
@@ -95,6 +100,13 @@ def copy_image(request: Request) -> HttpResponse:
 
 
 def _start(request, form: CopyForm, source: Cloud):
+    copy = start(form, source, request.user)
+    return redirect("dashboard:copy", copy_id=copy.pk) if copy else None
+
+
+def start(form: CopyForm, source: Cloud, user) -> Copy | None:
+    """Check a valid copy form against both clouds, then start the copy once (its
+    ``copy_id``); None, with the problem on the form. The page and the API start here."""
     data = form.cleaned_data
     try:
         image, image_error = _image(source, data["image_id"])
@@ -105,17 +117,16 @@ def _start(request, form: CopyForm, source: Cloud):
         form.add_error("image_id", image_error)
         return None
     _check_target(form, data["target"])
-    if form.errors:
+    if form.errors or image is None:
         return None
-    copy = start_copy(
+    return start_copy(
         source=source,
         image=image,
         target=data["target"],
         name=data["name"] or image.name or image.id,
-        user=request.user,
+        user=user,
         copy_id=data["copy_id"],
     )
-    return redirect("dashboard:copy", copy_id=copy.pk)
 
 
 def _timeline(copy) -> list[dict]:

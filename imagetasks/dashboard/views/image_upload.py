@@ -53,6 +53,30 @@ def offers_glance_direct(cloud: Cloud) -> bool:
     return GLANCE_DIRECT in (cloud.import_methods or [])
 
 
+def upload_into_image(request: Request, cloud: Cloud, form: forms.GlanceDirectForm) -> ImageTask:
+    """Submit a valid form's glance-direct import once (its submission id), the request's
+    body streamed on as the image's data with its announced length. A body no file could
+    be (no length, none at all) is a ``Refused``; one that ends early, or a refusal of the
+    cloud, is the task, rejected with the reason. The page and the API upload here."""
+    length = announced_length(request)
+    if length == 0:
+        raise Refused(400, EMPTY)
+    task = submit(
+        cloud,
+        ImageTask.Type.IMPORT,
+        form.task_input(),
+        method=GLANCE_DIRECT,
+        upload=Upload(HashingReader(request, length), length),
+        user=request.user,
+        submission_id=form.cleaned_data["submission_id"],
+    )
+    log.info(
+        "upload into an image cloud=%s task=%s bytes=%d status=%s",
+        cloud.name, task.pk, length, task.status,
+    )  # fmt: skip
+    return task
+
+
 @require_http_methods(["PUT"])
 @answers_refusals
 def upload_image(request: Request, cloud_name: str) -> JsonResponse:
@@ -68,18 +92,7 @@ def upload_image(request: Request, cloud_name: str) -> JsonResponse:
     form = forms.GlanceDirectForm(request.GET, image_stores=cloud.image_stores)
     if not form.is_valid():
         raise Refused(400, _problems(form))
-    length = announced_length(request)
-    if length == 0:
-        raise Refused(400, EMPTY)
-    task = submit(
-        cloud,
-        ImageTask.Type.IMPORT,
-        form.task_input(),
-        method=GLANCE_DIRECT,
-        upload=Upload(HashingReader(request, length), length),
-        user=request.user,
-        submission_id=form.cleaned_data["submission_id"],
-    )
+    task = upload_into_image(request, cloud, form)
     answer = {
         "task_id": str(task.pk),
         "task_url": reverse("dashboard:task", args=[task.pk]),
@@ -90,5 +103,4 @@ def upload_image(request: Request, cloud_name: str) -> JsonResponse:
         return JsonResponse({**answer, "error": task.message}, status=400)
     if task.status == statuses.UNCONFIRMED:
         messages.warning(request, UNCONFIRMED)
-    log.info("uploaded into an image cloud=%s task=%s bytes=%d", cloud.name, task.pk, length)
     return JsonResponse(answer, status=201)

@@ -43,7 +43,8 @@ def _region_asked(request: Request, cloud: Cloud) -> str:
     return wanted if wanted in known else known[0]
 
 
-def _message_field(message: str) -> str | None:
+def message_field(message: str) -> str | None:
+    """Which field a refusal is about, judged from the cloud's words (None: the whole form)."""
     lowered = message.lower()
     if "region" in lowered:
         return "glance_region"
@@ -52,7 +53,7 @@ def _message_field(message: str) -> str | None:
     return None
 
 
-def _name_of(cloud: Cloud, form: forms.RegionImportForm) -> str | None:
+def name_of(cloud: Cloud, form: forms.RegionImportForm) -> str | None:
     """The new image's name: the one typed, else the copied image's (None, with the reason
     on the form, when that image cannot be read)."""
     data = form.cleaned_data
@@ -77,25 +78,15 @@ def glance_download(
     ways: list[tuple[str, str]],
     submit,
 ) -> HttpResponse:
-    """The "From another region" form; ``submit`` is the import page's way of sending a
-    form once and reporting a refusal on it."""
+    """The "From another region" form; ``submit`` is the import page's way of sending the
+    valid form once (``task_forms.submit_region_import``) and going to its task, or None
+    with the refusal on the form."""
     region = _region_asked(request, cloud)
     known, stores = regions(cloud), cloud.image_stores
     if request.method == "POST":
         form = forms.RegionImportForm(request.POST, regions=known, image_stores=stores)
-        if form.is_valid() and (name := _name_of(cloud, form)):
-            task_input = form.task_input(name)
-            response = submit(
-                request,
-                form,
-                cloud,
-                ImageTask.Type.IMPORT,
-                task_input,
-                _message_field,
-                method=GLANCE_DOWNLOAD,
-            )
-            if response:
-                return response
+        if form.is_valid() and (response := submit(request, form, cloud)):
+            return response
     else:
         initial = {
             "cloud": cloud.name,

@@ -10,6 +10,7 @@ what to fix, and submits a new tracked task once (its submission id).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -104,13 +105,20 @@ def _already_sent(request: Request, cloud: Cloud) -> ImageTask | None:
     ).first()
 
 
-@require_http_methods(["GET", "POST"])
-def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
-    """Choose the stores, allow some to fail or not, and submit a ``copy-image`` import."""
-    cloud = access.get_cloud_to_submit(request, cloud_name)
-    if request.method == "POST" and (sent := _already_sent(request, cloud)):
-        # The image has changed since (the copy may be done): the form would not match it.
-        return redirect("dashboard:task", task_id=sent.pk)
+@dataclass
+class StoreCopy:
+    """An image as the cloud has it now, the stores it may still be copied to, and what
+    stands in the way of a copy ("" when nothing: the form may be sent)."""
+
+    image: Image | None
+    stores_in: list[str]
+    choices: list[tuple[str, str]]
+    problem: str
+
+
+def store_copy(cloud: Cloud, image_id: str) -> StoreCopy:
+    """What a copy of the image to more stores would be, read from the cloud again; a 404
+    when the cloud has no such image. The page and the API read it here."""
     image, problem = _read_image(cloud, image_id)
     stores_in = list(image.import_state.stores) if image else []
     if image and COPY_IMAGE not in (cloud.import_methods or []):
@@ -120,18 +128,36 @@ def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResp
     choices = [c for c in forms.store_choices(cloud.image_stores) if c[0] not in stores_in]
     if image and not problem and not choices:
         problem = IN_ALL.format(cloud=cloud.name)
+    return StoreCopy(image, stores_in, choices, problem)
+
+
+def submit_store_copy(form: forms.StoreCopyForm, cloud: Cloud, image: Image, user) -> ImageTask:
+    """Submit a valid form's ``copy-image`` import once (its submission id). A refusal is
+    the task, rejected with the cloud's words."""
+    return submit(
+        cloud,
+        ImageTask.Type.IMPORT,
+        form.task_input(image.id),
+        method=COPY_IMAGE,
+        name=image.name or image.id,
+        user=user,
+        submission_id=form.cleaned_data["submission_id"],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResponse:
+    """Choose the stores, allow some to fail or not, and submit a ``copy-image`` import."""
+    cloud = access.get_cloud_to_submit(request, cloud_name)
+    if request.method == "POST" and (sent := _already_sent(request, cloud)):
+        # The image has changed since (the copy may be done): the form would not match it.
+        return redirect("dashboard:task", task_id=sent.pk)
+    offered = store_copy(cloud, image_id)
+    image, problem = offered.image, offered.problem
     if request.method == "POST":
-        form = forms.StoreCopyForm(request.POST, choices=choices)
+        form = forms.StoreCopyForm(request.POST, choices=offered.choices)
         if not problem and form.is_valid() and image is not None:
-            task = submit(
-                cloud,
-                ImageTask.Type.IMPORT,
-                form.task_input(image.id),
-                method=COPY_IMAGE,
-                name=image.name or image.id,
-                user=request.user,
-                submission_id=form.cleaned_data["submission_id"],
-            )
+            task = submit_store_copy(form, cloud, image, request.user)
             if task.status != statuses.REJECTED:
                 if task.status == statuses.UNCONFIRMED:
                     messages.warning(request, UNCONFIRMED)
@@ -146,12 +172,12 @@ def copy_to_stores(request: Request, cloud_name: str, image_id: str) -> HttpResp
             form.add_error(None, f"The cloud refused it: {task.message}")
     else:
         initial = {"cloud": cloud.name, "submission_id": uuid.uuid4()}
-        form = forms.StoreCopyForm(initial=initial, choices=choices)
+        form = forms.StoreCopyForm(initial=initial, choices=offered.choices)
     context = {
         "cloud": cloud,
         "image_id": image_id,
         "image": image,
         "problem": problem,
-        "copy": {"form": form, "action": request.path, "stores_in": stores_in},
+        "copy": {"form": form, "action": request.path, "stores_in": offered.stores_in},
     }
     return render(request, "dashboard/store_copy.html", context)

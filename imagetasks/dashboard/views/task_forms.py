@@ -67,23 +67,6 @@ def submit_form(
     return task
 
 
-def _submit_and_go(
-    request: Request,
-    form,
-    cloud: Cloud,
-    task_type: str,
-    task_input: dict,
-    field_for_message: Callable[[str], str | None],
-    name: str | None = None,
-    method: str = "",
-) -> HttpResponse | None:
-    """Submit a valid form once and go to its task's page; None, with the refusal on the form."""
-    task = submit_form(
-        form, cloud, request.user, task_type, task_input, field_for_message, name, method
-    )
-    return _submitted(request, task)
-
-
 def _submitted(request: Request, task: ImageTask | None) -> HttpResponse | None:
     """The task page of a submitted task (warning when unconfirmed); None if refused."""
     if task is None:
@@ -212,7 +195,7 @@ def import_task(request: Request) -> HttpResponse:
     if how == GLANCE_DIRECT:
         return _glance_direct(request, cloud, clouds, ways)
     if how == region_import.GLANCE_DOWNLOAD:
-        return region_import.glance_download(request, cloud, clouds, ways, _submit_and_go)
+        return region_import.glance_download(request, cloud, clouds, ways, _region_import_and_go)
     style, cloud_error = import_style(cloud)
     form_class = import_form_class(style)
     if request.method == "POST":
@@ -299,6 +282,27 @@ def _web_download_message_field(message: str) -> str | None:
     if "format" in lowered:
         return "disk_format"
     return None
+
+
+def submit_region_import(form, cloud: Cloud, user) -> ImageTask | None:
+    """Submit a valid "From another region" form once, the new image named after the one
+    it copies unless a name was given; None, with the problem on the form."""
+    name = region_import.name_of(cloud, form)
+    if name is None:
+        return None
+    return submit_form(
+        form,
+        cloud,
+        user,
+        ImageTask.Type.IMPORT,
+        form.task_input(name),
+        region_import.message_field,
+        method=region_import.GLANCE_DOWNLOAD,
+    )
+
+
+def _region_import_and_go(request: Request, form, cloud: Cloud) -> HttpResponse | None:
+    return _submitted(request, submit_region_import(form, cloud, request.user))
 
 
 def _upload_plan(cloud: Cloud) -> str:

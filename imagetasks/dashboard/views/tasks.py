@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from imagetasks.dashboard import access, audit, statuses, tables
 from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.signin import views as signin
 from imagetasks.dashboard.views.common import Request, unchanged
 from imagetasks.dashboard.views.copies import copies_context
 
@@ -22,13 +23,17 @@ def _context(request: Request, page: tables.Page) -> dict:
         "clouds": access.visible_clouds(request.user).only("name", "region"),
         "sorts": tables.SORT_LABELS,
         "can_submit": access.can_submit(request.user),
-        "counters": tables.counters(request.user),
+        # The counters count what the table shows outside the Dismissed view.
+        "counters": None if page.query.dismissed else tables.counters(request.user),
     }
 
 
 @require_GET
 def home(request: Request) -> HttpResponse:
-    """The task table. Until the person can see any task it explains how to start one."""
+    """The task table. Until the person can see any task it explains how to start one;
+    someone the provider signed in with no cloud granted is told to ask for access."""
+    if access.granted_nothing(request.user):
+        return signin.no_access(request)
     query = tables.TableQuery.from_request(request)
     if request.session.get(tables.LAST_QUERY_KEY, "") != query.querystring():
         request.session[tables.LAST_QUERY_KEY] = query.querystring()
