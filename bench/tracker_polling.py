@@ -98,6 +98,7 @@ LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
 # RabbitMQ, Celery's recommended broker: the local server's default vhost.
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DASHBOARD_CONCURRENCY = 2  # the Procfile's worker
+QUEUES = ("dashboard", "dispatch", "localcloud")
 # Targets: requests per floor, and p95 detection latency in seconds.
 REQUESTS_TARGET = 1.1
 LATENCY_TARGET = 2.0
@@ -371,14 +372,14 @@ def start_redis(fleet: Fleet) -> str:
 
 def purge_queues(run: Run) -> None:
     """RabbitMQ is a server shared with whatever else runs here, not the run's own: empty the
-    two queues of what an earlier run left, and stop if anything else consumes from them
+    queues of what an earlier run left, and stop if anything else consumes from them
     (its workers would take this run's jobs)."""
     import contextlib
 
     from kombu import Connection
 
     with Connection(run.broker_url, connect_timeout=5) as connection:
-        for queue in ("dashboard", "localcloud"):
+        for queue in QUEUES:
             channel = connection.channel()
             try:
                 _, _, consumers = channel.queue_declare(queue, passive=True)
@@ -473,9 +474,10 @@ def start_cloud_workers(fleet: Fleet, tasks: int) -> None:
 
 
 def start_tracker(fleet: Fleet, workers: int = 1) -> None:
-    """The dashboard workers and beat as the Procfile starts them: ``workers`` separate
-    ``celery worker`` processes, as separate hosts would run them, and one beat. Each worker
-    records its poll jobs' windows (``bench/poll_windows.py``) in ``poll-windows/``."""
+    """The dashboard's workers and beat as the Procfile starts them, ``workers`` times over as
+    separate hosts would run them (a worker for ``dashboard`` and ``dispatch`` and a
+    dispatcher for ``dispatch`` each), and one beat. Each worker records its polls' windows
+    (``bench/poll_windows.py``) in ``poll-windows/``."""
     env = fleet.run.env("dashboard")
     windows = fleet.run.directory / "poll-windows"
     windows.mkdir(exist_ok=True)
@@ -489,7 +491,7 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "--concurrency",
                 str(DASHBOARD_CONCURRENCY),
                 "--queues",
-                "dashboard",
+                "dashboard,dispatch",
                 "--hostname",
                 f"dashboard-{index}-{os.getpid()}@%h",
                 "--without-mingle",
@@ -498,6 +500,23 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "bench.poll_windows",
             ),
             env | {poll_windows.ENV: str(windows)},
+        )
+        fleet.start(
+            f"dispatcher-{index}",
+            celery(
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "solo",
+                "--queues",
+                "dispatch",
+                "--hostname",
+                f"dispatch-{index}-{os.getpid()}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ),
+            env,
         )
     fleet.start(
         "beat",
@@ -509,7 +528,8 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
 
 
 def worker_logs(run: Run) -> list[Path]:
-    return sorted(run.logs.glob("worker-*.log"))
+    """The logs of every process that runs the dashboard's jobs (workers and dispatchers)."""
+    return sorted([*run.logs.glob("worker-*.log"), *run.logs.glob("dispatcher-*.log")])
 
 
 # --- The cloud account, the Cloud row and the objects to import ------------------------------
