@@ -1331,27 +1331,36 @@ def _latency_lines(report: Report, tasks: Outcome, polls: list[Job]) -> None:
 
 def _overlap_lines(report: Report, run: Run) -> None:
     """How the poll jobs spread over the worker processes, and whether two processes ever
-    held one task at once (from the windows the workers recorded, bench/poll_windows.py)."""
-    windows = poll_windows.read_windows(run.directory / "poll-windows")
-    jobs = {(w.worker, w.pid, w.start) for w in windows}
-    per_worker = Counter(worker.split("@")[0] for worker, _, _ in jobs)
-    processes = len({pid for _, pid, _ in jobs})
+    had one task in hand at once (from the windows the workers recorded, per task and job:
+    held under the job's claim, or asked about without holding it; bench/poll_windows.py)."""
+    directory = run.directory / "poll-windows"
+    windows = poll_windows.read_windows(directory)
+    jobs = poll_windows.read_jobs(directory)
+    per_worker = Counter(job.worker.split("@")[0] for job in jobs)
+    processes = len({job.pid for job in jobs})
+    held = sum(1 for w in windows if w.held)
+    handed, taken = sum(job.handed for job in jobs), sum(job.taken for job in jobs)
     report.add(
         f"  poll jobs per worker: {', '.join(f'{w} {n}' for w, n in sorted(per_worker.items()))}"
-        f" ({processes} processes ran them; {len(windows)} task polls recorded)"
+        f" ({processes} processes ran them)"
+    )
+    report.add(
+        f"  task windows recorded: {held} held under a claim, {len(windows) - held} asked "
+        f"about without holding; tasks handed to jobs {handed}, taken {taken} (the rest were "
+        "no longer under the job's claim when it started)"
     )
     pairs = poll_windows.overlapping_pairs(windows)
     verdict = report.target("no overlapping polls", not pairs)
     report.add(
-        f"  overlapping polls (one task, two processes, at once): {len(pairs)}  "
+        f"  overlapping polls (one task in the hands of two processes at once): {len(pairs)}  "
         f"(expected 0: {verdict})"
     )
     if pairs:
-        expired = poll_windows.after_lease(pairs)
+        both_held = sum(1 for first, later in pairs if first.held and later.held)
         report.add(
-            f"    of which the later job started after the earlier one's lease had run out: "
-            f"{expired}; earlier job's runtime in them: "
-            f"{spread([first.end - first.start for first, _ in pairs])} s"
+            f"    both held under a claim: {both_held}; of all, the later began after the "
+            f"earlier job's lease had run out: {poll_windows.after_lease(pairs)}; earlier "
+            f"window's length: {spread([first.end - first.start for first, _ in pairs])} s"
         )
 
 

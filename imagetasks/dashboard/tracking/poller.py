@@ -35,6 +35,7 @@ from imagetasks.dashboard.tracking import (
     pollstate,
     reconcile,
     resubmission,
+    trace,
 )
 from imagetasks.dashboard.tracking.ratelimit import Pacer
 from imagetasks.openstack import (
@@ -89,6 +90,7 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
     if claimed_until is not None:
         still_ours = Q(claimed_until=claimed_until, claimed_until__gt=timezone.now())
     tasks = list(ImageTask.objects.select_related("cloud").filter(still_ours, pk__in=task_ids))
+    trace.taken(task.pk for task in tasks)
     client = client_for(cloud)
     pacer = Pacer(cloud.max_requests_per_second)
     now = timezone.now()
@@ -227,7 +229,8 @@ def _import_task(
     """The import's ``api_image_import`` task, or None when the cloud will not say (an
     Images API before 2.12, an error): the image alone then tells the outcome."""
     try:
-        tasks = client.imports.image_tasks(image.id)
+        with trace.asking(task.pk):
+            tasks = client.imports.image_tasks(image.id)
     except BACKING_OFF as error:
         pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), error.retry_after)
@@ -295,7 +298,8 @@ def _fetch(
     try:
         if task.remote_id is None:
             raise ValueError(f"task {task.pk} has no remote id to ask the cloud about")
-        return client.images.get_task(task.remote_id)
+        with trace.asking(task.pk):
+            return client.images.get_task(task.remote_id)
     except NotFound as error:
         if_not_found(task, now, error)
     except BACKING_OFF as error:
@@ -483,6 +487,7 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None, **released
     )
+    trace.released(ids)
     for task in tasks:  # the rows as written, so that nothing needs to read them again
         if task.pk in stale:
             task.stale_since, task.version = now, task.version + 1
