@@ -157,6 +157,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="accounts of the built-in cloud, each a Cloud row; tasks spread evenly (1)",
     )
+    parser.add_argument(
+        "--setup",
+        choices=("submit", "direct"),
+        default="submit",
+        help="how the tasks are made: through the tracker's submission service, POST by POST "
+        "(default), or created on the cloud by its own submit function and recorded by the "
+        "tracker as the POST's answer would be, in bulk (tasks API only)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="run the tracker alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory and logs")
     parser.add_argument("--role", default="bench", help=argparse.SUPPRESS)
@@ -177,6 +185,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--workers and --clouds must be at least 1")
     if args.rate < 512 or args.rate % 512:
         parser.error("--rate must be a positive multiple of 512 (VHD data is whole sectors)")
+    if args.setup == "direct" and args.method == WEB_DOWNLOAD:
+        parser.error("--setup direct makes tasks of the tasks API only")
 
 
 # --- The run's directory, databases and environment ------------------------------------------
@@ -729,6 +739,140 @@ def submit_all(
         list(pool.map(one, range(len(durations))))
     result.finished = time.time()
     return result
+
+
+def create_directly(
+    run: Run, clouds: list, durations: list[float], baseline: subprocess.Popen | None
+) -> Submitted:
+    """The same tasks as ``submit_all`` makes, made fast: the cloud's own ``submit`` (what its
+    POST handler calls after reading the body) creates each in a process on the cloud's
+    database, and this process writes the tracker's rows as ``submission.submit`` does, then
+    records each answer with ``observations.record``, as ``submit`` does once the POST has
+    answered. Only the HTTP round trip of each POST is left out: the tracker's polling, what
+    is measured, starts from the same rows."""
+    from django.db import connection
+
+    from imagetasks.dashboard import statuses
+    from imagetasks.dashboard.models import ImageTask
+    from imagetasks.dashboard.tracking import observations, submission
+    from imagetasks.openstack.types import Task as RemoteTask
+
+    result = Submitted(started=time.time())
+    wanted = [
+        {
+            "project": clouds[index % len(clouds)].project_name,
+            "input": {
+                "import_from": f"bench/{object_name(seconds)}",
+                "image_properties": {"name": f"bench-{index:04d}"},
+            },
+        }
+        for index, seconds in enumerate(durations)
+    ]
+    maker = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--role", "create-tasks"],
+        input=json.dumps(wanted),
+        capture_output=True,
+        text=True,
+        cwd=BASE_DIR,
+        env=run.env("cloud", log_level="WARNING"),
+        check=False,
+    )
+    if maker.returncode:
+        raise RuntimeError(f"creating the tasks on the cloud failed:\n{maker.stderr[-2000:]}")
+    answers = [
+        RemoteTask.from_json(json.loads(line))
+        for line in maker.stdout.splitlines()
+        if line.startswith("{")
+    ]
+    now = timezone_now()
+    rows = [
+        ImageTask(
+            cloud=clouds[index % len(clouds)],
+            type="import",
+            input=want["input"],
+            name=submission.describe("import", want["input"]),
+            status=statuses.SUBMITTING,
+            origin=ImageTask.Origin.SUBMITTED,
+            poll_interval=clouds[index % len(clouds)].poll_min_interval,
+            next_poll_at=now + timedelta(seconds=submission.ORPHAN_AFTER),
+        )
+        for index, want in enumerate(wanted)
+    ]
+    ImageTask.objects.bulk_create(rows, batch_size=1000)
+    cloud_of = {cloud.pk: cloud for cloud in clouds}
+    for row in rows:
+        row.cloud = cloud_of[row.cloud_id]
+
+    def answer(pair: tuple[ImageTask, RemoteTask]) -> None:
+        try:
+            observations.record(pair[0], pair[1], timezone_now())
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(SUBMIT_THREADS) as pool:
+        list(pool.map(answer, zip(rows, answers, strict=True)))
+    result.task_ids = [str(row.pk) for row in rows]
+    if baseline is not None:
+        for remote in answers:
+            baseline.stdin.write(f"{remote.id}\n")
+        baseline.stdin.flush()
+    result.finished = time.time()
+    return result
+
+
+def token_requests(run: Run) -> int:
+    return count_requests(run.logs / "web.access")["token"]
+
+
+def wait_for_tokens(fleet: Fleet, before: int, expected: int, timeout: float = 120.0) -> None:
+    """Until the tracker's processes have their tokens (one per process and cloud, kept for
+    hours by a worker that runs on): a worker that has just started asks each cloud for one
+    at its first poll of it, several seconds each on this loaded server, which would
+    otherwise land in the first minute of detection."""
+    started = time.monotonic()
+    while (taken := token_requests(fleet.run) - before) < expected:
+        fleet.check_alive()
+        if time.monotonic() - started > timeout:
+            print(f"  {taken} of {expected} tokens after {timeout:.0f} s; going on", flush=True)
+            return
+        time.sleep(1.0)
+    print(
+        f"  the tracker's processes took their {taken} tokens in "
+        f"{time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+
+
+def timezone_now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def create_tasks_main() -> int:
+    """On the cloud's database: make each task of the JSON list on stdin with the cloud's own
+    ``submit`` (its job is sent once the row is committed), a batch per transaction, and
+    print each as the POST would have answered it, a line each."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from imagetasks.localcloud.executors.lifecycle import submit
+    from imagetasks.localcloud.images.serialize import task_detail
+    from imagetasks.localcloud.models import Project
+
+    wanted = json.load(sys.stdin)
+    projects = {p.name: p for p in Project.objects.filter(name__in={w["project"] for w in wanted})}
+    for start in range(0, len(wanted), 500):
+        with transaction.atomic():
+            made = [
+                submit(projects[w["project"]], "import", w["input"])
+                for w in wanted[start : start + 500]
+            ]
+        for task in made:
+            print(json.dumps(task_detail(task)))
+    return 0
 
 
 def wait_for_ends(fleet: Fleet, submitted: Submitted, deadline: float) -> bool:
@@ -1446,6 +1590,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.role == "baseline":
         return baseline_main()
+    if args.role == "create-tasks":
+        return create_tasks_main()
     common.interrupt_on_signals()
     run = make_run(args)
     fleet = Fleet(run)
@@ -1496,13 +1642,19 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
         print(f"uploading {len(set(durations))} VHD objects to each account…", flush=True)
         for index, cloud in enumerate(clouds):
             upload_objects(cloud, durations_of(durations, args.clouds, index), run.rate)
+    tokens_before = token_requests(run)
     start_tracker(fleet, args.workers)
     baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
-    print(f"submitting {args.tasks} imports…", flush=True)
-    submitted = submit_all(clouds, durations, baseline, files)
+    if args.setup == "direct":
+        print(f"creating {args.tasks} imports directly…", flush=True)
+        submitted = create_directly(run, clouds, durations, baseline)
+    else:
+        print(f"submitting {args.tasks} imports…", flush=True)
+        submitted = submit_all(clouds, durations, baseline, files)
     # Only now do the imports start, all at once: submitting takes longer than the shortest
     # import, so otherwise the first would end before the last was submitted. Meanwhile the
-    # tasks wait "pending", in flight like the rest.
+    # tasks wait "pending", in flight like the rest, and the tracker polls them.
+    wait_for_tokens(fleet, tokens_before, args.workers * DASHBOARD_CONCURRENCY * args.clouds)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
     start_cloud_workers(fleet, args.tasks)

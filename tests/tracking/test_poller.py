@@ -448,4 +448,18 @@ def test_one_cloud_is_scanned_by_one_job_at_a_time(cloud, scripted, lists_allowe
     for task in tasks:
         row = fresh(task)
         assert row.claimed_until is None
-        assert row.next_poll_at <= timezone.now() + poller.LIST_TICK, "due again next tick"
+        assert row.next_poll_at <= timezone.now(), "due again at the next tick"
+
+
+def test_a_scanned_clouds_tasks_are_claimed_again_at_the_very_next_tick(
+    cloud, scripted, lists_allowed
+):
+    """Due a tick after the job's start, they came due just after the next tick whenever
+    the job took a moment, and the cloud was scanned every other second."""
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    serve_list(scripted, [entry(f"t{i}", "processing", 10) for i in range(3)])
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+    next_tick = timezone.now() + timedelta(milliseconds=1)
+
+    assert sorted(dispatcher.claim_due(next_tick)[cloud.pk]) == sorted(str(t.pk) for t in tasks)

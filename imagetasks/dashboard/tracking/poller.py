@@ -59,7 +59,10 @@ LIST_PAGE_SIZE = 100
 WATERMARK_MARGIN = timedelta(seconds=2)
 # An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
 GONE_AFTER_404S = 3
-# In list mode a cloud is scanned once per beat tick, by one job at a time.
+# In list mode a cloud is scanned once per beat tick, by one job at a time: what a scan
+# looked at is due again from its job's start, so the first tick after the job released
+# it claims it. (Due a tick after the job's start, it came due just after the next tick
+# whenever the job took a moment, and the cloud was scanned every other tick.)
 LIST_TICK = timedelta(seconds=1)
 SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
@@ -212,7 +215,7 @@ def _poll_imports(
         if not image_imports.observe(task, image, remote, timezone.now()):
             _no_sign_yet(task, now)
     for task, _image in moved[budget:]:
-        pollstate.deferred(task, now + LIST_TICK)
+        pollstate.deferred(task, now)  # due at the next tick, as a list scan's
 
 
 def _imports_in_flight(cloud: Cloud) -> int:
@@ -482,7 +485,7 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         "last_polled_at": now,
         "poll_interval": LIST_TICK.total_seconds(),
         "poll_errors": 0,
-        "next_poll_at": now + LIST_TICK,
+        "next_poll_at": now,  # the job's start: due at the first tick after the release
     }
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None, **released
