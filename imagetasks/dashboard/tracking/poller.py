@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
@@ -60,9 +60,9 @@ WATERMARK_MARGIN = timedelta(seconds=2)
 # An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
 GONE_AFTER_404S = 3
 # In list mode a cloud is scanned once per beat tick, by one job at a time: what a scan
-# looked at is due again from its job's start, so the first tick after the job released
-# it claims it. (Due a tick after the job's start, it came due just after the next tick
-# whenever the job took a moment, and the cloud was scanned every other tick.)
+# looked at is still due when its job releases it, so the first tick after that claims it.
+# (Due a tick after the job's start, it came due just after the next tick whenever the job
+# took a moment, and the cloud was scanned every other tick.)
 LIST_TICK = timedelta(seconds=1)
 SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
@@ -92,7 +92,7 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
     still_ours = Q(claimed_until__isnull=False)
     if claimed_until is not None:
         still_ours = Q(claimed_until=claimed_until, claimed_until__gt=timezone.now())
-    tasks = list(ImageTask.objects.select_related("cloud").filter(still_ours, pk__in=task_ids))
+    tasks = _with_cloud(ImageTask.objects.filter(still_ours, pk__in=task_ids), cloud)
     trace.taken(task.pk for task in tasks)
     client = client_for(cloud)
     pacer = Pacer(cloud.max_requests_per_second)
@@ -127,6 +127,15 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
     finally:
         _count_requests(cloud, pacer)
     return pacer.sent
+
+
+def _with_cloud(rows: QuerySet[ImageTask], cloud: Cloud) -> list[ImageTask]:
+    """The rows, each given the one ``cloud`` object: a join would build a copy of the cloud
+    for each of the hundreds of rows a scan reads."""
+    tasks = list(rows)
+    for task in tasks:
+        task.cloud = cloud
+    return tasks
 
 
 def _count_requests(cloud: Cloud, pacer: Pacer) -> None:
@@ -411,10 +420,10 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     it writes them); only the cloud's other watched rows are read here.
     """
     mine = [t for t in claimed if t.cloud_id == cloud.pk and t.watching and t.remote_id is not None]
-    others = ImageTask.objects.select_related("cloud").filter(
+    others = ImageTask.objects.filter(
         cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False, method=""
     )
-    rows = [*mine, *others.exclude(pk__in=[t.pk for t in claimed])]
+    rows = [*mine, *_with_cloud(others.exclude(pk__in=[t.pk for t in claimed]), cloud)]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)
     return {t.remote_id: t for t in rows if t.remote_id is not None}
 
@@ -481,11 +490,14 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         if stale:
             ImageTask.objects.filter(pk__in=stale).update(stale_since=now, version=F("version") + 1)
             outbox.after_stale(stale, now)
+    # ``next_poll_at`` stays as it was: the tick claimed these tasks because it had come,
+    # so the first tick after the release claims them again. Left alone, it keeps the
+    # update off every index of the table (PostgreSQL then rewrites the row in place, a
+    # "HOT" update): a scan releases hundreds of rows a second.
     released = {
         "last_polled_at": now,
         "poll_interval": LIST_TICK.total_seconds(),
         "poll_errors": 0,
-        "next_poll_at": now,  # the job's start: due at the first tick after the release
     }
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None, **released
