@@ -1,7 +1,7 @@
 """What a poll job says it holds and asks about (``tracking/trace.py``), as the tracker
 benchmark's recorder writes it down (``bench/poll_windows.py``), against the scripted cloud:
-a task whose change the list shows is out of the job's hands before the job asks about the
-ended ones, and a task the job never claimed is only asked about."""
+each task is out of the job's hands as soon as the job has written it, while the job goes on
+with the others, and a task the job never claimed is only asked about."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def recorded(tmp_path):
     recorder.disconnect()
 
 
-def test_a_scan_releases_what_it_saw_move_before_it_asks_about_what_ended(
+def test_a_scan_fetches_what_ended_then_releases_each_task_as_it_writes_it(
     cloud, scripted: ScriptedCloud, recorded
 ):
     scripted.on("GET", "/image/v2/schemas/task", Reply(json=task_schema("import", "export")))
@@ -69,7 +69,7 @@ def test_a_scan_releases_what_it_saw_move_before_it_asks_about_what_ended(
     name_of = {str(task.pk): name for name, task in claimed.items()}
     held = {name_of[w.task]: w for w in windows if w.held}
     assert set(held) == {"ends", "moves", "quiet", "still"}, "one window per claimed task"
-    assert held["moves"].end < held["ends"].end, "released as soon as the list showed it"
+    assert held["ends"].end < held["moves"].end, "the end is fetched before moves are written"
     assert held["moves"].end < held["quiet"].end
     assert held["quiet"].end == held["still"].end, "the unchanged ones, released together"
     (asked,) = [w for w in windows if not w.held]

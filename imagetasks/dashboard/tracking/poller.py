@@ -395,14 +395,16 @@ def _scan(
         listed = seen.get(remote_id)
         if listed is not None and _differs(task, listed):
             (moved if statuses.get(listed.status).in_flight else ended).append(remote_id)
-    for remote_id in moved:
-        observations.record(watched[remote_id], seen[remote_id], now)
     # A watched task the scan went past without seeing may have expired or been lost.
     missing = [r for r, t in watched.items() if r not in seen and _should_have_seen(t, floor)]
     to_fetch = ended + missing
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
+    # The ends first: they are what people wait for. Hundreds of tasks may move on at
+    # once (a batch starting), and each move is a write of its own.
     for remote_id in to_fetch[:budget]:
         _poll_one(client, watched[remote_id], pacer)
+    for remote_id in moved:
+        observations.record(watched[remote_id], seen[remote_id], now)
     deferred = to_fetch[budget:]
     watermark = _next_watermark(
         newest, [seen.get(r) for r in deferred], [watched[r] for r in deferred]
