@@ -1,21 +1,28 @@
-"""When each poll job ran, in which worker process, and which tasks it held; and how many
-polls of one task by two processes overlapped in time.
+"""When each task was in a poll job's hands, in which worker process; and how many times two
+processes had one task in hand at once.
 
 The tracker benchmark starts every dashboard worker with ``--include bench.poll_windows``.
-With ``BENCH_POLL_WINDOWS`` naming a directory, this module then records, from Celery's
-``task_prerun``/``task_postrun`` signals in the process that runs the job, one line per
-``poll_cloud`` job: start, end, pid, worker name, cloud id and the task ids it was handed,
-appended to a file of that process's own (``<pid>.log``), so no two processes write one
-file and nothing is written to the database. It also reads, once per job as it starts, when
-the lease on those tasks runs out (the earliest ``claimed_until`` among them), so that an
-overlap can be told apart: the later job started after the earlier one's lease had run out
-(the job outlived its lease), or before (the earlier job had released the task and was
-finishing its other work). Without the variable it connects nothing.
+With ``BENCH_POLL_WINDOWS`` naming a directory, this module then listens, in the process
+that runs each ``poll_cloud`` job, to the signals the poller sends
+(``imagetasks/dashboard/tracking/trace.py``) and records one *window* per task and job:
 
-A job's window is its whole run: the tasks it was handed are claimed for it (the lease)
-from dispatch until it releases them, and it polls only those still claimed. Two windows
-of one task in two processes that overlap mean two workers held it at once, which the
-lease is there to prevent.
+- *held*: from when the job read the task under its claim to when a write of the job
+  cleared the claim (committed), or to the job's end if none did. A task released early
+  (its change recorded from a list scan) is out of the job's hands from then on, while
+  the job goes on with its other tasks: the next tick may hand it to another job.
+- *asked*: one request about a task the job does not hold, from sending it to its
+  answer (a list scan's detail GET of a task another job claimed).
+
+Lines are appended at the job's end to a file of the process's own (``<pid>.log``), so no
+two processes write one file and nothing is written to the database. Each job also
+records its lease (the end of the claim it was sent with, an argument of the job), so
+that an overlap after the earlier job's lease ran out can be told apart. Without the
+variable it connects nothing.
+
+Two windows of one task in two processes that overlap in time mean two workers had the
+task in hand at once, which the lease is there to prevent. A hand-over (one job releases
+the task, a later tick claims it again for a job in another process) gives windows that
+touch or lie apart, never overlapping ones.
 """
 
 from __future__ import annotations
@@ -25,30 +32,46 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 POLL_JOB = "imagetasks.dashboard.poll_cloud"
 ENV = "BENCH_POLL_WINDOWS"
+HELD, ASKED, JOB = "held", "asked", "job"
 
 
 @dataclass(frozen=True)
 class PollWindow:
-    """One task's poll by one job: when (epoch seconds) and in which process."""
+    """One task in one job's hands: when (epoch seconds) and in which process."""
 
     task: str
     pid: int
     start: float
     end: float
     worker: str = ""
-    lease_until: float = 0.0  # when the job's claim ran out, as read at its start (0: unknown)
+    lease_until: float = 0.0  # the end of the job's claim (0: unknown)
+    held: bool = True  # False: a request about a task the job did not hold
+
+
+@dataclass(frozen=True)
+class JobWindow:
+    """One poll job: when, where, how many tasks it was handed and how many it took."""
+
+    pid: int
+    start: float
+    end: float
+    worker: str
+    handed: int
+    taken: int
 
 
 def count_overlapping(windows: Iterable[PollWindow]) -> int:
     """Pairs of windows of the same task, in two different processes, that overlap in time.
 
     Windows that only touch (one ends as the other starts) do not overlap: the first job
-    has released the task by then.
+    had released the task by then.
     """
     return len(overlapping_pairs(windows))
 
@@ -71,66 +94,144 @@ def overlapping_pairs(windows: Iterable[PollWindow]) -> list[tuple[PollWindow, P
 
 
 def after_lease(pairs: list[tuple[PollWindow, PollWindow]]) -> int:
-    """Overlapping pairs whose later job started once the earlier one's lease had run out."""
+    """Overlapping pairs whose later window began once the earlier job's lease had run out."""
     return sum(
         1 for first, later in pairs if first.lease_until and later.start >= first.lease_until
     )
 
 
 def read_windows(directory: Path) -> list[PollWindow]:
-    """Every task's poll windows the worker processes recorded in ``directory``."""
-    windows = []
+    """Every task window the worker processes recorded in ``directory``."""
+    return [w for w in _read(directory) if isinstance(w, PollWindow)]
+
+
+def read_jobs(directory: Path) -> list[JobWindow]:
+    """Every poll job the worker processes recorded in ``directory``."""
+    return [j for j in _read(directory) if isinstance(j, JobWindow)]
+
+
+def _read(directory: Path) -> list[PollWindow | JobWindow]:
+    found: list[PollWindow | JobWindow] = []
     for path in sorted(directory.glob("*.log")):
         for line in path.read_text(errors="replace").splitlines():
             fields = line.split(" ")
-            if len(fields) not in (6, 7):
+            if len(fields) != 8 or fields[0] not in (HELD, ASKED, JOB):
                 continue  # a line cut short by a process that was killed
-            start, end, pid, worker, _cloud, tasks, *lease = fields
-            lease_until = float(lease[0]) if lease else 0.0
-            for task in filter(None, tasks.split(",")):
-                window = PollWindow(task, int(pid), float(start), float(end), worker, lease_until)
-                windows.append(window)
-    return windows
+            kind, start, end, pid, worker, _cloud, lease, detail = fields
+            try:
+                when = (int(pid), float(start), float(end))
+                if kind == JOB:
+                    handed, taken = map(int, detail.split("/"))
+                    found.append(JobWindow(*when, worker, handed, taken))
+                    continue
+                found.extend(
+                    PollWindow(task, *when, worker, float(lease), held=kind == HELD)
+                    for task in filter(None, detail.split(","))
+                )
+            except ValueError:
+                continue  # a line cut short
+    return found
 
 
-def _connect(directory: Path) -> None:
-    from celery.signals import task_postrun, task_prerun
+@dataclass
+class _Job:
+    """The poll job running in this process, and what it holds."""
 
-    started: dict[str, tuple[float, float]] = {}
+    worker: str
+    cloud: str
+    lease_until: float
+    handed: int
+    start: float = field(default_factory=time.time)
+    holding: dict[str, float] = field(default_factory=dict)  # task → since
+    taken: int = 0
+    lines: list[str] = field(default_factory=list)
 
-    @task_prerun.connect(weak=False)
-    def _started(task_id: str, task, args=(), **kwargs) -> None:
-        if task.name == POLL_JOB:
-            started[task_id] = (time.time(), _lease_until((*args, None, [])[1]))
+    def close(self, tasks: list[str], at: float) -> None:
+        """The windows of ``tasks`` end at ``at``: one line per moment they were taken."""
+        by_start: dict[float, list[str]] = defaultdict(list)
+        for task in tasks:
+            by_start[self.holding.pop(task)].append(task)
+        for start, taken in by_start.items():
+            self.line(HELD, start, at, ",".join(taken))
 
-    @task_postrun.connect(weak=False)
-    def _ended(task_id: str, task, args=(), **kwargs) -> None:
-        if task.name != POLL_JOB or task_id not in started:
-            return
-        (start, lease_until), end = started.pop(task_id), time.time()
-        cloud_id, task_ids = (*args, None, [])[:2]
-        worker = (task.request.hostname or "").replace(" ", "_")
-        line = (
-            f"{start:.6f} {end:.6f} {os.getpid()} {worker} {cloud_id} {','.join(task_ids)} "
-            f"{lease_until:.6f}\n"
+    def line(self, kind: str, start: float, end: float, detail: str) -> None:
+        self.lines.append(
+            f"{kind} {start:.6f} {end:.6f} {os.getpid()} {self.worker} {self.cloud} "
+            f"{self.lease_until:.6f} {detail}\n"
         )
-        with open(directory / f"{os.getpid()}.log", "a") as out:
-            out.write(line)
 
 
-def _lease_until(task_ids: list[str]) -> float:
-    """When the claim on the job's tasks runs out (epoch seconds); 0 if none is held."""
+class Recorder:
+    """Listens, in one worker process, to the poll job running there and what it holds, and
+    appends its windows to ``<pid>.log`` in ``directory`` at the job's end. A prefork child
+    runs one job at a time."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.job: _Job | None = None
+
+    def connect(self) -> Recorder:
+        from celery.signals import task_postrun, task_prerun
+
+        from imagetasks.dashboard.tracking import trace
+
+        self._signals = [
+            (task_prerun, self.started),
+            (trace.tasks_taken, self.taken),
+            (trace.tasks_released, self.released),
+            (trace.task_asked, self.asked),
+            (task_postrun, self.ended),
+        ]
+        for signal, receiver in self._signals:
+            signal.connect(receiver, weak=False)
+        return self
+
+    def disconnect(self) -> None:
+        for signal, receiver in self._signals:
+            signal.disconnect(receiver)
+
+    def started(self, task: Any, args: Any = (), **kwargs: Any) -> None:
+        self.job = None
+        if task.name == POLL_JOB:
+            cloud, handed, lease = (*args, None, [], None)[:3]
+            worker = (task.request.hostname or "-").replace(" ", "_")
+            self.job = _Job(worker, str(cloud), _epoch(lease), len(handed or []))
+
+    def taken(self, task_ids: list[str], at: float, **kwargs: Any) -> None:
+        if self.job:
+            self.job.holding.update(dict.fromkeys(task_ids, at))
+            self.job.taken += len(task_ids)
+
+    def released(self, task_ids: list[str], at: float, **kwargs: Any) -> None:
+        """Windows end for the tasks this job held; a release of a task it did not hold (a
+        change a scan recorded for another job's task) ends none."""
+        if self.job:
+            held = [task for task in task_ids if task in self.job.holding]
+            self.job.close(held, at)
+
+    def asked(self, task_id: str, started: float, ended: float, **kwargs: Any) -> None:
+        if self.job and task_id not in self.job.holding:
+            self.job.line(ASKED, started, ended, task_id)
+
+    def ended(self, task: Any, **kwargs: Any) -> None:
+        if task.name != POLL_JOB or self.job is None:
+            return
+        job, end, self.job = self.job, time.time(), None
+        # Still held at the end: the job wrote nothing for them (another writer did); their
+        # claim lasts until the lease ends, but no one has them in hand any more.
+        job.close(list(job.holding), end)
+        job.line(JOB, job.start, end, f"{job.handed}/{job.taken}")
+        with open(self.directory / f"{os.getpid()}.log", "a") as out:
+            out.writelines(job.lines)
+
+
+def _epoch(lease: str | None) -> float:
+    """The job's lease (an ISO 8601 time, as the dispatcher sends it) in epoch seconds."""
     try:
-        from django.db.models import Min
-
-        from imagetasks.dashboard.models import ImageTask
-
-        held = ImageTask.objects.filter(pk__in=task_ids).aggregate(Min("claimed_until"))
-        until = held["claimed_until__min"]
-        return until.timestamp() if until else 0.0
-    except Exception:  # measuring must never stop a poll
+        return datetime.fromisoformat(lease).timestamp() if lease else 0.0
+    except ValueError:
         return 0.0
 
 
 if os.environ.get(ENV):
-    _connect(Path(os.environ[ENV]))
+    Recorder(Path(os.environ[ENV])).connect()

@@ -98,6 +98,7 @@ LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
 # RabbitMQ, Celery's recommended broker: the local server's default vhost.
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DASHBOARD_CONCURRENCY = 2  # the Procfile's worker
+QUEUES = ("dashboard", "dispatch", "localcloud")
 # Targets: requests per floor, and p95 detection latency in seconds.
 REQUESTS_TARGET = 1.1
 LATENCY_TARGET = 2.0
@@ -156,6 +157,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="accounts of the built-in cloud, each a Cloud row; tasks spread evenly (1)",
     )
+    parser.add_argument(
+        "--setup",
+        choices=("submit", "direct"),
+        default="submit",
+        help="how the tasks are made: through the tracker's submission service, POST by POST "
+        "(default), or created on the cloud by its own submit function and recorded by the "
+        "tracker as the POST's answer would be, in bulk (tasks API only)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="run the tracker alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory and logs")
     parser.add_argument("--role", default="bench", help=argparse.SUPPRESS)
@@ -176,6 +185,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--workers and --clouds must be at least 1")
     if args.rate < 512 or args.rate % 512:
         parser.error("--rate must be a positive multiple of 512 (VHD data is whole sectors)")
+    if args.setup == "direct" and args.method == WEB_DOWNLOAD:
+        parser.error("--setup direct makes tasks of the tasks API only")
 
 
 # --- The run's directory, databases and environment ------------------------------------------
@@ -371,14 +382,14 @@ def start_redis(fleet: Fleet) -> str:
 
 def purge_queues(run: Run) -> None:
     """RabbitMQ is a server shared with whatever else runs here, not the run's own: empty the
-    two queues of what an earlier run left, and stop if anything else consumes from them
+    queues of what an earlier run left, and stop if anything else consumes from them
     (its workers would take this run's jobs)."""
     import contextlib
 
     from kombu import Connection
 
     with Connection(run.broker_url, connect_timeout=5) as connection:
-        for queue in ("dashboard", "localcloud"):
+        for queue in QUEUES:
             channel = connection.channel()
             try:
                 _, _, consumers = channel.queue_declare(queue, passive=True)
@@ -473,9 +484,10 @@ def start_cloud_workers(fleet: Fleet, tasks: int) -> None:
 
 
 def start_tracker(fleet: Fleet, workers: int = 1) -> None:
-    """The dashboard workers and beat as the Procfile starts them: ``workers`` separate
-    ``celery worker`` processes, as separate hosts would run them, and one beat. Each worker
-    records its poll jobs' windows (``bench/poll_windows.py``) in ``poll-windows/``."""
+    """The dashboard's workers and beat as the Procfile starts them, ``workers`` times over as
+    separate hosts would run them (a worker for ``dashboard`` and ``dispatch`` and a
+    dispatcher for ``dispatch`` each), and one beat. Each worker records its polls' windows
+    (``bench/poll_windows.py``) in ``poll-windows/``."""
     env = fleet.run.env("dashboard")
     windows = fleet.run.directory / "poll-windows"
     windows.mkdir(exist_ok=True)
@@ -489,7 +501,7 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "--concurrency",
                 str(DASHBOARD_CONCURRENCY),
                 "--queues",
-                "dashboard",
+                "dashboard,dispatch",
                 "--hostname",
                 f"dashboard-{index}-{os.getpid()}@%h",
                 "--without-mingle",
@@ -498,6 +510,23 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "bench.poll_windows",
             ),
             env | {poll_windows.ENV: str(windows)},
+        )
+        fleet.start(
+            f"dispatcher-{index}",
+            celery(
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "solo",
+                "--queues",
+                "dispatch",
+                "--hostname",
+                f"dispatch-{index}-{os.getpid()}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ),
+            env,
         )
     fleet.start(
         "beat",
@@ -509,7 +538,8 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
 
 
 def worker_logs(run: Run) -> list[Path]:
-    return sorted(run.logs.glob("worker-*.log"))
+    """The logs of every process that runs the dashboard's jobs (workers and dispatchers)."""
+    return sorted([*run.logs.glob("worker-*.log"), *run.logs.glob("dispatcher-*.log")])
 
 
 # --- The cloud account, the Cloud row and the objects to import ------------------------------
@@ -709,6 +739,140 @@ def submit_all(
         list(pool.map(one, range(len(durations))))
     result.finished = time.time()
     return result
+
+
+def create_directly(
+    run: Run, clouds: list, durations: list[float], baseline: subprocess.Popen | None
+) -> Submitted:
+    """The same tasks as ``submit_all`` makes, made fast: the cloud's own ``submit`` (what its
+    POST handler calls after reading the body) creates each in a process on the cloud's
+    database, and this process writes the tracker's rows as ``submission.submit`` does, then
+    records each answer with ``observations.record``, as ``submit`` does once the POST has
+    answered. Only the HTTP round trip of each POST is left out: the tracker's polling, what
+    is measured, starts from the same rows."""
+    from django.db import connection
+
+    from imagetasks.dashboard import statuses
+    from imagetasks.dashboard.models import ImageTask
+    from imagetasks.dashboard.tracking import observations, submission
+    from imagetasks.openstack.types import Task as RemoteTask
+
+    result = Submitted(started=time.time())
+    wanted = [
+        {
+            "project": clouds[index % len(clouds)].project_name,
+            "input": {
+                "import_from": f"bench/{object_name(seconds)}",
+                "image_properties": {"name": f"bench-{index:04d}"},
+            },
+        }
+        for index, seconds in enumerate(durations)
+    ]
+    maker = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--role", "create-tasks"],
+        input=json.dumps(wanted),
+        capture_output=True,
+        text=True,
+        cwd=BASE_DIR,
+        env=run.env("cloud", log_level="WARNING"),
+        check=False,
+    )
+    if maker.returncode:
+        raise RuntimeError(f"creating the tasks on the cloud failed:\n{maker.stderr[-2000:]}")
+    answers = [
+        RemoteTask.from_json(json.loads(line))
+        for line in maker.stdout.splitlines()
+        if line.startswith("{")
+    ]
+    now = timezone_now()
+    rows = [
+        ImageTask(
+            cloud=clouds[index % len(clouds)],
+            type="import",
+            input=want["input"],
+            name=submission.describe("import", want["input"]),
+            status=statuses.SUBMITTING,
+            origin=ImageTask.Origin.SUBMITTED,
+            poll_interval=clouds[index % len(clouds)].poll_min_interval,
+            next_poll_at=now + timedelta(seconds=submission.ORPHAN_AFTER),
+        )
+        for index, want in enumerate(wanted)
+    ]
+    ImageTask.objects.bulk_create(rows, batch_size=1000)
+    cloud_of = {cloud.pk: cloud for cloud in clouds}
+    for row in rows:
+        row.cloud = cloud_of[row.cloud_id]
+
+    def answer(pair: tuple[ImageTask, RemoteTask]) -> None:
+        try:
+            observations.record(pair[0], pair[1], timezone_now())
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(SUBMIT_THREADS) as pool:
+        list(pool.map(answer, zip(rows, answers, strict=True)))
+    result.task_ids = [str(row.pk) for row in rows]
+    if baseline is not None:
+        for remote in answers:
+            baseline.stdin.write(f"{remote.id}\n")
+        baseline.stdin.flush()
+    result.finished = time.time()
+    return result
+
+
+def token_requests(run: Run) -> int:
+    return count_requests(run.logs / "web.access")["token"]
+
+
+def wait_for_tokens(fleet: Fleet, before: int, expected: int, timeout: float = 120.0) -> None:
+    """Until the tracker's processes have their tokens (one per process and cloud, kept for
+    hours by a worker that runs on): a worker that has just started asks each cloud for one
+    at its first poll of it, several seconds each on this loaded server, which would
+    otherwise land in the first minute of detection."""
+    started = time.monotonic()
+    while (taken := token_requests(fleet.run) - before) < expected:
+        fleet.check_alive()
+        if time.monotonic() - started > timeout:
+            print(f"  {taken} of {expected} tokens after {timeout:.0f} s; going on", flush=True)
+            return
+        time.sleep(1.0)
+    print(
+        f"  the tracker's processes took their {taken} tokens in "
+        f"{time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+
+
+def timezone_now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def create_tasks_main() -> int:
+    """On the cloud's database: make each task of the JSON list on stdin with the cloud's own
+    ``submit`` (its job is sent once the row is committed), a batch per transaction, and
+    print each as the POST would have answered it, a line each."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from imagetasks.localcloud.executors.lifecycle import submit
+    from imagetasks.localcloud.images.serialize import task_detail
+    from imagetasks.localcloud.models import Project
+
+    wanted = json.load(sys.stdin)
+    projects = {p.name: p for p in Project.objects.filter(name__in={w["project"] for w in wanted})}
+    for start in range(0, len(wanted), 500):
+        with transaction.atomic():
+            made = [
+                submit(projects[w["project"]], "import", w["input"])
+                for w in wanted[start : start + 500]
+            ]
+        for task in made:
+            print(json.dumps(task_detail(task)))
+    return 0
 
 
 def wait_for_ends(fleet: Fleet, submitted: Submitted, deadline: float) -> bool:
@@ -1311,27 +1475,36 @@ def _latency_lines(report: Report, tasks: Outcome, polls: list[Job]) -> None:
 
 def _overlap_lines(report: Report, run: Run) -> None:
     """How the poll jobs spread over the worker processes, and whether two processes ever
-    held one task at once (from the windows the workers recorded, bench/poll_windows.py)."""
-    windows = poll_windows.read_windows(run.directory / "poll-windows")
-    jobs = {(w.worker, w.pid, w.start) for w in windows}
-    per_worker = Counter(worker.split("@")[0] for worker, _, _ in jobs)
-    processes = len({pid for _, pid, _ in jobs})
+    had one task in hand at once (from the windows the workers recorded, per task and job:
+    held under the job's claim, or asked about without holding it; bench/poll_windows.py)."""
+    directory = run.directory / "poll-windows"
+    windows = poll_windows.read_windows(directory)
+    jobs = poll_windows.read_jobs(directory)
+    per_worker = Counter(job.worker.split("@")[0] for job in jobs)
+    processes = len({job.pid for job in jobs})
+    held = sum(1 for w in windows if w.held)
+    handed, taken = sum(job.handed for job in jobs), sum(job.taken for job in jobs)
     report.add(
         f"  poll jobs per worker: {', '.join(f'{w} {n}' for w, n in sorted(per_worker.items()))}"
-        f" ({processes} processes ran them; {len(windows)} task polls recorded)"
+        f" ({processes} processes ran them)"
+    )
+    report.add(
+        f"  task windows recorded: {held} held under a claim, {len(windows) - held} asked "
+        f"about without holding; tasks handed to jobs {handed}, taken {taken} (the rest were "
+        "no longer under the job's claim when it started)"
     )
     pairs = poll_windows.overlapping_pairs(windows)
     verdict = report.target("no overlapping polls", not pairs)
     report.add(
-        f"  overlapping polls (one task, two processes, at once): {len(pairs)}  "
+        f"  overlapping polls (one task in the hands of two processes at once): {len(pairs)}  "
         f"(expected 0: {verdict})"
     )
     if pairs:
-        expired = poll_windows.after_lease(pairs)
+        both_held = sum(1 for first, later in pairs if first.held and later.held)
         report.add(
-            f"    of which the later job started after the earlier one's lease had run out: "
-            f"{expired}; earlier job's runtime in them: "
-            f"{spread([first.end - first.start for first, _ in pairs])} s"
+            f"    both held under a claim: {both_held}; of all, the later began after the "
+            f"earlier job's lease had run out: {poll_windows.after_lease(pairs)}; earlier "
+            f"window's length: {spread([first.end - first.start for first, _ in pairs])} s"
         )
 
 
@@ -1417,6 +1590,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.role == "baseline":
         return baseline_main()
+    if args.role == "create-tasks":
+        return create_tasks_main()
     common.interrupt_on_signals()
     run = make_run(args)
     fleet = Fleet(run)
@@ -1467,13 +1642,19 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
         print(f"uploading {len(set(durations))} VHD objects to each account…", flush=True)
         for index, cloud in enumerate(clouds):
             upload_objects(cloud, durations_of(durations, args.clouds, index), run.rate)
+    tokens_before = token_requests(run)
     start_tracker(fleet, args.workers)
     baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
-    print(f"submitting {args.tasks} imports…", flush=True)
-    submitted = submit_all(clouds, durations, baseline, files)
+    if args.setup == "direct":
+        print(f"creating {args.tasks} imports directly…", flush=True)
+        submitted = create_directly(run, clouds, durations, baseline)
+    else:
+        print(f"submitting {args.tasks} imports…", flush=True)
+        submitted = submit_all(clouds, durations, baseline, files)
     # Only now do the imports start, all at once: submitting takes longer than the shortest
     # import, so otherwise the first would end before the last was submitted. Meanwhile the
-    # tasks wait "pending", in flight like the rest.
+    # tasks wait "pending", in flight like the rest, and the tracker polls them.
+    wait_for_tokens(fleet, tokens_before, args.workers * DASHBOARD_CONCURRENCY * args.clouds)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
     start_cloud_workers(fleet, args.tasks)

@@ -329,8 +329,16 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "dashboard"
 # The built-in cloud's import/export work has a queue of its own, so a long
-# import never delays the dashboard's polling.
-CELERY_TASK_ROUTES = {"imagetasks.localcloud.*": {"queue": "localcloud"}}
+# import never delays the dashboard's polling. So do beat's short sweeps, which claim
+# what is due and send a job for each: in the dashboard's queue a tick waited behind
+# the poll jobs earlier ticks sent, and expired unrun. The Procfile's `dispatcher`
+# consumes only `dispatch`, so a tick always finds a free worker (docs/ARCHITECTURE.md).
+DISPATCH_QUEUE = "dispatch"
+SWEEP_JOBS = ("dispatch_polls", "advance_copies", "dispatch_notifications", "check_capabilities")
+CELERY_TASK_ROUTES = {
+    "imagetasks.localcloud.*": {"queue": "localcloud"},
+    **{f"imagetasks.dashboard.{job}": {"queue": DISPATCH_QUEUE} for job in SWEEP_JOBS},
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # What jobs print (the console email backend's messages) is logged as INFO, not WARNING.

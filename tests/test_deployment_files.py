@@ -27,7 +27,9 @@ def test_every_variable_the_settings_read_is_documented_in_the_readme():
 def test_compose_runs_every_part_with_health_checks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "cloudworker", "beat"} <= set(services)
+    assert {"postgres", "redis", "web", "worker", "dispatcher", "cloudworker", "beat"} <= set(
+        services
+    )
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"]
@@ -36,18 +38,74 @@ def test_compose_runs_every_part_with_health_checks():
 
 def test_compose_points_the_app_at_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    for name in ("web", "worker", "cloudworker", "beat", "migrate"):
+    for name in ("web", "worker", "dispatcher", "cloudworker", "beat", "migrate"):
         environment = compose["services"][name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["CELERY_BROKER_URL"].startswith("redis://")
 
 
-def test_make_run_starts_web_both_workers_and_beat():
+def procfile_queues() -> dict[str, set[str]]:
+    """The queues each Celery worker of the Procfile consumes, by process name."""
     procfile = (ROOT / "Procfile").read_text()
     processes = dict(line.split(":", 1) for line in procfile.splitlines() if line.strip())
-    assert set(processes) == {"web", "worker", "cloudworker", "beat"}
-    assert "--queues dashboard" in processes["worker"]
-    assert "--queues localcloud" in processes["cloudworker"]
+    return {
+        name: set(re.search(r"--queues (\S+)", command)[1].split(","))
+        for name, command in processes.items()
+        if " worker " in command
+    }
+
+
+def compose_queues() -> dict[str, set[str]]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    found = {}
+    for name, service in compose["services"].items():
+        command = service.get("command") or []
+        if "worker" in command:
+            (option,) = [word for word in command if word.startswith("--queues=")]
+            found[name] = set(option.removeprefix("--queues=").split(","))
+    return found
+
+
+def routed_queues() -> dict[str, str]:
+    """The queue every job of the project is sent to, by job name, as Celery routes it."""
+    from imagetasks.celery import app
+
+    app.loader.import_default_modules()
+    router = app.amqp.Router()
+    return {
+        name: router.route({}, name)["queue"].name
+        for name in app.tasks
+        if name.startswith("imagetasks.")
+    }
+
+
+def test_make_run_starts_web_the_workers_and_beat():
+    procfile = (ROOT / "Procfile").read_text()
+    processes = dict(line.split(":", 1) for line in procfile.splitlines() if line.strip())
+    assert set(processes) == {"web", "worker", "dispatcher", "cloudworker", "beat"}
+    assert procfile_queues() == {
+        "worker": {"dashboard", "dispatch"},
+        "dispatcher": {"dispatch"},
+        "cloudworker": {"localcloud"},
+    }
+
+
+@pytest.mark.parametrize("started_by", [procfile_queues, compose_queues])
+def test_some_worker_consumes_every_queue_a_job_is_sent_to(started_by):
+    consumed = set().union(*started_by().values())
+    assert set(routed_queues().values()) <= consumed
+
+
+def test_beats_sweeps_wait_behind_no_poll_job():
+    """A sweep (claim what is due, send a job for each) that shared the poll jobs' queue
+    waited behind them under load and expired unrun; the dispatcher takes nothing else."""
+    queue_of = routed_queues()
+    sweeps = {"dispatch_polls", "advance_copies", "dispatch_notifications", "check_capabilities"}
+    for job, queue in queue_of.items():
+        short_name = job.removeprefix("imagetasks.dashboard.")
+        assert (queue == "dispatch") == (short_name in sweeps), job
+    for started_by in (procfile_queues(), compose_queues()):
+        assert started_by["dispatcher"] == {"dispatch"}
 
 
 def test_compose_serves_no_built_in_cloud_unless_asked():

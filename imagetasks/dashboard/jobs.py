@@ -93,7 +93,11 @@ def poll_cloud(cloud_id: int, task_ids: list[str], claimed_until: str | None = N
     """Poll the tasks; ``claimed_until`` is the end of the claim they were sent under (a
     job queued before it was sent carries none and polls whatever is still claimed)."""
     until = datetime.fromisoformat(claimed_until) if claimed_until else None
-    return poller.poll(cloud_id, task_ids, claimed_until=until)
+    try:
+        return poller.poll(cloud_id, task_ids, claimed_until=until)
+    finally:
+        if until is not None:
+            dispatcher.release(cloud_id, until)
 
 
 @shared_task(name="imagetasks.dashboard.discover_tasks", ignore_result=True)

@@ -49,8 +49,9 @@ def copies_beat(queues, monkeypatch):
 
     def send_due_work():
         now = timezone.now()
+        until = dispatcher.lease_end(now).isoformat()
         for cloud_id, ids in dispatcher.claim_due(now).items():
-            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+            poll_cloud.apply_async((cloud_id, ids, until), queue=queues["dashboard"])
         for copy_id, token in sweep.claim_due(now):
             advance_copy.apply_async((copy_id, token), queue=queues["dashboard"])
 

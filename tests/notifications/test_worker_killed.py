@@ -45,8 +45,9 @@ def test_beat(queues):
 
     def send_due_work():
         now = timezone.now()
+        until = dispatcher.lease_end(now).isoformat()
         for cloud_id, ids in dispatcher.claim_due(now).items():
-            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+            poll_cloud.apply_async((cloud_id, ids, until), queue=queues["dashboard"])
         for notification_id, claim in outbox.claim_due(now):
             deliver_notification.apply_async((notification_id, claim), queue=queues["dashboard"])
 

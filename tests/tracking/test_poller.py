@@ -178,6 +178,47 @@ def test_a_poll_job_sent_by_the_dispatch_job_polls_its_tasks_once(cloud, scripte
     assert detail_gets(scripted) == ["sent"]
 
 
+def test_a_cloud_with_a_poll_job_out_gets_no_second_one_until_it_ends(cloud, scripted):
+    """Several jobs of one cloud in the queue ran back to back under load, each scanning
+    it again, while other clouds waited for a worker."""
+    first = ImageTask.objects.create(
+        cloud=cloud, type="import", remote_id="first", status="processing", name="first",
+        remote_updated_at=at(0), next_poll_at=timezone.now(),
+    )  # fmt: skip
+    serve(scripted, detail("first", "processing", 0), detail("second", "processing", 0))
+    sent = []
+    with mock.patch.object(jobs.poll_cloud, "delay", side_effect=lambda *a: sent.append(a)):
+        # Mocked: only the messages the dispatch job would put on the broker are wanted.
+        assert jobs.dispatch_polls() == 1
+        ImageTask.objects.create(
+            cloud=cloud, type="import", remote_id="second", status="processing", name="second",
+            remote_updated_at=at(0), next_poll_at=timezone.now(),
+        )  # fmt: skip
+        assert jobs.dispatch_polls() == 0, "the first job is still out"
+        jobs.poll_cloud(*sent[0])
+        assert jobs.dispatch_polls() == 1
+
+    second = ImageTask.objects.get(remote_id="second")
+    assert [task_ids for _, task_ids, _ in sent] == [[str(first.pk)], [str(second.pk)]]
+    assert fresh(first).claimed_until is None
+
+
+def test_a_poll_job_that_ends_after_its_lease_leaves_the_next_claim_of_its_cloud_alone(cloud):
+    ImageTask.objects.create(
+        cloud=cloud, type="import", status="pending", next_poll_at=timezone.now()
+    )
+    first = timezone.now()
+    assert dispatcher.claim_due(first)
+    later = first + dispatcher.LEASE + timedelta(seconds=1)  # the job's worker died
+    ImageTask.objects.update(next_poll_at=later)
+    assert dispatcher.claim_due(later), "the cloud's lease ran out with its job"
+
+    assert not dispatcher.release(cloud.pk, dispatcher.lease_end(first)), "the late job's end"
+    cloud.refresh_from_db()
+    assert cloud.poll_claimed_until == dispatcher.lease_end(later)
+    assert dispatcher.release(cloud.pk, dispatcher.lease_end(later))
+
+
 # Reading each row once ---------------------------------------------------------------------
 
 
@@ -448,4 +489,20 @@ def test_one_cloud_is_scanned_by_one_job_at_a_time(cloud, scripted, lists_allowe
     for task in tasks:
         row = fresh(task)
         assert row.claimed_until is None
-        assert row.next_poll_at <= timezone.now() + poller.LIST_TICK, "due again next tick"
+        assert row.next_poll_at <= timezone.now(), "due again at the next tick"
+
+
+def test_a_scanned_clouds_tasks_are_claimed_again_at_the_very_next_tick(
+    cloud, scripted, lists_allowed
+):
+    """Due a tick after the job's start, they came due just after the next tick whenever
+    the job took a moment, and the cloud was scanned every other second."""
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    serve_list(scripted, [entry(f"t{i}", "processing", 10) for i in range(3)])
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+    next_tick = timezone.now() + timedelta(milliseconds=1)
+
+    assert sorted(dispatcher.claim_due(next_tick)[cloud.pk]) == sorted(str(t.pk) for t in tasks)
+    # Left as it was, which keeps the release off the table's indexes.
+    assert [fresh(t).next_poll_at for t in tasks] == [t.next_poll_at for t in tasks]

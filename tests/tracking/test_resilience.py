@@ -120,19 +120,22 @@ def test_a_duplicated_poll_message_writes_no_second_snapshot(local_cloud, worker
     assert len(bodies) == len(set(bodies))
 
 
-def test_two_dispatchers_at_once_never_claim_a_task_twice(transactional_db):
-    cloud = Cloud.objects.create(name="busy", auth_type="none", image_endpoint="http://127.0.0.1:9")
+def test_two_dispatchers_at_once_never_claim_a_task_or_a_cloud_twice(transactional_db):
     due = timezone.now()
-    ImageTask.objects.bulk_create(
-        ImageTask(cloud=cloud, type="import", status="pending", next_poll_at=due)
-        for _ in range(300)
-    )
+    for name in ("busy", "busier", "busiest"):
+        cloud = Cloud.objects.create(
+            name=name, auth_type="none", image_endpoint="http://127.0.0.1:9"
+        )
+        ImageTask.objects.bulk_create(
+            ImageTask(cloud=cloud, type="import", status="pending", next_poll_at=due)
+            for _ in range(100)
+        )
     start = threading.Barrier(2)
     claims: list[dict] = []
 
     def dispatch():
         start.wait()
-        claims.append(dispatcher.claim_due(timezone.now(), limit=200))
+        claims.append(dispatcher.claim_due(timezone.now()))
 
     threads = [threading.Thread(target=dispatch) for _ in range(2)]
     for thread in threads:
@@ -142,6 +145,7 @@ def test_two_dispatchers_at_once_never_claim_a_task_twice(transactional_db):
 
     first, second = ({i for ids in c.values() for i in ids} for c in claims)
     assert not first & second, "a task was claimed by both dispatchers"
+    assert not set(claims[0]) & set(claims[1]), "a cloud got two poll jobs at once"
     assert len(first | second) == 300
 
 

@@ -50,8 +50,10 @@ def recovering_beat(queues, monkeypatch):
     monkeypatch.setattr(dispatcher, "LEASE", LEASE)
 
     def send_due_polls():
-        for cloud_id, ids in dispatcher.claim_due(timezone.now()).items():
-            poll_cloud.apply_async((cloud_id, ids), queue=queues["dashboard"])
+        now = timezone.now()
+        until = dispatcher.lease_end(now).isoformat()
+        for cloud_id, ids in dispatcher.claim_due(now).items():
+            poll_cloud.apply_async((cloud_id, ids, until), queue=queues["dashboard"])
 
     with ticking(send_due_polls, lambda: lifecycle.recover_stuck(lease=LEASE, pending_grace=LEASE)):
         yield

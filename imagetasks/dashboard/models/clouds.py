@@ -98,6 +98,9 @@ class Cloud(models.Model):
     imports_discovered_until = models.DateTimeField(null=True, blank=True, editable=False)
     discovery_error = models.TextField(blank=True, editable=False)
     scan_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The lease of the poll job sent for this cloud and not finished yet
+    # (tracking/dispatcher.py): while it holds, a tick sends this cloud no second one.
+    poll_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     # What the poller asked this cloud, for /metrics: added once per poll job, not per
     # request, so counting costs one write a round. They only grow (Prometheus counters).
     poll_requests = models.PositiveBigIntegerField(default=0, editable=False)

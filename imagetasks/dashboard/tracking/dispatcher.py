@@ -9,6 +9,12 @@ end, and not past it: a job that starts after its lease ran out would otherwise 
 tasks a later tick has claimed again for another job, and the cloud would be asked
 twice. Its writes are compare-and-set on the task's ``version``.
 A worker that dies mid-poll only delays its tasks until the lease ends.
+
+A cloud has one poll job out at a time: the tick claims the cloud too, under the same
+lease (``poll_claimed_until``), and the job gives it back when it ends (``release``).
+Without it, a tick sent a cloud a new job while the last one still waited in the queue;
+under load several jobs of one cloud ran back to back, each scanning it again, while
+other clouds waited for a worker.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from imagetasks.dashboard import leases
-from imagetasks.dashboard.models import ImageTask
+from imagetasks.dashboard.models import Cloud, ImageTask
 
 LEASE = timedelta(seconds=60)
 BATCH = 500
+CLOUD_LEASE = "poll_claimed_until"
+# More clouds than any deployment has: every cloud with due tasks may get a job each tick.
+CLOUDS_PER_TICK = 10_000
 
 
 def lease_end(now: datetime) -> datetime:
@@ -29,17 +38,37 @@ def lease_end(now: datetime) -> datetime:
 
 
 def claim_due(now: datetime, *, limit: int = BATCH) -> dict[int, list[str]]:
-    """Claim up to ``limit`` due tasks; return their ids grouped by cloud id."""
-    due = ImageTask.objects.filter(next_poll_at__lte=now, cloud__enabled=True).order_by(
-        "next_poll_at"
-    )
-    claims = leases.claim_due(due, now=now, lease=LEASE, limit=limit, fenced=False)
-    if not claims:
+    """Claim up to ``limit`` due tasks of the clouds with no poll job out, and those clouds;
+    return the tasks' ids grouped by cloud id."""
+    due = ImageTask.objects.filter(next_poll_at__lte=now, cloud__enabled=True)
+    waiting = Cloud.objects.filter(pk__in=due.values("cloud_id")).order_by("pk")
+    clouds = leases.claim_due(
+        waiting, now=now, lease=LEASE, limit=CLOUDS_PER_TICK, fenced=False, until=CLOUD_LEASE,
+    )  # fmt: skip
+    if not clouds:
         return {}
+    cloud_ids = [int(claim.pk) for claim in clouds]
+    mine = due.filter(cloud_id__in=cloud_ids).order_by("next_poll_at")
+    claims = leases.claim_due(mine, now=now, lease=LEASE, limit=limit, fenced=False)
     ids = [str(claim.pk) for claim in claims]
-    clouds = ImageTask.objects.filter(pk__in=ids).order_by().values_list("pk", "cloud_id")
-    cloud_of = {str(pk): cloud_id for pk, cloud_id in clouds}
+    rows = ImageTask.objects.filter(pk__in=ids).order_by().values_list("pk", "cloud_id")
+    cloud_of = {str(pk): cloud_id for pk, cloud_id in rows}
     by_cloud: dict[int, list[str]] = defaultdict(list)
     for task_id in ids:  # in the order they came due
         by_cloud[cloud_of[task_id]].append(task_id)
+    # A cloud whose due tasks went to another claimer meanwhile, or past the batch, gets
+    # no job this tick: it is free again for the next.
+    unsent = [pk for pk in cloud_ids if pk not in by_cloud]
+    for pk in unsent:
+        release(pk, lease_end(now))
     return dict(by_cloud)
+
+
+def release(cloud_id: int, claimed_until: datetime) -> bool:
+    """The poll job sent under the claim ending ``claimed_until`` has ended: the cloud may
+    have the next. A claim made since (the job ended after its lease) is left alone."""
+    return bool(
+        Cloud.objects.filter(pk=cloud_id, **{CLOUD_LEASE: claimed_until}).update(
+            **{CLOUD_LEASE: None}
+        )
+    )

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from imagetasks.dashboard import statuses
@@ -35,6 +35,7 @@ from imagetasks.dashboard.tracking import (
     pollstate,
     reconcile,
     resubmission,
+    trace,
 )
 from imagetasks.dashboard.tracking.ratelimit import Pacer
 from imagetasks.openstack import (
@@ -58,7 +59,10 @@ LIST_PAGE_SIZE = 100
 WATERMARK_MARGIN = timedelta(seconds=2)
 # An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
 GONE_AFTER_404S = 3
-# In list mode a cloud is scanned once per beat tick, by one job at a time.
+# In list mode a cloud is scanned once per beat tick, by one job at a time: what a scan
+# looked at is still due when its job releases it, so the first tick after that claims it.
+# (Due a tick after the job's start, it came due just after the next tick whenever the job
+# took a moment, and the cloud was scanned every other tick.)
 LIST_TICK = timedelta(seconds=1)
 SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
@@ -88,7 +92,8 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
     still_ours = Q(claimed_until__isnull=False)
     if claimed_until is not None:
         still_ours = Q(claimed_until=claimed_until, claimed_until__gt=timezone.now())
-    tasks = list(ImageTask.objects.select_related("cloud").filter(still_ours, pk__in=task_ids))
+    tasks = _with_cloud(ImageTask.objects.filter(still_ours, pk__in=task_ids), cloud)
+    trace.taken(task.pk for task in tasks)
     client = client_for(cloud)
     pacer = Pacer(cloud.max_requests_per_second)
     now = timezone.now()
@@ -122,6 +127,15 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
     finally:
         _count_requests(cloud, pacer)
     return pacer.sent
+
+
+def _with_cloud(rows: QuerySet[ImageTask], cloud: Cloud) -> list[ImageTask]:
+    """The rows, each given the one ``cloud`` object: a join would build a copy of the cloud
+    for each of the hundreds of rows a scan reads."""
+    tasks = list(rows)
+    for task in tasks:
+        task.cloud = cloud
+    return tasks
 
 
 def _count_requests(cloud: Cloud, pacer: Pacer) -> None:
@@ -210,7 +224,7 @@ def _poll_imports(
         if not image_imports.observe(task, image, remote, timezone.now()):
             _no_sign_yet(task, now)
     for task, _image in moved[budget:]:
-        pollstate.deferred(task, now + LIST_TICK)
+        pollstate.deferred(task, now)  # due at the next tick, as a list scan's
 
 
 def _imports_in_flight(cloud: Cloud) -> int:
@@ -227,7 +241,8 @@ def _import_task(
     """The import's ``api_image_import`` task, or None when the cloud will not say (an
     Images API before 2.12, an error): the image alone then tells the outcome."""
     try:
-        tasks = client.imports.image_tasks(image.id)
+        with trace.asking(task.pk):
+            tasks = client.imports.image_tasks(image.id)
     except BACKING_OFF as error:
         pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), error.retry_after)
@@ -295,7 +310,8 @@ def _fetch(
     try:
         if task.remote_id is None:
             raise ValueError(f"task {task.pk} has no remote id to ask the cloud about")
-        return client.images.get_task(task.remote_id)
+        with trace.asking(task.pk):
+            return client.images.get_task(task.remote_id)
     except NotFound as error:
         if_not_found(task, now, error)
     except BACKING_OFF as error:
@@ -379,14 +395,16 @@ def _scan(
         listed = seen.get(remote_id)
         if listed is not None and _differs(task, listed):
             (moved if statuses.get(listed.status).in_flight else ended).append(remote_id)
-    for remote_id in moved:
-        observations.record(watched[remote_id], seen[remote_id], now)
     # A watched task the scan went past without seeing may have expired or been lost.
     missing = [r for r, t in watched.items() if r not in seen and _should_have_seen(t, floor)]
     to_fetch = ended + missing
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
+    # The ends first: they are what people wait for. Hundreds of tasks may move on at
+    # once (a batch starting), and each move is a write of its own.
     for remote_id in to_fetch[:budget]:
         _poll_one(client, watched[remote_id], pacer)
+    for remote_id in moved:
+        observations.record(watched[remote_id], seen[remote_id], now)
     deferred = to_fetch[budget:]
     watermark = _next_watermark(
         newest, [seen.get(r) for r in deferred], [watched[r] for r in deferred]
@@ -404,10 +422,10 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     it writes them); only the cloud's other watched rows are read here.
     """
     mine = [t for t in claimed if t.cloud_id == cloud.pk and t.watching and t.remote_id is not None]
-    others = ImageTask.objects.select_related("cloud").filter(
+    others = ImageTask.objects.filter(
         cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False, method=""
     )
-    rows = [*mine, *others.exclude(pk__in=[t.pk for t in claimed])]
+    rows = [*mine, *_with_cloud(others.exclude(pk__in=[t.pk for t in claimed]), cloud)]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)
     return {t.remote_id: t for t in rows if t.remote_id is not None}
 
@@ -474,15 +492,19 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         if stale:
             ImageTask.objects.filter(pk__in=stale).update(stale_since=now, version=F("version") + 1)
             outbox.after_stale(stale, now)
+    # ``next_poll_at`` stays as it was: the tick claimed these tasks because it had come,
+    # so the first tick after the release claims them again. Left alone, it keeps the
+    # update off every index of the table (PostgreSQL then rewrites the row in place, a
+    # "HOT" update): a scan releases hundreds of rows a second.
     released = {
         "last_polled_at": now,
         "poll_interval": LIST_TICK.total_seconds(),
         "poll_errors": 0,
-        "next_poll_at": now + LIST_TICK,
     }
     ImageTask.objects.filter(pk__in=ids).filter(Q(claimed_until__isnull=False)).update(
         claimed_until=None, **released
     )
+    trace.released(ids)
     for task in tasks:  # the rows as written, so that nothing needs to read them again
         if task.pk in stale:
             task.stale_since, task.version = now, task.version + 1

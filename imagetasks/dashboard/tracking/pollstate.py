@@ -20,7 +20,7 @@ from django.db.models import F
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.dashboard.notifications import outbox
-from imagetasks.dashboard.tracking import scheduling
+from imagetasks.dashboard.tracking import scheduling, trace
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -35,11 +35,12 @@ def compare_and_set(task: ImageTask, fields: dict[str, Any]) -> bool:
     which the filter makes the same as ``F("version") + 1``), so that :func:`written`
     can apply them to ``task`` without reading the row back.
     """
-    return bool(
-        ImageTask.objects.filter(pk=task.pk, version=task.version).update(
-            claimed_until=None, **fields
-        )
-    )
+    if not ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+        claimed_until=None, **fields
+    ):
+        return False
+    trace.released([task.pk])
+    return True
 
 
 def written(task: ImageTask, fields: dict[str, Any]) -> ImageTask:

@@ -16,7 +16,7 @@ from django.db.models import F
 
 from imagetasks.dashboard import statuses
 from imagetasks.dashboard.models import ImageTask
-from imagetasks.dashboard.tracking import observations
+from imagetasks.dashboard.tracking import observations, trace
 from imagetasks.openstack import CloudClient, CloudError
 from imagetasks.openstack.types import Task as RemoteTask
 
@@ -40,7 +40,7 @@ def reconcile(client: CloudClient, task: ImageTask, now: datetime) -> bool:
         log.info("reconciled task=%s remote_id=%s", task.pk, remote.id)
         return True
     if now - task.submitted_at > GIVE_UP_AFTER:
-        ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+        given_up = ImageTask.objects.filter(pk=task.pk, version=task.version).update(
             status=statuses.LOST,
             message=(
                 "The cloud did not confirm this submission and no matching task was found on it. "
@@ -52,14 +52,17 @@ def reconcile(client: CloudClient, task: ImageTask, now: datetime) -> bool:
             changed_at=now,
             version=F("version") + 1,
         )
+        if given_up:
+            trace.released([task.pk])
         log.warning("submission lost task=%s", task.pk)
         return False
-    ImageTask.objects.filter(pk=task.pk, version=task.version).update(
+    if ImageTask.objects.filter(pk=task.pk, version=task.version).update(
         status=statuses.UNCONFIRMED,
         next_poll_at=now + RETRY_EVERY,
         claimed_until=None,
         version=F("version") + (0 if task.status == statuses.UNCONFIRMED else 1),
-    )
+    ):
+        trace.released([task.pk])
     return False
 
 
