@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0013_api_tokens'),
+        ('dashboard', '0016_retention'),
     ]
 
     operations = [
