@@ -12,6 +12,7 @@ from django.utils import timezone
 from imagetasks.dashboard import statuses, tables
 from imagetasks.dashboard.api import cursors
 from imagetasks.dashboard.models import ApiToken, ImageTask
+from tests.support import retention
 from tests.support.factories import add_snapshot, make_cloud, make_task
 
 TASKS = "/api/v1/tasks"
@@ -217,3 +218,18 @@ def test_whatever_a_cloud_sent_is_answered_as_json(api, owner, cloud, token_for)
     assert seen["input"] == ["not", "a", "dict"] and seen["result"] == strange
     assert seen["snapshots"][0]["message"] == "<script>alert(1)</script>"
     assert seen["snapshots"][0]["body"]["extra"] == [1, {"a": None}]
+
+
+def test_a_pruned_task_says_its_timeline_has_a_gap(api, owner, cloud, token_for, settings):
+    settings.KEEP_SNAPSHOTS_DAYS = retention.KEEP_DAYS
+    pruned = retention.task_with_history(cloud, retention.PATH, owner)
+    whole = retention.task_with_history(cloud, retention.PATH, owner, ended=timedelta(days=1))
+    retention.prune()
+
+    seen = body(api.get(f"{TASKS}/{pruned.pk}", token=token_for(owner)))
+    assert [s["status"] for s in seen["snapshots"]] == ["pending", "success"]
+    assert seen["history_pruned_at"] is not None
+
+    seen = body(api.get(f"{TASKS}/{whole.pk}", token=token_for(owner)))
+    assert len(seen["snapshots"]) == len(retention.PATH)
+    assert seen["history_pruned_at"] is None

@@ -101,6 +101,10 @@ class Task(BaseModel):
         description="When someone dismissed the task as dealt with; null: not dismissed."
     )
     dismissed_by: str | None = Field(description="Who dismissed it (null if not, or unknown).")
+    history_pruned_at: datetime | None = Field(
+        description="When retention removed the snapshots between the first and the last; "
+        "null: the timeline is whole."
+    )
     version: int = Field(description="Grows with every change of what the task shows.")
 
 

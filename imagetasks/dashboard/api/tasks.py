@@ -51,6 +51,7 @@ def task_fields(task: ImageTask) -> dict:
         "resubmitted_from": task.resubmitted_from_id,
         "dismissed_at": task.dismissed_at,
         "dismissed_by": task.dismissed_by.get_username() if task.dismissed_by else None,
+        "history_pruned_at": task.history_pruned_at,
         "version": task.version,
     }
 
