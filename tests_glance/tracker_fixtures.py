@@ -4,7 +4,7 @@
 requested by name without being imported into the test module.
 
 The tracker is driven in the test's own thread: ``run_tracker`` does what beat and the
-worker do (``dispatcher.claim_due`` then ``poller.poll`` for each cloud's claimed tasks)
+worker do (``jobs.poll_due_here``: the dispatcher's claim, then each cloud's poll job)
 in a loop until a condition holds. Every request still goes over real HTTP to Glance;
 what is left out is the broker between the dispatcher and the poll job, which the
 tracker's tests against the built-in cloud run with a real worker and beat. In one
@@ -31,9 +31,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from imagetasks.dashboard import jobs
 from imagetasks.dashboard.clouds.clients import forget_clients
 from imagetasks.dashboard.models import Cloud
-from imagetasks.dashboard.tracking import dispatcher, poller
 from tests_glance.harness.server import GlanceServer
 
 T = TypeVar("T")
@@ -44,9 +44,11 @@ GATE_TIMEOUT = 60.0
 
 
 def tracker_round() -> None:
-    """One round of the tracker: what beat's dispatch and the worker's poll jobs do."""
-    for cloud_id, task_ids in dispatcher.claim_due(timezone.now()).items():
-        poller.poll(cloud_id, task_ids)
+    """One round of the tracker: what beat's dispatch and the worker's poll jobs do, the
+    jobs run here in turn. Each is the worker's own job, which polls under the claim it was
+    sent with and gives the cloud back at its end: without that, the cloud would stay
+    claimed until its lease ran out, and the next rounds would poll nothing for a minute."""
+    jobs.poll_due_here(timezone.now())
 
 
 def drive_tracker(

@@ -88,6 +88,17 @@ def dispatch_polls() -> int:
     return sum(len(ids) for ids in claimed.values())
 
 
+def poll_due_here(now: datetime) -> tuple[int, int]:
+    """What ``dispatch_polls`` and the poll jobs it sends do, run in this process in turn
+    (``manage.py poll_now``): each job polls under its claim and gives its cloud back at
+    its end, so beat's next tick may send the cloud a job at once. Returns the tasks
+    polled and the requests made."""
+    claimed = dispatcher.claim_due(now)
+    until = dispatcher.lease_end(now).isoformat()
+    requests = sum(poll_cloud(cloud_id, task_ids, until) for cloud_id, task_ids in claimed.items())
+    return sum(len(ids) for ids in claimed.values()), requests
+
+
 @shared_task(name="imagetasks.dashboard.poll_cloud", ignore_result=True)
 def poll_cloud(cloud_id: int, task_ids: list[str], claimed_until: str | None = None) -> int:
     """Poll the tasks; ``claimed_until`` is the end of the claim they were sent under (a

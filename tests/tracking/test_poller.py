@@ -6,10 +6,12 @@ poll job does, so the cloud's answers (and their order) are exactly the test's.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -506,3 +508,17 @@ def test_a_scanned_clouds_tasks_are_claimed_again_at_the_very_next_tick(
     assert sorted(dispatcher.claim_due(next_tick)[cloud.pk]) == sorted(str(t.pk) for t in tasks)
     # Left as it was, which keeps the release off the table's indexes.
     assert [fresh(t).next_poll_at for t in tasks] == [t.next_poll_at for t in tasks]
+
+
+def test_poll_now_gives_the_cloud_back_so_the_next_poll_need_not_wait_for_its_lease(cloud):
+    """``manage.py poll_now`` polls as the jobs do, and as they do it frees the cloud at its
+    end: run twice in a row, both polls happen (the second found the cloud still claimed
+    for a minute, and polled nothing, before it did)."""
+    ImageTask.objects.create(
+        cloud=cloud, type="import", status="pending", remote_id="t-1", next_poll_at=timezone.now()
+    )
+    for _ in range(2):
+        out = io.StringIO()
+        call_command("poll_now", stdout=out)
+        assert out.getvalue().startswith("polled 1 task(s)")
+    assert Cloud.objects.get(pk=cloud.pk).poll_claimed_until is None

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from imagetasks.dashboard import jobs
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import dispatcher, poller
 
 
 class Command(BaseCommand):
@@ -19,9 +19,5 @@ class Command(BaseCommand):
             tasks = tasks.filter(cloud__name=cloud)
         now = timezone.now()
         tasks.update(next_poll_at=now)
-        requests = 0
-        claimed = dispatcher.claim_due(now)
-        for cloud_id, task_ids in claimed.items():
-            requests += poller.poll(cloud_id, task_ids)
-        total = sum(len(ids) for ids in claimed.values())
+        total, requests = jobs.poll_due_here(now)
         self.stdout.write(f"polled {total} task(s) with {requests} request(s)")
