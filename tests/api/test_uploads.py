@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -18,6 +17,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ApiToken, Cloud, ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import Image
+from tests.support.stalling import put_cut_short
 from tests.support.tracking import finished
 from tests.support.waiting import wait_for
 
@@ -120,22 +120,11 @@ class TestOnTheBuiltInCloud:
     ):
         """A real socket that announces 4 MiB, sends 1 MiB and stops sending."""
         token = token_for(person_on("owner", discovered))
-        host = urlsplit(live_server.url)
-        with socket.create_connection((host.hostname, host.port), timeout=20) as connection:
-            connection.sendall(
-                (
-                    f"PUT {UPLOAD}?{urlencode(fields())} HTTP/1.1\r\n"
-                    f"Host: {host.netloc}\r\n"
-                    f"Authorization: Bearer {token}\r\n"
-                    "Content-Type: application/octet-stream\r\n"
-                    f"Content-Length: {4 * 1024 * 1024}\r\n\r\n"
-                ).encode()
-            )
-            connection.sendall(b"\0" * (1024 * 1024))
-            connection.shutdown(socket.SHUT_WR)  # the body ends 3 MiB early
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
+        answer = put_cut_short(
+            live_server.url,
+            f"{UPLOAD}?{urlencode(fields())}",
+            {"Authorization": f"Bearer {token}"},
+        )
 
         head, _, sent_back = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 201"), answer[:300]

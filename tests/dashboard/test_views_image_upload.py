@@ -4,9 +4,8 @@ live built-in cloud: the page's PUT, what it refuses, who may, and a body cut of
 from __future__ import annotations
 
 import hashlib
-import socket
 import uuid
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
@@ -17,6 +16,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.localcloud.models import Image
+from tests.support.stalling import put_cut_short, session_headers
 from tests.support.tracking import finished
 from tests.support.waiting import wait_for
 
@@ -161,25 +161,11 @@ def test_an_upload_cut_off_is_rejected_with_the_reason_and_its_empty_image_remov
     cloud_operator_client, discovered, live_server
 ):
     """A real socket that announces 4 MiB, sends 1 MiB and stops sending, like a lost network."""
-    session_cookie = cloud_operator_client.cookies["sessionid"].value
-    csrf = "a" * 32
-    host = urlsplit(live_server.url)
-    with socket.create_connection((host.hostname, host.port), timeout=20) as connection:
-        connection.sendall(
-            (
-                f"PUT {UPLOAD}?{urlencode(fields())} HTTP/1.1\r\n"
-                f"Host: {host.netloc}\r\n"
-                "Content-Type: application/octet-stream\r\n"
-                f"Content-Length: {4 * 1024 * 1024}\r\n"
-                f"Cookie: sessionid={session_cookie}; csrftoken={csrf}\r\n"
-                f"X-CSRFToken: {csrf}\r\n\r\n"
-            ).encode()
-        )
-        connection.sendall(b"\0" * (1024 * 1024))
-        connection.shutdown(socket.SHUT_WR)  # the body ends 3 MiB early
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = put_cut_short(
+        live_server.url,
+        f"{UPLOAD}?{urlencode(fields())}",
+        session_headers(cloud_operator_client),
+    )
 
     assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
     task = ImageTask.objects.get()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
-from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,6 +11,7 @@ from django.contrib.auth.models import Group
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
+from tests.support.stalling import put_cut_short, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,25 +98,12 @@ def test_only_put_is_accepted(cloud_operator_client, local_cloud):
 
 def test_an_upload_cut_short_stores_nothing(cloud_operator_client, local_cloud, live_server):
     """A real socket that announces 4 MiB, sends 1 MiB and stops sending, like a lost network."""
-    session_cookie = cloud_operator_client.cookies["sessionid"].value
-    csrf = "a" * 32
-    host = urlsplit(live_server.url)
-    with socket.create_connection((host.hostname, host.port), timeout=10) as connection:
-        connection.sendall(
-            (
-                "PUT /clouds/local/upload/uploads/cut.vhd HTTP/1.1\r\n"
-                f"Host: {host.netloc}\r\n"
-                "Content-Type: application/octet-stream\r\n"
-                f"Content-Length: {4 * 1024 * 1024}\r\n"
-                f"Cookie: sessionid={session_cookie}; csrftoken={csrf}\r\n"
-                f"X-CSRFToken: {csrf}\r\n\r\n"
-            ).encode()
-        )
-        connection.sendall(b"\0" * (1024 * 1024))
-        connection.shutdown(socket.SHUT_WR)  # the body ends 3 MiB early
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = put_cut_short(
+        live_server.url,
+        "/clouds/local/upload/uploads/cut.vhd",
+        session_headers(cloud_operator_client),
+        timeout=10,
+    )
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     assert b"The upload was interrupted" in answer and b"nothing was stored" in answer
     objects = client_for(local_cloud).objects
