@@ -244,9 +244,7 @@ def prune(
 
 def _notification_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tuple[int, int]]:
     done = finished_notifications(cutoff).order_by("pk").values_list("pk", flat=True)
-    after = 0
-    while ids := list(done.filter(pk__gt=after)[:size]):
-        after = ids[-1]
+    for ids in _pages(done, size):
         # The status again: only what is still sent or failed as it is removed.
         removed, _ = Notification.objects.filter(pk__in=ids, status__in=DONE).delete()
         yield removed, 0
@@ -254,13 +252,7 @@ def _notification_batches(cutoff: datetime, size: int, now: datetime) -> Iterato
 
 def _rejected_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tuple[int, int]]:
     rejected = rejected_submissions(cutoff).order_by("pk").values_list("pk", flat=True)
-    after = None
-    while True:
-        page = rejected if after is None else rejected.filter(pk__gt=after)
-        ids = list(page[:size])
-        if not ids:
-            return
-        after = ids[-1]
+    for ids in _pages(rejected, size):
         with transaction.atomic():
             # A refused submission has, as a rule, no snapshot and no notice; should a
             # step have recorded one, it goes with the task (none still owed: see above).
@@ -277,13 +269,7 @@ def _snapshot_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tu
     # passed over after reading two index entries.
     third = TaskSnapshot.objects.filter(task=OuterRef("pk")).order_by()[2:3]
     tasks = ended_tasks(cutoff).filter(Exists(third)).order_by("pk").values_list("pk", flat=True)
-    after = None
-    while True:
-        page = tasks if after is None else tasks.filter(pk__gt=after)
-        chunk = list(page[:TASKS_AT_ONCE])
-        if not chunk:
-            return
-        after = chunk[-1]
+    for chunk in _pages(tasks, TASKS_AT_ONCE):
         removable = removable_snapshots(chunk, Notification.objects.all())
         seen: set = set()
         while rows := list(removable.order_by("pk").values_list("pk", "task")[:size]):
@@ -295,6 +281,15 @@ def _snapshot_batches(cutoff: datetime, size: int, now: datetime) -> Iterator[tu
             seen |= pruned
             if len(rows) < size or not removed:
                 break
+
+
+def _pages(ids: QuerySet, size: int) -> Iterator[list]:
+    """The primary keys ``ids`` reads, in their order, ``size`` at a time: each page starts
+    after the last one's end, so what the caller removed meanwhile moves nothing."""
+    after = None
+    while page := list((ids if after is None else ids.filter(pk__gt=after))[:size]):
+        after = page[-1]
+        yield page
 
 
 def _delete_snapshots(ids: list[int]) -> int:
