@@ -5,6 +5,7 @@ end a run."""
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import signal
@@ -350,3 +351,11 @@ def ignore_signals() -> None:
 
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation: every value reported was measured)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]

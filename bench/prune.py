@@ -47,6 +47,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import common, table_views  # noqa: E402
+from bench.common import percentile as pct  # noqa: E402
 
 KEEP_DAYS = 30
 ROWS_PER_TRANSACTION = 50_000
@@ -270,11 +271,6 @@ def manage(run: table_views.Run, *arguments: str, log: Path) -> subprocess.Popen
     return process
 
 
-def pct(times: list[float], p: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
 def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
     from django.db import connection
     from django.test import Client
@@ -344,14 +340,14 @@ def bench(args: argparse.Namespace, run: table_views.Run) -> list[str]:
     for label, times in phases:
         if times:
             lines.append(
-                f"{label:24} {len(times):>8} {pct(times, 50):8.1f} {pct(times, 95):8.1f} "
+                f"{label:24} {len(times):>8} {pct(times, 0.5):8.1f} {pct(times, 0.95):8.1f} "
                 f"{max(times):8.1f}"
             )
     for label, base in (("running / paused", paused), ("running / before", baseline)):
         if base and during:
             lines.append(
-                f"{label:24} {'':>8} {pct(during, 50) / pct(base, 50):8.2f} "
-                f"{pct(during, 95) / pct(base, 95):8.2f} {max(during) / max(base):8.2f}"
+                f"{label:24} {'':>8} {pct(during, 0.5) / pct(base, 0.5):8.2f} "
+                f"{pct(during, 0.95) / pct(base, 0.95):8.2f} {max(during) / max(base):8.2f}"
             )
     return lines
 

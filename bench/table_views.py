@@ -238,8 +238,7 @@ class Case:
     queries: int
 
     def pct(self, p: float) -> float:
-        ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+        return common.percentile(self.times, p / 100)
 
 
 def _timed_inner(call, args: argparse.Namespace) -> list[float]:

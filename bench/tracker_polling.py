@@ -1171,19 +1171,11 @@ def count_discarded(worker_log: Path) -> Counter:
     return Counter(found)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: every value reported was measured)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
-
-
 def spread(values: list[float]) -> str:
     if not values:
         return "n/a"
     return (
-        f"p50 {percentile(values, 0.5):.2f}, p95 {percentile(values, 0.95):.2f}, "
+        f"p50 {common.percentile(values, 0.5):.2f}, p95 {common.percentile(values, 0.95):.2f}, "
         f"max {max(values):.2f}"
     )
 
@@ -1463,7 +1455,7 @@ def _latency_lines(report: Report, tasks: Outcome, polls: list[Job]) -> None:
         )
         waits.append(wait)
         insides.append(inside)
-    p95 = percentile(latency, 0.95)
+    p95 = common.percentile(latency, 0.95)
     verdict = report.target(f"p95 detection latency ≤ {LATENCY_TARGET:g} s", p95 <= LATENCY_TARGET)
     report.add(
         f"  detection latency (s): {spread(latency)}  (target p95 ≤ {LATENCY_TARGET:g} s: "
