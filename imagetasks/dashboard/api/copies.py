@@ -110,4 +110,4 @@ def start_copy(
 def get_copy(request, copy_id: uuid.UUID):
     """One copy with its timeline (every step, oldest first), for whoever sees both its
     clouds."""
-    return _read(access.get_copy_for_user(request, copy_id).pk)
+    return copy_out(access.get_copy_for_user(request, copy_id))
