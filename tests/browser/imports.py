@@ -13,10 +13,20 @@ from playwright.sync_api import Locator, expect
 from tests.browser.looks import look_at
 
 
+def open_new_import(page) -> None:
+    """New import; waits until the page's scripts have loaded.
+
+    A person is slower than that; a test is not. Used before the scripts listen, a control
+    falls back to what it does without them (a link is followed as a whole page, a chosen
+    file is not offered for upload yet), which is not the flow under test.
+    """
+    page.get_by_role("link", name="New import").first.click()
+    page.wait_for_load_state()
+
+
 def choose_cloud(page, cloud) -> None:
     """New import, then the cloud in the picker; waits for that cloud's page."""
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
+    open_new_import(page)
     page.get_by_label("Cloud").select_option(cloud.name)
     # Typed before the page for that cloud has loaded, a field would be lost with the old page.
     expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))

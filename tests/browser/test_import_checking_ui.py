@@ -10,6 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.imports import open_new_import
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 from tests.openstack.scripted import Reply
@@ -28,8 +29,7 @@ def checking_status(page):
 def open_import_page(page) -> float:
     """New import, as a person clicks it; the seconds the page took to load."""
     started = time.monotonic()
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()
+    open_new_import(page)
     return time.monotonic() - started
 
 

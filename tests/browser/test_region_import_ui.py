@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
+from tests.browser.imports import choose_cloud
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 
@@ -21,10 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def choose_image_from_the_region(page, cloud: Cloud, image_name: str, *, look: str = "") -> None:
     """New import → the cloud → "From another region" → the region → the image."""
-    page.get_by_role("link", name="New import").first.click()
-    page.wait_for_load_state()  # htmx listens for the choice only once the page has loaded
-    page.get_by_label("Cloud").select_option(cloud.name)
-    expect(page).to_have_url(re.compile(f"cloud={cloud.name}"))
+    choose_cloud(page, cloud)
     page.get_by_role("link", name="From another region").click()
     expect(page).to_have_url(re.compile("how=glance-download"))
     page.wait_for_load_state()

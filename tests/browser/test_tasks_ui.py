@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
+from tests.browser.imports import open_new_import
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 
@@ -28,7 +29,7 @@ def test_an_operator_imports_from_the_browser_watches_it_succeed_then_exports_an
     make_person(django_user_model, local_cloud, "olga", "operators")
     log_in(page, "olga")
 
-    page.get_by_role("link", name="New import").first.click()
+    open_new_import(page)
     page.get_by_role("link", name="images").click()  # fetched by htmx into the browser
     expect(page.locator("#browser")).to_contain_text("notes.txt")
     expect(page.get_by_role("heading", name="Pick the source")).to_be_focused()

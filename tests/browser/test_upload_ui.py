@@ -13,6 +13,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import ImageTask
 from imagetasks.localcloud import vhd_samples
 from imagetasks.openstack import NotFound
+from tests.browser.imports import open_new_import
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 
@@ -28,7 +29,7 @@ def test_an_operator_uploads_a_vhd_with_a_progress_bar_and_imports_it(
     make_person(django_user_model, local_cloud, "ursula", "operators")
     log_in(page, "ursula")
 
-    page.get_by_role("link", name="New import").first.click()
+    open_new_import(page)
     upload = page.locator("#upload-form")
     expect(upload.get_by_role("button", name="Cancel")).to_be_hidden()  # until an upload runs
     upload.get_by_label("File").set_input_files(str(path))
@@ -94,7 +95,7 @@ def test_a_file_larger_than_a_segment_goes_up_in_segments_and_imports_whole(
     sent: list[int] = []
     page.on("request", lambda r: "/upload-segment/" in r.url and sent.append(segment_index(r.url)))
 
-    page.get_by_role("link", name="New import").first.click()
+    open_new_import(page)
     upload = page.locator("#upload-form")
     choose_and_upload(upload, path)
 
