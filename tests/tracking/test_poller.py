@@ -7,6 +7,7 @@ poll job does, so the cloud's answers (and their order) are exactly the test's.
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from imagetasks.dashboard import jobs, statuses
 from imagetasks.dashboard.models import Cloud, ImageTask
-from imagetasks.dashboard.tracking import dispatcher, poller
+from imagetasks.dashboard.tracking import asking, dispatcher, poller
 from imagetasks.openstack.images import ImagesApi
 from tests.openstack.samples import task_schema
 from tests.openstack.scripted import Reply, ScriptedCloud
@@ -253,19 +254,44 @@ def test_polling_a_few_tasks_reads_their_rows_once_whatever_happens_to_them(clou
 def test_a_cloud_that_says_slow_down_ends_the_round_and_every_claim_is_released_once(
     cloud, scripted
 ):
-    first, second = claimed(cloud, "first"), claimed(cloud, "second")
-    for name in ("first", "second"):
+    names = [f"t{i}" for i in range(3 * asking.SIDE_BY_SIDE)]
+    tasks = [claimed(cloud, name) for name in names]
+    for name in names:
         scripted.on("GET", f"{TASKS}/{name}", Reply(429, headers={"Retry-After": "0"}))
 
     with CaptureQueriesContext(connection) as queries:
-        poller.poll(cloud.pk, [str(first.pk), str(second.pk)])
+        poller.poll(cloud.pk, [str(t.pk) for t in tasks])
 
-    assert len(task_reads(queries)) == 2, task_reads(queries)
-    assert len(set(detail_gets(scripted))) == 1, "the round stopped at the first 429"
-    for task in (fresh(first), fresh(second)):
+    assert len(task_reads(queries)) == 1, "the claimed rows, read once"
+    # Sent side by side: the requests already on their way when the first 429 came, and
+    # none after it.
+    asked = set(detail_gets(scripted))
+    assert 1 <= len(asked) <= asking.SIDE_BY_SIDE, sorted(asked)
+    for task in map(fresh, tasks):
         assert task.poll_errors == 1, "an error recorded once per task, not twice"
         assert task.last_error.startswith("RateLimited 429")
         assert task.claimed_until is None and task.status == statuses.PROCESSING
+
+
+def test_the_ends_a_scan_finds_are_fetched_side_by_side(cloud, scripted, lists_allowed):
+    """A batch ending together: each end's detail GET waits for its own answer only, so a
+    cloud slow to answer delays the last end by one answer's time, not by all of them."""
+    count = asking.SIDE_BY_SIDE
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(count)]
+    serve_list(scripted, [entry(f"t{i}", "success", 30) for i in range(count)])
+    slow = 1.0
+    for i in range(count):
+        scripted.on("GET", f"{TASKS}/t{i}", Reply(json=detail(f"t{i}", "success", 30), delay=slow))
+
+    started = time.monotonic()
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+    took = time.monotonic() - started
+
+    assert {fresh(t).status for t in tasks} == {statuses.SUCCESS}
+    assert sorted(detail_gets(scripted)) == sorted(f"t{i}" for i in range(count))
+    # One after the other they take count × slow (8 s); side by side, about one answer's
+    # time, plus the writes (generous for a loaded machine).
+    assert took < count * slow / 2, f"{took:.1f} s"
 
 
 def test_a_list_scan_reads_the_claimed_rows_once(cloud, scripted, lists_allowed):

@@ -30,6 +30,7 @@ from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Cloud, ImageTask
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import (
+    asking,
     image_imports,
     observations,
     pollstate,
@@ -68,6 +69,10 @@ SCAN_LEASE = timedelta(seconds=30)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
 # cap: one tick's worth, so no job runs into the next tick; the rest wait for it.
 DETAIL_WINDOW = 1.0
+# A batch starting moves hundreds of tasks at once, each a write with a snapshot: written
+# in transactions of this many, they cost a commit each hundred instead of each task,
+# and the rows stay locked for one short transaction only.
+MOVES_PER_COMMIT = 100
 # Answers that mean "slow down": the round stops and what is left waits for later.
 BACKING_OFF = (RateLimited, Unavailable)
 
@@ -110,10 +115,8 @@ def poll(cloud_id: int, task_ids: list[str], *, claimed_until: datetime | None =
         if many and _lists_are_harmless(client):
             _poll_by_list(client, cloud, in_flight, pacer, now)
         else:
-            for task in in_flight:
-                _poll_one(client, task, pacer)
-        for task in finished:
-            _check_expired(client, task, pacer)
+            _poll_each(client, in_flight, pacer)
+        _check_expired(client, finished, pacer)
         for task in unconfirmed:
             pacer.wait()
             reconcile.reconcile(client, task, timezone.now())
@@ -272,13 +275,16 @@ def _no_sign_yet(task: ImageTask, now: datetime) -> None:
         image_imports.lost(task, now)
 
 
-def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
-    """Detail GET of one task, recorded as a change, no change, or an error."""
-    pacer.wait()
-    now = timezone.now()
-    remote = _fetch(client, task, now, pacer, if_not_found=_not_found_in_flight)
-    if remote is None:
-        return
+def _poll_each(client: CloudClient, tasks: list[ImageTask], pacer: Pacer) -> None:
+    """Detail GETs of these tasks (side by side), each recorded as a change, no change,
+    or an error as its answer comes."""
+    for task, answer in asking.ask_each(client, tasks, pacer, stop_on=BACKING_OFF):
+        remote = _judged(task, answer, pacer, if_not_found=_not_found_in_flight)
+        if remote is not None:
+            _observed(task, remote, answer.asked_at)
+
+
+def _observed(task: ImageTask, remote: RemoteTask, now: datetime) -> None:
     if not observations.is_new(task, remote):
         pollstate.unchanged(task, now)
     elif observations.record(task, remote, now):
@@ -291,15 +297,14 @@ def _poll_one(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
         pollstate.unchanged(task, now)
 
 
-def _fetch(
-    client: CloudClient,
+def _judged(
     task: ImageTask,
-    now: datetime,
+    answer: asking.Answer,
     pacer: Pacer,
     *,
     if_not_found: Callable[[ImageTask, datetime, NotFound], object],
 ) -> RemoteTask | None:
-    """``GET`` one task; on an error, record it on the row and return None.
+    """The task the cloud showed; on an error, record it on the row and return None.
 
     The one place that says what each error means for a task: a 404 is the
     caller's to judge; "slow down" ends the round (``CloudBackedOff``); any
@@ -307,23 +312,21 @@ def _fetch(
     unexpected pushes the next attempt back before it surfaces, so one bad row
     cannot be retried in a tight loop.
     """
-    try:
-        if task.remote_id is None:
-            raise ValueError(f"task {task.pk} has no remote id to ask the cloud about")
-        with trace.asking(task.pk):
-            return client.images.get_task(task.remote_id)
-    except NotFound as error:
+    error, now = answer.error, answer.asked_at
+    if error is None:
+        return answer.remote
+    if isinstance(error, NotFound):
         if_not_found(task, now, error)
-    except BACKING_OFF as error:
+    elif isinstance(error, BACKING_OFF):
         pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), error.retry_after)
         raise CloudBackedOff(error) from error
-    except CloudError as error:
+    elif isinstance(error, CloudError):
         pacer.failed_request()
         pollstate.failed_poll(task, now, _describe(error), None)
-    except Exception:
+    else:
         pollstate.failed_poll(task, now, "internal error while polling (see logs)", None)
-        raise
+        raise error
     return None
 
 
@@ -385,8 +388,7 @@ def _scan(
         pacer.failed_request()
         # A broken list answer: fall back to detail GETs for the claimed tasks.
         log.warning("list scan failed cloud=%s error=%s", cloud.name, _describe(error))
-        for task in claimed:
-            _poll_one(client, task, pacer)
+        _poll_each(client, claimed, pacer)
         return
     # By remote id (the key of what was watched and seen): moved on, ended, or not listed.
     ended: list[str] = []
@@ -401,10 +403,11 @@ def _scan(
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
     # The ends first: they are what people wait for. Hundreds of tasks may move on at
     # once (a batch starting), and each move is a write of its own.
-    for remote_id in to_fetch[:budget]:
-        _poll_one(client, watched[remote_id], pacer)
-    for remote_id in moved:
-        observations.record(watched[remote_id], seen[remote_id], now)
+    _poll_each(client, [watched[r] for r in to_fetch[:budget]], pacer)
+    for start in range(0, len(moved), MOVES_PER_COMMIT):
+        with transaction.atomic():  # one commit for many moves, not one each
+            for remote_id in moved[start : start + MOVES_PER_COMMIT]:
+                observations.record(watched[remote_id], seen[remote_id], now)
     deferred = to_fetch[budget:]
     watermark = _next_watermark(
         newest, [seen.get(r) for r in deferred], [watched[r] for r in deferred]
@@ -511,16 +514,16 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
         pollstate.written(task, released)
 
 
-def _check_expired(client: CloudClient, task: ImageTask, pacer: Pacer) -> None:
-    """A finished task past its expiry: a 404 means the cloud deleted it; ours stays."""
-    pacer.wait()
-    now = timezone.now()
-    remote = _fetch(client, task, now, pacer, if_not_found=_not_found_after_end)
-    if remote is None:
-        return
-    if observations.is_new(task, remote) and observations.record(task, remote, now):
-        return
-    pollstate.still_there_after_expiry(task, now)
+def _check_expired(client: CloudClient, finished: list[ImageTask], pacer: Pacer) -> None:
+    """Finished tasks past their expiry: a 404 means the cloud deleted one; ours stays."""
+    for task, answer in asking.ask_each(client, finished, pacer, stop_on=BACKING_OFF):
+        remote = _judged(task, answer, pacer, if_not_found=_not_found_after_end)
+        if remote is None:
+            continue
+        now = answer.asked_at
+        if observations.is_new(task, remote) and observations.record(task, remote, now):
+            continue
+        pollstate.still_there_after_expiry(task, now)
 
 
 def _describe(error: CloudError) -> str:
