@@ -437,6 +437,19 @@ def test_a_scan_reads_back_only_to_the_watermark(cloud, scripted, lists_allowed)
     assert cloud.list_watermark == at(60) - poller.WATERMARK_MARGIN
 
 
+def test_a_scan_asks_for_a_page_as_long_as_the_tasks_it_watches(cloud, scripted, lists_allowed):
+    """A batch starting together moves all its tasks within a second: with pages of a
+    hundred, each scan of a 150-task batch read two pages."""
+    tasks = [claimed(cloud, f"t{i}", "pending", second=10) for i in range(150)]
+    serve_list(scripted, [entry(f"t{i}", "processing", 12) for i in range(150)])
+
+    poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    [scan] = list_gets(scripted)
+    assert scan.param("limit") == "150"
+    assert {fresh(t).status for t in tasks} == {statuses.PROCESSING}
+
+
 def test_a_scan_that_sees_nothing_leaves_the_watermark_alone(cloud, scripted, lists_allowed):
     tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
     Cloud.objects.filter(pk=cloud.pk).update(list_watermark=at(8))

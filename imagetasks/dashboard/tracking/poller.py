@@ -55,7 +55,11 @@ log = logging.getLogger("imagetasks.tracking")
 
 # From this many tasks in flight on one cloud, one list request is cheaper than a GET each.
 LIST_THRESHOLD = 3
+# A scan asks for pages as long as the tasks it watches, so that a batch changing at once
+# (hundreds starting together) is still one request; never under a hundred, and not over
+# the largest page Glance serves by default (``api_limit_max``), which clouds clamp to.
 LIST_PAGE_SIZE = 100
+LIST_PAGE_MAX = 1000
 # Remote timestamps have whole seconds: rescan a little behind the last scan's newest entry.
 WATERMARK_MARGIN = timedelta(seconds=2)
 # An in-flight task the cloud answers 404 for this many times in a row is taken as gone.
@@ -373,7 +377,7 @@ def _scan(
     try:
         pacer.wait()
         for entry in client.images.list_tasks(
-            sort_key="updated_at", sort_dir="desc", page_size=LIST_PAGE_SIZE
+            sort_key="updated_at", sort_dir="desc", page_size=_page_size(len(watched))
         ):
             if entry.updated_at and (newest is None or entry.updated_at > newest):
                 newest = entry.updated_at
@@ -431,6 +435,10 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     rows = [*mine, *_with_cloud(others.exclude(pk__in=[t.pk for t in claimed]), cloud)]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)
     return {t.remote_id: t for t in rows if t.remote_id is not None}
+
+
+def _page_size(watched: int) -> int:
+    return min(LIST_PAGE_MAX, max(LIST_PAGE_SIZE, watched))
 
 
 def _take_scan_lease(cloud: Cloud, now: datetime) -> bool:
