@@ -18,7 +18,7 @@ as in a list scan; with fewer, it backs off.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -225,9 +225,15 @@ def _poll_imports(
         for task in quiet:
             _no_sign_yet(task, now)
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
-    for task, image in moved[:budget]:
-        pacer.wait()
-        remote = _import_task(client, task, image, now, pacer)
+
+    def image_tasks(pair: tuple[ImageTask, Image]) -> list[RemoteTask]:
+        task, image = pair
+        with trace.asking(task.pk):
+            return client.imports.image_tasks(image.id)
+
+    asked = asking.ask_each(moved[:budget], image_tasks, pacer, stop_on=BACKING_OFF)
+    for (task, image), answer in asked:
+        remote = _import_task(task, image, answer, pacer)
         if not image_imports.observe(task, image, remote, timezone.now()):
             _no_sign_yet(task, now)
     for task, _image in moved[budget:]:
@@ -243,23 +249,23 @@ def _imports_in_flight(cloud: Cloud) -> int:
 
 
 def _import_task(
-    client: CloudClient, task: ImageTask, image: Image, now: datetime, pacer: Pacer
+    task: ImageTask, image: Image, answer: asking.Answer[list[RemoteTask]], pacer: Pacer
 ) -> RemoteTask | None:
     """The import's ``api_image_import`` task, or None when the cloud will not say (an
     Images API before 2.12, an error): the image alone then tells the outcome."""
-    try:
-        with trace.asking(task.pk):
-            tasks = client.imports.image_tasks(image.id)
-    except BACKING_OFF as error:
+    error = answer.error
+    if error is None:
+        return image_imports.pick_task(task, image.import_state, answer.body or [])
+    if isinstance(error, BACKING_OFF):
         pacer.failed_request()
-        pollstate.failed_poll(task, now, _describe(error), error.retry_after)
+        pollstate.failed_poll(task, answer.asked_at, _describe(error), error.retry_after)
         raise CloudBackedOff(error) from error
-    except CloudError as error:
-        if not isinstance(error, NotFound):  # an Images API before 2.12 has no such call
-            pacer.failed_request()
-        log.info("image tasks unread task=%s error=%s", task.pk, _describe(error))
-        return None
-    return image_imports.pick_task(task, image.import_state, tasks)
+    if not isinstance(error, CloudError):
+        raise error
+    if not isinstance(error, NotFound):  # an Images API before 2.12 has no such call
+        pacer.failed_request()
+    log.info("image tasks unread task=%s error=%s", task.pk, _describe(error))
+    return None
 
 
 def _image_not_listed(task: ImageTask, now: datetime, image_id: str) -> None:
@@ -282,10 +288,24 @@ def _no_sign_yet(task: ImageTask, now: datetime) -> None:
 def _poll_each(client: CloudClient, tasks: list[ImageTask], pacer: Pacer) -> None:
     """Detail GETs of these tasks (side by side), each recorded as a change, no change,
     or an error as its answer comes."""
-    for task, answer in asking.ask_each(client, tasks, pacer, stop_on=BACKING_OFF):
+    for task, answer in _details(client, tasks, pacer):
         remote = _judged(task, answer, pacer, if_not_found=_not_found_in_flight)
         if remote is not None:
             _observed(task, remote, answer.asked_at)
+
+
+def _details(
+    client: CloudClient, tasks: list[ImageTask], pacer: Pacer
+) -> Iterator[tuple[ImageTask, asking.Answer[RemoteTask]]]:
+    """``GET /v2/tasks/{id}`` of each task, side by side, as the answers come."""
+
+    def get(task: ImageTask) -> RemoteTask:
+        if task.remote_id is None:
+            raise ValueError(f"task {task.pk} has no remote id to ask the cloud about")
+        with trace.asking(task.pk):
+            return client.images.get_task(task.remote_id)
+
+    return asking.ask_each(tasks, get, pacer, stop_on=BACKING_OFF)
 
 
 def _observed(task: ImageTask, remote: RemoteTask, now: datetime) -> None:
@@ -303,7 +323,7 @@ def _observed(task: ImageTask, remote: RemoteTask, now: datetime) -> None:
 
 def _judged(
     task: ImageTask,
-    answer: asking.Answer,
+    answer: asking.Answer[RemoteTask],
     pacer: Pacer,
     *,
     if_not_found: Callable[[ImageTask, datetime, NotFound], object],
@@ -318,7 +338,7 @@ def _judged(
     """
     error, now = answer.error, answer.asked_at
     if error is None:
-        return answer.remote
+        return answer.body
     if isinstance(error, NotFound):
         if_not_found(task, now, error)
     elif isinstance(error, BACKING_OFF):
@@ -524,7 +544,7 @@ def _quiet_round(cloud: Cloud, tasks: list[ImageTask], now: datetime) -> None:
 
 def _check_expired(client: CloudClient, finished: list[ImageTask], pacer: Pacer) -> None:
     """Finished tasks past their expiry: a 404 means the cloud deleted one; ours stays."""
-    for task, answer in asking.ask_each(client, finished, pacer, stop_on=BACKING_OFF):
+    for task, answer in _details(client, finished, pacer):
         remote = _judged(task, answer, pacer, if_not_found=_not_found_after_end)
         if remote is None:
             continue
