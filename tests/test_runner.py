@@ -14,10 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
-# A part that says hello, then waits; on SIGTERM it says goodbye and exits.
+# A part that listens for SIGTERM, then says hello (and leaves NAME.ready in the runner's
+# folder), then waits; on SIGTERM it says goodbye and exits. Its hello means it is ready.
 POLITE = (
-    f"{PY} -u -c \"import signal, sys, time; print('hello from', sys.argv[1]); "
-    "signal.signal(signal.SIGTERM, lambda *a: (print('bye'), sys.exit(0))); time.sleep(60)\" "
+    f'{PY} -u -c "import signal, sys, time; '
+    "signal.signal(signal.SIGTERM, lambda *a: (print('bye'), sys.exit(0))); "
+    "print('hello from', sys.argv[1]); open(sys.argv[1] + '.ready', 'w').close(); "
+    'time.sleep(60)" '
 )
 # A part that ignores SIGTERM and leaves only on SIGQUIT.
 STUBBORN = (
@@ -39,20 +42,23 @@ def start(tmp_path: Path, procfile: str, **env: str) -> subprocess.Popen:
     )
 
 
-def wait_for_output(runner: subprocess.Popen, text: str, timeout: float = 20) -> list[str]:
+def wait_for_output(
+    runner: subprocess.Popen, text: str, timeout: float = 20, count: int = 1
+) -> list[str]:
+    """The runner's lines up to the ``count``-th that contains ``text``."""
     lines, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = runner.stdout.readline()
         lines.append(line)
-        if text in line:
+        if sum(text in seen for seen in lines) == count:
             return lines
-    raise AssertionError(f"no {text!r} in {lines}")
+    raise AssertionError(f"no {count} × {text!r} in {lines}")
 
 
 def test_ctrl_c_stops_every_part_cleanly_and_exits_zero(tmp_path):
     runner = start(tmp_path, f"web: {POLITE} web\nworker: {POLITE} worker\n")
-    wait_for_output(runner, "hello from")
-    time.sleep(0.5)
+    # Both ready: a part stopped before it listens for SIGTERM could not say goodbye.
+    wait_for_output(runner, "hello from", count=2)
     runner.send_signal(signal.SIGINT)
     output, _ = runner.communicate(timeout=30)
     assert runner.returncode == 0
@@ -71,7 +77,10 @@ def test_a_part_that_ignores_the_stop_is_handed_its_work_back_after_the_grace(tm
 
 
 def test_a_part_that_dies_stops_the_others_and_the_runner_fails(tmp_path):
-    runner = start(tmp_path, f"web: {POLITE} web\nbroken: {PY} -c 'raise SystemExit(3)'\n")
+    # It dies once web is ready, however slowly web starts: stopped before it listens for
+    # SIGTERM, web could not say goodbye.
+    broken = "sh -c 'until [ -e web.ready ]; do sleep 0.05; done; exit 3'"
+    runner = start(tmp_path, f"web: {POLITE} web\nbroken: {broken}\n")
     output, _ = runner.communicate(timeout=30)
     assert runner.returncode == 3
     assert "broken exited (3): stopping" in output

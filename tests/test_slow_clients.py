@@ -1,6 +1,7 @@
 """Stalled clients cannot starve the site: with sixty sockets that sent one byte of a
-request body and went quiet, /healthz still answers everyone else within a second, as
-gunicorn serves it in make run and docker compose (the Procfile's worker class)."""
+request body and went quiet, /healthz still answers everyone else at once (within a second
+on an idle machine), as gunicorn serves it in make run and docker compose (the Procfile's
+worker class)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from tests.support.stalling import stall_request_bodies
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STALLED = 60
+# Starved, /healthz would wait behind the stalled bodies until gunicorn's 30 s worker
+# timeout; a machine busy with other work may take a few seconds to answer even so.
+ANSWERS_WITHIN = 5.0
 
 
 def healthz_answer_time(port: int, timeout: float) -> float:
@@ -40,7 +44,7 @@ def wait_until_warm(port: int) -> None:
         quick = quick + 1 if healthz_answer_time(port, timeout=30) < 0.5 else 0
 
 
-def test_sixty_stalled_request_bodies_leave_healthz_answering_within_a_second(gunicorn_process):
+def test_sixty_stalled_request_bodies_leave_healthz_answering_within_seconds(gunicorn_process):
     port, _ = gunicorn_process
     wait_until_warm(port)
     stalled = []
@@ -48,7 +52,8 @@ def test_sixty_stalled_request_bodies_leave_healthz_answering_within_a_second(gu
         stalled = stall_request_bodies(port, STALLED)
         time.sleep(1)  # every stalled request has reached a worker by now
         for _ in range(5):
-            assert healthz_answer_time(port, timeout=1) < 1.0
+            took = healthz_answer_time(port, timeout=ANSWERS_WITHIN)
+            assert took < ANSWERS_WITHIN, f"/healthz took {took:.1f} s"
     finally:
         for sock in stalled:
             sock.close()

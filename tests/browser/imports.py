@@ -1,5 +1,6 @@
 """Starting an import in the browser as a person does: New import → the cloud in the
-picker → how ("From a URL", "Upload from this computer") → the form.
+picker → how ("From a URL", "Upload from this computer") → the form; and ``follow``, for
+any link to a page whose controls need its scripts.
 
 Shared by the suite's browser tests and the Glance tier's.
 """
@@ -13,15 +14,21 @@ from playwright.sync_api import Locator, expect
 from tests.browser.looks import look_at
 
 
-def open_new_import(page) -> None:
-    """New import; waits until the page's scripts have loaded.
+def follow(page, link: Locator) -> None:
+    """Clicks a plain link; waits until the page it opens has loaded its scripts.
 
     A person is slower than that; a test is not. Used before the scripts listen, a control
     falls back to what it does without them (a link is followed as a whole page, a chosen
-    file is not offered for upload yet), which is not the flow under test.
+    file is not offered for upload yet, a select or a search box does nothing), which is
+    not the flow under test.
     """
-    page.get_by_role("link", name="New import").first.click()
+    link.click()
     page.wait_for_load_state()
+
+
+def open_new_import(page) -> None:
+    """New import; waits until the page's scripts have loaded (see ``follow``)."""
+    follow(page, page.get_by_role("link", name="New import").first)
 
 
 def choose_cloud(page, cloud) -> None:
@@ -51,9 +58,11 @@ def import_from_url(page, cloud, url: str, name: str, *, look: str = "") -> None
 
 
 def open_upload_form(page, cloud) -> Locator:
-    """New import → the cloud → "Upload from this computer"; the upload form."""
+    """New import → the cloud → "Upload from this computer"; the upload form, once the
+    page's scripts listen (without them, a chosen file names nothing and the form is sent
+    as a whole page)."""
     choose_cloud(page, cloud)
-    page.get_by_role("link", name="Upload from this computer").click()
+    follow(page, page.get_by_role("link", name="Upload from this computer"))
     expect(page).to_have_url(re.compile("how=glance-direct"))
     form = page.locator("#image-upload-form")
     expect(form.get_by_role("heading", name=f"Import into {cloud.name}")).to_be_visible()

@@ -20,9 +20,11 @@ def make_person(django_user_model, cloud, name: str, group: str):
 
 
 def log_in(page, name: str, password: str | None = None) -> None:
-    """Types the login and password into the form, as a person does."""
+    """Types the login and password into the form, as a person does; waits for the task
+    table and its scripts (its dismiss buttons and live rows are htmx's)."""
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(name)
     page.get_by_label("Password").fill(password or password_of(name))
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Image tasks")).to_be_visible()
+    page.wait_for_load_state()  # the heading shows before the deferred scripts have run

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from imagetasks.dashboard.clouds.clients import client_for
 from imagetasks.dashboard.models import Copy
+from tests.browser.imports import follow
 from tests.browser.looks import look_at
 from tests.browser.people import log_in, make_person
 
@@ -24,7 +25,7 @@ def test_an_operator_picks_an_image_copies_it_and_watches_the_copy_finish(
     target_cloud.users.add(olga)
     log_in(page, "olga")
 
-    page.get_by_role("link", name="Copy", exact=True).click()  # in the top bar
+    follow(page, page.get_by_role("link", name="Copy", exact=True))  # in the top bar
     expect(page.get_by_role("heading", name="Copy an image to another cloud")).to_be_visible()
     page.get_by_label("Cloud", exact=True).select_option(source_cloud.name)  # loads at once
     page.get_by_role("radio", name="web-01").click()
