@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -448,6 +449,74 @@ def test_a_scan_asks_for_a_page_as_long_as_the_tasks_it_watches(cloud, scripted,
     [scan] = list_gets(scripted)
     assert scan.param("limit") == "150"
     assert {fresh(t).status for t in tasks} == {statuses.PROCESSING}
+
+
+def test_a_scan_reads_in_full_only_the_rows_it_writes(cloud, scripted, lists_allowed):
+    """The cloud's watched rows that a job does not hold are read only as far as the list
+    comparison needs; the one that ended is read whole before it is written."""
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    others = [
+        ImageTask.objects.create(
+            cloud=cloud,
+            type="import",
+            remote_id=f"o{i}",
+            status="processing",
+            name=f"o{i}",
+            remote_updated_at=at(10),
+            next_poll_at=timezone.now() + timedelta(minutes=1),
+        )
+        for i in range(20)
+    ]
+    Cloud.objects.filter(pk=cloud.pk).update(list_watermark=at(20))  # the others are older
+    serve_list(scripted, [entry("o0", "success", 30)])
+    serve(scripted, detail("o0", "success", 30))
+
+    with CaptureQueriesContext(connection) as queries:
+        poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    assert fresh(others[0]).status == statuses.SUCCESS
+    assert fresh(others[0]).result == {"image_id": "image-o0"}
+    whole = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"dashboard_imagetask"."input"' in q["sql"]
+    ]
+    read_whole = {o.remote_id for o in others if any(o.pk.hex in sql for sql in whole)}
+    assert read_whole == {"o0"}, "of the others, only the one that ended is read whole"
+    scan_reads = [
+        sql for sql in whole if '"dashboard_imagetask"."watching"' in sql.partition(" WHERE ")[2]
+    ]
+    assert scan_reads == [], "the cloud's watched rows are read in part"
+
+
+def test_a_scan_leaves_alone_a_row_another_writer_changed_since_it_read_it(
+    cloud, scripted, lists_allowed
+):
+    """What a scan decided from a row it read in part may no longer hold once it reads the
+    row whole: another writer moved it (its version) meanwhile. As a compare-and-set
+    would, the scan then writes nothing to it; the next scan looks again."""
+    tasks = [claimed(cloud, f"t{i}", second=10) for i in range(3)]
+    other = ImageTask.objects.create(
+        cloud=cloud, type="import", remote_id="other", status="processing", name="other",
+        remote_updated_at=at(10), next_poll_at=timezone.now() + timedelta(minutes=1),
+    )  # fmt: skip
+    serve_list(scripted, [entry("other", "success", 30)])
+    serve(scripted, detail("other", "success", 30))
+    read_in_part = poller._watched
+
+    def then_another_writer(*args):
+        watched = read_in_part(*args)
+        ImageTask.objects.filter(pk=other.pk).update(version=F("version") + 1, name="renamed")
+        return watched
+
+    # Patched: the other writer has to come between the two reads of one job.
+    with mock.patch.object(poller, "_watched", then_another_writer):
+        poller.poll(cloud.pk, [str(t.pk) for t in tasks])
+
+    assert fresh(other).status == statuses.PROCESSING
+    assert "other" not in detail_gets(scripted)
+    poller.poll(cloud.pk, claim_again(*tasks))
+    assert fresh(other).status == statuses.SUCCESS, "the next scan sees the end"
 
 
 def test_a_scan_that_sees_nothing_leaves_the_watermark_alone(cloud, scripted, lists_allowed):

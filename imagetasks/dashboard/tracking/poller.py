@@ -70,6 +70,16 @@ GONE_AFTER_404S = 3
 # took a moment, and the cloud was scanned every other tick.)
 LIST_TICK = timedelta(seconds=1)
 SCAN_LEASE = timedelta(seconds=30)
+# What a scan reads of the watched rows it does not hold: what it compares with the list.
+SCAN_FIELDS = (
+    "id",
+    "cloud_id",
+    "remote_id",
+    "status",
+    "remote_updated_at",
+    "submitted_at",
+    "version",
+)
 # Detail GETs one job may send after a scan, in seconds' worth of the cloud's request
 # cap: one tick's worth, so no job runs into the next tick; the rest wait for it.
 DETAIL_WINDOW = 1.0
@@ -423,22 +433,25 @@ def _scan(
             (moved if statuses.get(listed.status).in_flight else ended).append(remote_id)
     # A watched task the scan went past without seeing may have expired or been lost.
     missing = [r for r, t in watched.items() if r not in seen and _should_have_seen(t, floor)]
-    to_fetch = ended + missing
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
+    to_fetch = ended + missing
+    deferred = to_fetch[budget:]
+    whole = _in_full(cloud, watched, to_fetch[:budget] + moved)
+    to_fetch = [r for r in to_fetch[:budget] if r in whole]
+    moved = [r for r in moved if r in whole]
     # The ends first: they are what people wait for. Hundreds of tasks may move on at
     # once (a batch starting), and each move is a write of its own.
-    _poll_each(client, [watched[r] for r in to_fetch[:budget]], pacer)
+    _poll_each(client, [watched[r] for r in to_fetch], pacer)
     for start in range(0, len(moved), MOVES_PER_COMMIT):
         with transaction.atomic():  # one commit for many moves, not one each
             for remote_id in moved[start : start + MOVES_PER_COMMIT]:
                 observations.record(watched[remote_id], seen[remote_id], now)
-    deferred = to_fetch[budget:]
     watermark = _next_watermark(
         newest, [seen.get(r) for r in deferred], [watched[r] for r in deferred]
     )
     if watermark is not None:
         Cloud.objects.filter(pk=cloud.pk).update(list_watermark=watermark)
-    looked_at = {watched[r].pk for r in moved + to_fetch[:budget]}
+    looked_at = {watched[r].pk for r in moved + to_fetch}
     _quiet_round(cloud, [t for t in claimed if t.pk not in looked_at], now)
 
 
@@ -446,15 +459,33 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     """The cloud's tasks a scan looks for, by remote id, newest submission first.
 
     The claimed rows are the ones this job already holds (and keeps current as
-    it writes them); only the cloud's other watched rows are read here.
+    it writes them); the cloud's other watched rows are read here, only as much of
+    them as a comparison with the list needs (``SCAN_FIELDS``): a scan reads every
+    watched row of its cloud each second, and building whole rows was most of a
+    job's time. The few it then writes are read in full first (``_in_full``).
     """
+    held = {t.pk for t in claimed}
     mine = [t for t in claimed if t.cloud_id == cloud.pk and t.watching and t.remote_id is not None]
     others = ImageTask.objects.filter(
         cloud=cloud, status__in=statuses.POLLED, watching=True, remote_id__isnull=False, method=""
-    )
-    rows = [*mine, *_with_cloud(others.exclude(pk__in=[t.pk for t in claimed]), cloud)]
+    ).only(*SCAN_FIELDS)
+    rows = [*mine, *(t for t in _with_cloud(others, cloud) if t.pk not in held)]
     rows.sort(key=lambda t: t.submitted_at, reverse=True)
     return {t.remote_id: t for t in rows if t.remote_id is not None}
+
+
+def _in_full(cloud: Cloud, watched: dict[str, ImageTask], remote_ids: list[str]) -> set[str]:
+    """Read in full, in one query, the rows of ``remote_ids`` that the scan read only in
+    part; return the remote ids whose rows are whole now. A row another writer changed
+    since the scan read it (its version moved) is left out, as its compare-and-set would
+    have failed: what the scan decided from the old row may no longer hold."""
+    partial = {watched[r].pk: r for r in remote_ids if watched[r].get_deferred_fields()}
+    if partial:
+        for task in _with_cloud(ImageTask.objects.filter(pk__in=list(partial)), cloud):
+            remote_id = partial[task.pk]
+            if task.version == watched[remote_id].version:
+                watched[remote_id] = task
+    return {r for r in remote_ids if not watched[r].get_deferred_fields()}
 
 
 def _page_size(watched: int) -> int:
