@@ -165,6 +165,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default), or created on the cloud by its own submit function and recorded by the "
         "tracker as the POST's answer would be, in bulk (tasks API only)",
     )
+    parser.add_argument(
+        "--cloud-nice",
+        type=int,
+        default=0,
+        help="CPU priority (nice) of the built-in cloud's task workers; they stand in for a "
+        "remote cloud's hosts, and with thousands of imports running they take most of two "
+        "cores from the tracker (0)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="run the tracker alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory and logs")
     parser.add_argument("--role", default="bench", help=argparse.SUPPRESS)
@@ -455,9 +463,10 @@ def celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "imagetasks", *args]
 
 
-def start_cloud_workers(fleet: Fleet, tasks: int) -> None:
+def start_cloud_workers(fleet: Fleet, tasks: int, nice: int = 0) -> None:
     """Enough thread slots that every import runs at once: an import holds its slot for its
-    whole duration, mostly asleep in the rate limiter. Two processes share the GIL load."""
+    whole duration, mostly asleep in the rate limiter. Two processes share the GIL load.
+    ``nice``: their CPU priority (``--cloud-nice``)."""
     processes = 1 if tasks <= 200 else 2
     per_process = math.ceil(tasks / processes) + 8  # spare slots for recovery and purge jobs
     for index in range(processes):
@@ -480,6 +489,7 @@ def start_cloud_workers(fleet: Fleet, tasks: int) -> None:
                 "--without-heartbeat",
             ),
             fleet.run.env("cloud", log_level="WARNING"),
+            nice=nice,
         )
 
 
@@ -1328,7 +1338,8 @@ def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: O
     )
     report.add(
         f"  planned import times {args.min_seconds:g}–{args.max_seconds:g} s "
-        f"(LOCALCLOUD_RATE_LIMIT={run.rate} B/s, seed {args.seed})"
+        f"(LOCALCLOUD_RATE_LIMIT={run.rate} B/s, seed {args.seed}); "
+        f"the cloud's task workers at nice {args.cloud_nice}"
     )
     refused = f"; not accepted: {dict(submitted.not_accepted)}" if submitted.not_accepted else ""
     report.add(
@@ -1649,7 +1660,7 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     wait_for_tokens(fleet, tokens_before, args.workers * DASHBOARD_CONCURRENCY * args.clouds)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
-    start_cloud_workers(fleet, args.tasks)
+    start_cloud_workers(fleet, args.tasks, args.cloud_nice)
     deadline = submitted.imports_started + args.max_seconds + 300
     ended_all = wait_for_ends(fleet, submitted, deadline)
     if baseline is not None:

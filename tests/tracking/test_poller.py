@@ -252,6 +252,27 @@ def test_polling_a_few_tasks_reads_their_rows_once_whatever_happens_to_them(clou
     assert not ImageTask.objects.filter(claimed_until__isnull=False).exists()
 
 
+def test_an_end_is_written_without_first_reading_the_snapshots(cloud, scripted):
+    """An answer that differs from the row is new: the look for an equal snapshot (a
+    round trip to the database, before the end people wait for) is kept for answers
+    that look unchanged."""
+    ends = claimed(cloud, "ends")
+    same = claimed(cloud, "same")
+    serve(scripted, detail("ends", "success", 9), detail("same", "processing", 0))
+
+    with CaptureQueriesContext(connection) as queries:
+        poller.poll(cloud.pk, [str(ends.pk), str(same.pk)])
+
+    snapshot_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "dashboard_tasksnapshot"' in q["sql"]
+    ]
+    assert len(snapshot_reads) == 1, "only for the answer that looks unchanged"
+    assert fresh(ends).status == statuses.SUCCESS
+    assert fresh(same).snapshots.count() == 1, "its first answer, kept once"
+
+
 def test_a_cloud_that_says_slow_down_ends_the_round_and_every_claim_is_released_once(
     cloud, scripted
 ):

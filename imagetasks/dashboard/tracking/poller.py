@@ -319,7 +319,11 @@ def _details(
 
 
 def _observed(task: ImageTask, remote: RemoteTask, now: datetime) -> None:
-    if not observations.is_new(task, remote):
+    # The snapshot read spares a write for an answer recorded already; an answer whose
+    # status or time differs from the row's is new (a cloud going back in time to an
+    # earlier answer is still caught, by the snapshot's unique fingerprint), so an end,
+    # which people wait for, goes straight to its write.
+    if not _differs(task, remote) and not observations.is_new(task, remote):
         pollstate.unchanged(task, now)
     elif observations.record(task, remote, now):
         if remote.status == statuses.FAILURE:
