@@ -11,7 +11,7 @@ from imagetasks.dashboard.models import Heartbeat
 
 @pytest.fixture
 def fresh_heartbeats(db):
-    for part in ("worker", "beat"):
+    for part in ("worker", "beat", "dispatcher"):
         Heartbeat.objects.create(part=part, last_seen=timezone.now())
 
 
@@ -21,7 +21,7 @@ def test_it_answers_200_when_everything_is_up(client, fresh_heartbeats):
     body = response.json()
     assert body["status"] == "ok"
     assert body["failing"] == []
-    assert set(body["checks"]) == {"database", "broker", "worker", "beat"}
+    assert set(body["checks"]) == {"database", "broker", "worker", "beat", "dispatcher"}
 
 
 def test_it_needs_no_login(client, fresh_heartbeats):
@@ -41,6 +41,7 @@ def test_it_names_the_worker_when_no_heartbeat_is_recent(client, db, settings):
     settings.HEARTBEAT_MAX_AGE = 30
     started = timezone.now()
     Heartbeat.objects.create(part="beat", last_seen=started)
+    Heartbeat.objects.create(part="dispatcher", last_seen=started)
     Heartbeat.objects.create(part="worker", last_seen=started - timedelta(minutes=5))
     response = client.get("/healthz")
     waited = (timezone.now() - started).total_seconds()
@@ -77,3 +78,32 @@ def test_it_names_the_broker_when_the_broker_folder_is_gone(client, fresh_heartb
     assert response.json()["checks"]["broker"]["problem"] == (
         "broker folder /nonexistent/queue is missing or not writable"
     )
+
+
+def test_it_names_the_dispatcher_when_its_ticks_stopped(client, fresh_heartbeats, settings):
+    """Worker and beat alive, but nothing runs the dispatcher's ticks: no task is polled."""
+    settings.HEARTBEAT_MAX_AGE = 30
+    Heartbeat.objects.filter(part="dispatcher").update(
+        last_seen=timezone.now() - timedelta(minutes=2)
+    )
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["dispatcher"]
+    assert response.json()["checks"]["dispatcher"]["problem"].startswith("dispatcher silent for")
+
+
+def test_a_dispatcher_tick_records_its_pulse_once_per_heartbeat_interval(db, settings, monkeypatch):
+    from imagetasks.dashboard import jobs
+    from imagetasks.dashboard.upkeep import heartbeat as module
+
+    settings.HEARTBEAT_INTERVAL = 10
+    clock = iter([1000.0, 1005.0, 1011.0])
+    monkeypatch.setattr(module, "_dispatcher_pulse_at", float("-inf"))
+    monkeypatch.setattr(module, "_clock", lambda: next(clock))
+
+    jobs.dispatch_polls()
+    first = Heartbeat.objects.get(part="dispatcher").last_seen
+    jobs.dispatch_polls()  # 5 s later: a tick every second must not write every second
+    assert Heartbeat.objects.get(part="dispatcher").last_seen == first
+    jobs.dispatch_polls()
+    assert Heartbeat.objects.get(part="dispatcher").last_seen > first

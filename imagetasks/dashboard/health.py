@@ -66,6 +66,7 @@ CHECKS = {
     "broker": check_broker,
     "worker": lambda: check_heartbeat("worker"),
     "beat": lambda: check_heartbeat("beat"),
+    "dispatcher": lambda: check_heartbeat("dispatcher"),
 }
 
 

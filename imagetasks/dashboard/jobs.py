@@ -27,7 +27,11 @@ from imagetasks.dashboard.models import Cloud
 from imagetasks.dashboard.notifications import outbox
 from imagetasks.dashboard.tracking import discovery, dispatcher, poller, source_cleanup
 from imagetasks.dashboard.upkeep import planner_stats, retention
-from imagetasks.dashboard.upkeep.heartbeat import HEARTBEAT_JOB, record_pulse
+from imagetasks.dashboard.upkeep.heartbeat import (
+    HEARTBEAT_JOB,
+    record_dispatcher_pulse,
+    record_pulse,
+)
 
 log = logging.getLogger("imagetasks.tracking")
 
@@ -80,6 +84,7 @@ def _send_each(claims: list[leases.Claim], job: Task) -> int:
 @shared_task(name="imagetasks.dashboard.dispatch_polls", ignore_result=True)
 def dispatch_polls() -> int:
     """Claim the tasks due for a poll and send one poll job per cloud."""
+    record_dispatcher_pulse()
     now = timezone.now()
     claimed = dispatcher.claim_due(now)
     until = dispatcher.lease_end(now).isoformat()

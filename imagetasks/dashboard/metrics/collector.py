@@ -39,7 +39,7 @@ DETECTION_WINDOW = timedelta(hours=1)
 # back off to the cloud's maximum interval (60 s by default); remote clocks have seconds.
 DETECTION_BUCKETS = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 # The parts whose silence /healthz reports; each gets an age even before its first pulse.
-HEARTBEAT_PARTS = ("worker", "beat")
+HEARTBEAT_PARTS = ("worker", "beat", "dispatcher")
 # The label of a task followed through the tasks API, whose method is blank in the row.
 TASKS_API = "tasks-api"
 
@@ -300,7 +300,7 @@ def _copies() -> Metric:
 def _heartbeats(now: datetime) -> Iterator[Metric]:
     age = GaugeMetricFamily(
         "imagetasks_heartbeat_age_seconds",
-        "Seconds since the worker or beat last recorded its pulse (+Inf: never).",
+        "Seconds since the worker, beat or the dispatcher last recorded its pulse (+Inf: never).",
         labels=["part"],
     )
     seen = dict(Heartbeat.objects.values_list("part", "last_seen"))
