@@ -440,12 +440,11 @@ def _scan(
     budget = max(1, int(cloud.max_requests_per_second * DETAIL_WINDOW))
     to_fetch = ended + missing
     deferred = to_fetch[budget:]
-    whole = _in_full(cloud, watched, to_fetch[:budget] + moved)
-    to_fetch = [r for r in to_fetch[:budget] if r in whole]
-    moved = [r for r in moved if r in whole]
     # The ends first: they are what people wait for. Hundreds of tasks may move on at
     # once (a batch starting), and each move is a write of its own.
+    to_fetch = _in_full(cloud, watched, to_fetch[:budget])
     _poll_each(client, [watched[r] for r in to_fetch], pacer)
+    moved = _in_full(cloud, watched, moved)
     for start in range(0, len(moved), MOVES_PER_COMMIT):
         with transaction.atomic():  # one commit for many moves, not one each
             for remote_id in moved[start : start + MOVES_PER_COMMIT]:
@@ -478,18 +477,19 @@ def _watched(cloud: Cloud, claimed: list[ImageTask]) -> dict[str, ImageTask]:
     return {t.remote_id: t for t in rows if t.remote_id is not None}
 
 
-def _in_full(cloud: Cloud, watched: dict[str, ImageTask], remote_ids: list[str]) -> set[str]:
+def _in_full(cloud: Cloud, watched: dict[str, ImageTask], remote_ids: list[str]) -> list[str]:
     """Read in full, in one query, the rows of ``remote_ids`` that the scan read only in
-    part; return the remote ids whose rows are whole now. A row another writer changed
-    since the scan read it (its version moved) is left out, as its compare-and-set would
-    have failed: what the scan decided from the old row may no longer hold."""
+    part; return those remote ids whose rows are whole now, in their order. A row another
+    writer changed since the scan read it (its version moved) is left out, as its
+    compare-and-set would have failed: what the scan decided from the old row may no
+    longer hold."""
     partial = {watched[r].pk: r for r in remote_ids if watched[r].get_deferred_fields()}
     if partial:
         for task in _with_cloud(ImageTask.objects.filter(pk__in=list(partial)), cloud):
             remote_id = partial[task.pk]
             if task.version == watched[remote_id].version:
                 watched[remote_id] = task
-    return {r for r in remote_ids if not watched[r].get_deferred_fields()}
+    return [r for r in remote_ids if not watched[r].get_deferred_fields()]
 
 
 def _page_size(watched: int) -> int:
