@@ -79,7 +79,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import common, poll_windows  # noqa: E402
+from bench import common, poll_windows, warm_clients  # noqa: E402
 
 BASELINE_INTERVAL = 2.0  # openstacksdk's wait_for_task default
 BASELINE_THREADS = 16  # the client's connection pool holds 16
@@ -501,6 +501,8 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
     env = fleet.run.env("dashboard")
     windows = fleet.run.directory / "poll-windows"
     windows.mkdir(exist_ok=True)
+    warm = fleet.run.directory / "warm-clients"
+    warm.mkdir(exist_ok=True)
     for index in range(workers):
         fleet.start(
             f"worker-{index}",
@@ -517,9 +519,9 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "--without-mingle",
                 "--without-gossip",
                 "--include",
-                "bench.poll_windows",
+                "bench.poll_windows,bench.warm_clients",
             ),
-            env | {poll_windows.ENV: str(windows)},
+            env | {poll_windows.ENV: str(windows), warm_clients.ENV: str(warm)},
         )
         fleet.start(
             f"dispatcher-{index}",
@@ -830,25 +832,20 @@ def create_directly(
     return result
 
 
-def token_requests(run: Run) -> int:
-    return count_requests(run.logs / "web.access")["token"]
-
-
-def wait_for_tokens(fleet: Fleet, before: int, expected: int, timeout: float = 120.0) -> None:
-    """Until the tracker's processes have their tokens (one per process and cloud, kept for
-    hours by a worker that runs on): a worker that has just started asks each cloud for one
-    at its first poll of it, several seconds each on this loaded server, which would
-    otherwise land in the first minute of detection."""
+def wait_for_warm_clients(fleet: Fleet, expected: int, timeout: float = 300.0) -> None:
+    """Until every worker pool process has a client, a token and the schema of every cloud
+    (``bench/warm_clients.py``), as a worker that has run for a while has them."""
+    directory = fleet.run.directory / "warm-clients"
     started = time.monotonic()
-    while (taken := token_requests(fleet.run) - before) < expected:
+    while (ready := warm_clients.warmed(directory)) < expected:
         fleet.check_alive()
         if time.monotonic() - started > timeout:
-            print(f"  {taken} of {expected} tokens after {timeout:.0f} s; going on", flush=True)
+            print(f"  {ready} of {expected} worker processes ready after {timeout:.0f} s; going on")
             return
         time.sleep(1.0)
     print(
-        f"  the tracker's processes took their {taken} tokens in "
-        f"{time.monotonic() - started:.0f} s",
+        f"  the {ready} worker processes had their clients (a token and the schema of every "
+        f"cloud) after {time.monotonic() - started:.0f} s",
         flush=True,
     )
 
@@ -1645,7 +1642,6 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
         print(f"uploading {len(set(durations))} VHD objects to each account…", flush=True)
         for index, cloud in enumerate(clouds):
             upload_objects(cloud, durations_of(durations, args.clouds, index), run.rate)
-    tokens_before = token_requests(run)
     start_tracker(fleet, args.workers)
     baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
     if args.setup == "direct":
@@ -1657,7 +1653,7 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     # Only now do the imports start, all at once: submitting takes longer than the shortest
     # import, so otherwise the first would end before the last was submitted. Meanwhile the
     # tasks wait "pending", in flight like the rest, and the tracker polls them.
-    wait_for_tokens(fleet, tokens_before, args.workers * DASHBOARD_CONCURRENCY * args.clouds)
+    wait_for_warm_clients(fleet, args.workers * DASHBOARD_CONCURRENCY)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
     start_cloud_workers(fleet, args.tasks, args.cloud_nice)
