@@ -58,11 +58,13 @@ def test_a_listing_limit_of_any_length_is_refused_like_swift(cloud, base, stored
 
 
 @pytest.mark.parametrize("path", ["identity/v3/auth/tokens", "identity/v2.0/tokens"])
+@pytest.mark.usefixtures("garbage_collected")
 def test_json_nested_deeper_than_a_stack_is_a_400_from_identity(anonymous_cloud, path):
     response = anonymous_cloud.post(path, data=NESTED, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
 
 
+@pytest.mark.usefixtures("garbage_collected")
 def test_json_nested_deeper_than_a_stack_is_a_400_from_the_tasks_api(cloud):
     response = cloud.post(
         "image/v2/tasks", data=NESTED, headers={"Content-Type": "application/json"}

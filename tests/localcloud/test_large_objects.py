@@ -303,6 +303,7 @@ def test_new_metadata_keeps_a_manifest_large(cloud, large):
         ),
     ],
 )
+@pytest.mark.usefixtures("garbage_collected")
 def test_a_malformed_manifest_is_a_400_that_says_why(cloud, base, segments, body, message):
     response = put_manifest(cloud, base, body)
 

@@ -172,6 +172,7 @@ def test_read_only_properties_in_the_body_are_accepted_and_ignored(cloud):
         ),
     ],
 )
+@pytest.mark.usefixtures("garbage_collected")
 def test_a_malformed_task_is_refused_with_400_and_the_reference_message(cloud, raw_body, message):
     response = cloud.post(
         "image/v2/tasks", data=raw_body, headers={"Content-Type": "application/json"}

@@ -134,6 +134,7 @@ HOSTILE_INFO = {
 
 
 @pytest.mark.parametrize("reply", HOSTILE_INFO.values(), ids=HOSTILE_INFO.keys())
+@pytest.mark.usefixtures("garbage_collected")
 def test_an_info_that_says_nothing_usable_means_swifts_defaults(cloud, client, reply):
     cloud.on("GET", INFO_PATH, reply)
 

@@ -254,6 +254,7 @@ def test_a_timeout_may_be_one_number_or_a_connect_read_pair(timeout, timeouts):
 NESTED = b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # deeper than a stack
 
 
+@pytest.mark.usefixtures("garbage_collected")
 def test_an_identity_answer_nested_too_deeply_is_a_clear_cloud_error(cloud):
     cloud.on("POST", IDENTITY_PATH, Reply(201, body=NESTED))
     client = CloudClient(v3_config(cloud, retries=0))
@@ -266,6 +267,7 @@ def test_an_identity_answer_nested_too_deeply_is_a_clear_cloud_error(cloud):
 
 
 @pytest.mark.parametrize("status", [200, 404, 500])
+@pytest.mark.usefixtures("garbage_collected")
 def test_a_task_or_error_body_nested_too_deeply_is_a_cloud_error(cloud, client, status):
     cloud.on("GET", f"{TASKS_PATH}/t-1", Reply(status, body=NESTED))
 

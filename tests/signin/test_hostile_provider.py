@@ -222,6 +222,7 @@ def test_a_token_endpoint_that_refuses_the_code_says_so(client, hostile):
     ],
     ids=["html", "list", "object-token", "deep", "huge"],
 )
+@pytest.mark.usefixtures("garbage_collected")
 def test_a_token_endpoint_that_answers_nonsense_is_refused(client, hostile, reply):
     hostile.server.on("POST", "/token", reply)
 
