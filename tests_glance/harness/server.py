@@ -185,8 +185,11 @@ class GlanceServer:
             process.wait(timeout=STOP_TIMEOUT)
         except ProcessLookupError:
             pass
-        # Children that left uWSGI's process group are not expected, but a stray worker
-        # still holding the port would break the next start on it.
+        # A worker may outlive its master while it drains its running tasks (a graceful
+        # stop): it is given the same time to end before it is killed. Killed at once, an
+        # import that could have finished was cut off now and then on a loaded machine.
+        # A worker left behind would hold the port and break the next start on it.
+        _wait_for_group(process.pid, STOP_TIMEOUT)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
 
@@ -218,3 +221,14 @@ class GlanceServer:
             f"--- {self.files.uwsgi_log}\n{_tail(self.files.uwsgi_log)}\n"
             f"--- {self.files.glance_log}\n{_tail(self.files.glance_log)}"
         )
+
+
+def _wait_for_group(group: int, timeout: float) -> None:
+    """Until no process of the group is left, or ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
