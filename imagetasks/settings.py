@@ -401,6 +401,9 @@ if LOCALCLOUD_SECOND_REGION == LOCALCLOUD_REGION or not re.fullmatch(
     )
 LOCALCLOUD_TOKEN_TTL = env.int("LOCALCLOUD_TOKEN_TTL", 24 * 3600, minimum=1)
 LOCALCLOUD_TASK_TTL = env.float("LOCALCLOUD_TASK_TTL", 48 * 3600.0, minimum=0.0)
+# A running import or export renews its claim at a third of this; one not renewed for this
+# long is taken to have lost its worker, and its job is sent again.
+LOCALCLOUD_TASK_LEASE = env.float("LOCALCLOUD_TASK_LEASE", 30.0, minimum=1.0)
 LOCALCLOUD_MAX_IMAGE_SIZE = env.int("LOCALCLOUD_MAX_IMAGE_SIZE", 40 * 1024**3, minimum=1)
 LOCALCLOUD_RATE_LIMIT = env.int("LOCALCLOUD_RATE_LIMIT", 0, minimum=0)  # bytes/s per task
 # The image stores an interoperable import writes to; the first is the default.

@@ -380,7 +380,7 @@ def dead_import(cloud, account, *, attempts: int) -> tuple[str, CloudTask]:
         attempts=attempts,
         created_at=now,
         updated_at=now,
-        started_at=now - lifecycle.LEASE - timedelta(seconds=1),
+        started_at=now - lifecycle.lease() - timedelta(seconds=1),
     )
     import_state.begin(row, task.id, ["fast"], "glance-direct")
     row.save()

@@ -142,6 +142,27 @@ def test_a_running_task_keeps_its_claim_alive(db, account):
     assert lifecycle.claim(task.id, 0) is None  # fresh again: nobody takes it over
 
 
+def test_a_running_task_renews_its_claim_at_a_third_of_the_lease_not_at_every_step(
+    db, account, monkeypatch, settings
+):
+    """A paced import steps every half second; renewing at each step, 2,000 imports wrote
+    1,000 claims a second to SQLite, and some failed waiting for its lock."""
+    settings.LOCALCLOUD_TASK_LEASE = 30
+    now = [1000.0]
+    monkeypatch.setattr(lifecycle, "_clock", lambda: now[0])
+    task = make_task(account)
+    run = lifecycle.claim(task.id, 0)
+    renewals = []
+    for _ in range(120):  # a minute of half-second steps
+        now[0] += 0.5
+        before = CloudTask.objects.get(pk=task.pk).started_at
+        run.keep_alive()
+        if CloudTask.objects.get(pk=task.pk).started_at != before:
+            renewals.append(now[0] - 1000.0)
+
+    assert renewals == [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+
+
 def test_only_the_transitions_of_the_reference_happen(db, account):
     task = make_task(account)
     run = lifecycle.claim(task.id, 0)
@@ -160,7 +181,7 @@ def test_recovery_sends_again_a_task_whose_worker_died(cloud, account, put_objec
         account,
         status="processing",
         attempts=1,
-        started_at=timezone.now() - lifecycle.LEASE - timedelta(seconds=1),
+        started_at=timezone.now() - lifecycle.lease() - timedelta(seconds=1),
     )
 
     assert lifecycle.recover_stuck() == 1
@@ -197,7 +218,7 @@ def test_a_task_whose_runs_keep_dying_fails_with_a_clear_message(db, account):
         account,
         status="processing",
         attempts=lifecycle.MAX_ATTEMPTS,
-        started_at=timezone.now() - lifecycle.LEASE - timedelta(seconds=1),
+        started_at=timezone.now() - lifecycle.lease() - timedelta(seconds=1),
     )
 
     assert lifecycle.recover_stuck() == 1

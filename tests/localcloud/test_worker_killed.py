@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import timedelta
 
 import pytest
 
@@ -23,13 +22,14 @@ from tests.support.workers import WorkerProcess, wait_until
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
 RATE = 1024 * 1024  # bytes/s: the 4 MiB sample takes about 4 s to hash
-LEASE = timedelta(seconds=3)
-PACED = {"LOCALCLOUD_RATE_LIMIT": str(RATE)}
+LEASE = 3  # seconds, for the workers (renewed each second) and the recovery here
+PACED = {"LOCALCLOUD_RATE_LIMIT": str(RATE), "LOCALCLOUD_TASK_LEASE": str(LEASE)}
 
 
 def test_an_import_survives_its_worker_being_killed(
-    cloud, account, put_object, parked_jobs, tmp_path
+    cloud, account, put_object, parked_jobs, tmp_path, settings
 ):
+    settings.LOCALCLOUD_TASK_LEASE = LEASE
     data = vhd_samples.fixed_vhd()
     stored = put_object(account, "imports/fixed.vhd", data)
     first = WorkerProcess(parked_jobs, tmp_path / "worker-a.log", **PACED)
@@ -48,7 +48,7 @@ def test_an_import_survives_its_worker_being_killed(
 
         assert task.get().status == "processing"
         wait_until(
-            lambda: lifecycle.recover_stuck(lease=LEASE) > 0,
+            lambda: lifecycle.recover_stuck() > 0,
             15,
             "recovery to see the dead run",
             [first, second],

@@ -48,6 +48,7 @@ def recovering_beat(queues, monkeypatch):
     are fenced, so sending one again early is harmless.
     """
     monkeypatch.setattr(dispatcher, "LEASE", LEASE)
+    monkeypatch.setattr(settings, "LOCALCLOUD_TASK_LEASE", LEASE.total_seconds())
 
     def send_due_polls():
         now = timezone.now()
@@ -55,7 +56,7 @@ def recovering_beat(queues, monkeypatch):
         for cloud_id, ids in dispatcher.claim_due(now).items():
             poll_cloud.apply_async((cloud_id, ids, until), queue=queues["dashboard"])
 
-    with ticking(send_due_polls, lambda: lifecycle.recover_stuck(lease=LEASE, pending_grace=LEASE)):
+    with ticking(send_due_polls, lambda: lifecycle.recover_stuck(pending_grace=LEASE)):
         yield
 
 
@@ -81,7 +82,10 @@ def drop_the_queues_messages(queues: list[str]) -> bool:
 
 def test_every_task_ends_after_its_worker_is_killed(local_cloud, queues, recovering_beat, tmp_path):
     disk = vhd_samples.fixed_vhd()
-    rate = {"LOCALCLOUD_RATE_LIMIT": str(len(disk) // 4)}  # about four seconds each
+    rate = {  # about four seconds each, the claims renewed each second
+        "LOCALCLOUD_RATE_LIMIT": str(len(disk) // 4),
+        "LOCALCLOUD_TASK_LEASE": str(LEASE.total_seconds()),
+    }
     first = WorkerProcess(list(queues.values()), tmp_path / "worker-a.log", **rate)
     second = None
     try:

@@ -39,9 +39,11 @@ logger = logging.getLogger(__name__)
 Status = CloudTask.Status
 TERMINAL = (Status.SUCCESS, Status.FAILURE)
 
-# A run renews its claim this often; a claim older than LEASE means the run is gone.
-RENEW_INTERVAL = 2.0
-LEASE = timedelta(seconds=30)
+# A claim older than the lease (LOCALCLOUD_TASK_LEASE) means the run is gone. A run
+# renews its claim at a third of it, so that a run a busy machine delays through one
+# renewal still keeps its task. Renewed every 2 s, 2,000 running imports wrote 1,000
+# renewals a second to SQLite, and some waited past its 20 s lock timeout and failed.
+_clock = time.monotonic  # tests move it instead of waiting
 # A pending task whose job has not started after this long gets its job sent again
 # (lost message, broker down at submission).
 PENDING_GRACE = timedelta(minutes=2)
@@ -66,16 +68,16 @@ class Claim:
     type: str
     project_id: str
     input: dict
-    _renewed_at: float = field(default_factory=time.monotonic)
+    _renewed_at: float = field(default_factory=lambda: _clock())
 
     def keep_alive(self) -> None:
         """Renew the claim when due; raise Superseded when another run owns the task now."""
-        if time.monotonic() - self._renewed_at < RENEW_INTERVAL:
+        if _clock() - self._renewed_at < lease().total_seconds() / 3:
             return
         renewed = _owned(self).update(started_at=timezone.now())
         if not renewed:
             raise Superseded(str(self.task_id))
-        self._renewed_at = time.monotonic()
+        self._renewed_at = _clock()
 
 
 def visible_tasks(project: Project) -> QuerySet[CloudTask]:
@@ -162,7 +164,12 @@ def purge_expired() -> int:
     return deleted
 
 
-def recover_stuck(*, lease: timedelta = LEASE, pending_grace: timedelta = PENDING_GRACE) -> int:
+def lease() -> timedelta:
+    """How long a running task's claim lasts without a renewal."""
+    return timedelta(seconds=settings.LOCALCLOUD_TASK_LEASE)
+
+
+def recover_stuck(*, pending_grace: timedelta = PENDING_GRACE) -> int:
     """Send again the jobs of tasks whose run died or never started; fail exhausted ones.
 
     Each re-send first moves ``started_at`` forward (compare-and-set), so
@@ -174,7 +181,7 @@ def recover_stuck(*, lease: timedelta = LEASE, pending_grace: timedelta = PENDIN
     acted = 0
     stale = (
         CloudTask.objects.filter(status=Status.PROCESSING)
-        .filter(Q(started_at__lt=now - lease) | Q(started_at__isnull=True))
+        .filter(Q(started_at__lt=now - lease()) | Q(started_at__isnull=True))
         .values_list("id", "attempts", "started_at")[:RECOVERY_BATCH]
     )
     for task_id, attempts, started_at in stale:
@@ -221,7 +228,7 @@ def _finish(run: Claim, status: str, *, result: dict | None, message: str) -> bo
 
 def _stale(row: Mapping[str, Any], now: datetime) -> bool:
     started_at = row["started_at"]
-    return row["status"] == Status.PROCESSING and (started_at is None or started_at < now - LEASE)
+    return row["status"] == Status.PROCESSING and (started_at is None or started_at < now - lease())
 
 
 def _fail_exhausted(task_id, status: str, attempts: int, now: datetime) -> int:
