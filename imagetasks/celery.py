@@ -12,12 +12,28 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagetasks.settings")
 
 app = Celery("imagetasks")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(related_name="jobs")
+
+
+def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Around each job, as Django does around each request: a connection past
+    CONN_MAX_AGE, or one an error left unusable, is closed, and a kept one is
+    health-checked before its next use (SQLite's CONN_MAX_AGE is 0: its connections
+    still end with each job). A job run in the caller's process (``apply``) is left
+    alone, as Celery's own closing leaves it: its caller may be inside a transaction."""
+    if not getattr(sender.request, "is_eager", False):
+        close_old_connections()
+
+
+task_prerun.connect(_close_old_connections, weak=False, dispatch_uid="close_old_before_job")
+task_postrun.connect(_close_old_connections, weak=False, dispatch_uid="close_old_after_job")
 
 
 def every(seconds: float, job: str, *, expires: float) -> dict[str, Any]:

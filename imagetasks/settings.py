@@ -325,6 +325,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes every database connection before and after each job unless this is set,
+# so a worker opened a new one for every job: a PostgreSQL backend forked for each poll
+# job, a second per cloud. Connections are handled as Django handles them per request
+# instead (imagetasks/celery.py): kept for CONN_MAX_AGE, health-checked, closed once
+# broken. Celery still closes them every this many jobs.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "dashboard"

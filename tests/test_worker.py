@@ -6,7 +6,10 @@ The embedded run uses kombu's filesystem transport; the services run
 
 import time
 
+import pytest
+from celery.signals import task_postrun
 from django.conf import settings
+from django.db import connection
 
 from imagetasks.dashboard.jobs import heartbeat
 from imagetasks.dashboard.models import Heartbeat
@@ -29,3 +32,28 @@ def test_a_worker_runs_the_heartbeat_job_sent_through_the_broker(real_worker):
     assert wait_for(lambda: Heartbeat.objects.filter(part="worker").exists()), (
         f"no worker heartbeat through {settings.CELERY_BROKER_URL}"
     )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the SQLite test database is in memory, whose connection Django never closes",
+)
+def test_a_worker_keeps_its_postgresql_connection_from_one_job_to_the_next(real_worker):
+    """Celery alone closes every connection after each job: a worker then paid for a new
+    PostgreSQL backend per poll job, one a second per cloud. Kept for CONN_MAX_AGE (60 s),
+    one connection serves job after job."""
+    kept = []
+
+    def after_job(**kwargs):
+        kept.append(connection.connection)  # the worker's own: connections are per thread
+
+    task_postrun.connect(after_job, weak=False)
+    try:
+        heartbeat.delay()
+        assert wait_for(lambda: len(kept) == 1), "the worker ran no heartbeat job"
+        heartbeat.delay()
+        assert wait_for(lambda: len(kept) == 2), "the worker ran no second heartbeat job"
+    finally:
+        task_postrun.disconnect(after_job)
+
+    assert kept[0] is not None and kept[1] is kept[0]

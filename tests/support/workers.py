@@ -4,6 +4,7 @@ and start another."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -40,23 +41,31 @@ def jobs_routed(routes: dict) -> Iterator[None]:
         route_jobs(previous)
 
 
+@contextlib.contextmanager
 def worker_thread(
     queues: list[str], *, pool: str = "solo", concurrency: int = 1, shutdown_timeout: float = 30
-):
+) -> Iterator[object]:
     """A real Celery worker in a thread of this process, consuming only ``queues``.
 
     It shares the test's database; it logs warnings only and skips the ping check,
-    which would wait for a reply through the broker.
+    which would wait for a reply through the broker. A worker keeps its database
+    connections from job to job (CONN_MAX_AGE), in its threads' own storage: once those
+    threads have ended, their connections are closed by collecting them, or PostgreSQL's
+    test database could not be dropped at the end of the run.
     """
-    return start_worker(
-        celery_app,
-        pool=pool,
-        concurrency=concurrency,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=shutdown_timeout,
-        queues=queues,
-    )
+    try:
+        with start_worker(
+            celery_app,
+            pool=pool,
+            concurrency=concurrency,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=shutdown_timeout,
+            queues=queues,
+        ) as worker:
+            yield worker
+    finally:
+        gc.collect()
 
 
 def database_url(database: dict) -> str:
