@@ -13,7 +13,6 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
-from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagetasks.settings")
 
@@ -27,8 +26,15 @@ def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
     CONN_MAX_AGE, or one an error left unusable, is closed, and a kept one is
     health-checked before its next use (SQLite's CONN_MAX_AGE is 0: its connections
     still end with each job). A job run in the caller's process (``apply``) is left
-    alone, as Celery's own closing leaves it: its caller may be inside a transaction."""
+    alone, as Celery's own closing leaves it: its caller may be inside a transaction.
+
+    Django's database layer is imported here, not with this module: gunicorn's master
+    imports this package (its logger class lives here) before its gevent processes patch
+    threading, and a ``django.db`` imported then shares one connection among all of a
+    process's requests."""
     if not getattr(sender.request, "is_eager", False):
+        from django.db import close_old_connections
+
         close_old_connections()
 
 

@@ -45,7 +45,7 @@ def wait_until_warm(port: int) -> None:
 
 
 def test_sixty_stalled_request_bodies_leave_healthz_answering_within_seconds(gunicorn_process):
-    port, _ = gunicorn_process
+    port = gunicorn_process.port
     wait_until_warm(port)
     stalled = []
     try:
