@@ -10,23 +10,30 @@ loopback, so such a deployment sets a token.
 from __future__ import annotations
 
 import hmac
+import os
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from imagetasks.dashboard.metrics import http
 from imagetasks.dashboard.metrics.collector import DatabaseCollector
+from imagetasks.gunicorn_config import MULTIPROCESS_ENV
 
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 REGISTRY = CollectorRegistry(auto_describe=False)
 REGISTRY.register(DatabaseCollector())
-REGISTRY.register(http.REQUEST_SECONDS)
+if os.environ.get(MULTIPROCESS_ENV):
+    # Served by gunicorn's processes (imagetasks/gunicorn_config.py): every process's
+    # requests, added up from their files.
+    multiprocess.MultiProcessCollector(REGISTRY)
+else:
+    REGISTRY.register(http.REQUEST_SECONDS)
 
 
 def refusal(request: HttpRequest) -> HttpResponse | None:

@@ -1,7 +1,9 @@
 """How long the dashboard takes to answer, measured in the web process that answered.
 
-A histogram kept in memory, per process: each gunicorn worker counts its own requests,
-and a scrape reads those of the process that answers it. Requests are labelled by the
+Served by gunicorn as the Procfile and docker compose serve it, every web process keeps
+its histogram in a file of a directory the master names (``imagetasks/gunicorn_config.py``)
+and a scrape adds them all up, whichever process answers it. Elsewhere (``runserver``, the
+test client) it is kept in memory, the one process's own. Requests are labelled by the
 view that answered (its URL name), never by the path, so ids in URLs cannot make a
 series each; what no view answered is ``<unresolved>``. /metrics itself is left out, so
 scrapes do not measure themselves.
@@ -22,8 +24,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 REQUEST_SECONDS = Histogram(
     "imagetasks_http_request_duration_seconds",
-    "Seconds this web process took to answer a request (until its headers), by view and "
-    "method. Per process: each web process counts its own.",
+    "Seconds the web processes took to answer a request (until its headers), by view and method.",
     ["view", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
     registry=None,  # registered by the endpoint, beside the database's families
