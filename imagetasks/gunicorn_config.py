@@ -23,6 +23,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from imagetasks.processes import process_exists
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PREFIX = "imagetasks-web-metrics-"
 
@@ -31,7 +33,7 @@ def on_starting(server) -> None:
     parent = Path(tempfile.gettempdir())
     for directory in parent.glob(f"{PREFIX}*"):
         pid = directory.name.removeprefix(PREFIX)
-        if not pid.isdigit() or not _running(int(pid)):
+        if not pid.isdigit() or not process_exists(int(pid)):
             shutil.rmtree(directory, ignore_errors=True)
     directory = parent / f"{PREFIX}{os.getpid()}"
     shutil.rmtree(directory, ignore_errors=True)
@@ -50,13 +52,3 @@ def on_exit(server) -> None:
     directory = os.environ.get(MULTIPROCESS_ENV)
     if directory:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

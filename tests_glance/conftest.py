@@ -26,8 +26,9 @@ import pytest
 from django.core.management import call_command
 
 from imagetasks.openstack import CloudClient
+from imagetasks.processes import process_exists
 from tests_glance.harness.config import GlanceOptions, Policy
-from tests_glance.harness.database import Databases, databases_from_environment, process_exists
+from tests_glance.harness.database import Databases, databases_from_environment
 from tests_glance.harness.files import FileServer
 from tests_glance.harness.server import GlanceServer
 from tests_glance.harness.venv import GlanceVenv, ensure_glance_venv

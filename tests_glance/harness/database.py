@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from imagetasks.processes import process_exists
 from tests_glance.harness.venv import GlanceVenv
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -161,13 +162,3 @@ class PostgresDatabases(Databases):
     def _database_name(name: str) -> str:
         # The test process's id comes first, so leftovers of a killed run can be found.
         return f"{_INSTANCE_PREFIX}{os.getpid()}_{re.sub(r'[^a-z0-9]', '_', name.lower())}"[:63]
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
