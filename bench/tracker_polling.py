@@ -62,6 +62,7 @@ import os
 import random
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -80,6 +81,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import common, poll_windows, warm_clients  # noqa: E402
+from imagetasks.runner import read_procfile  # noqa: E402
 
 BASELINE_INTERVAL = 2.0  # openstacksdk's wait_for_task default
 BASELINE_THREADS = 16  # the client's connection pool holds 16
@@ -97,7 +99,6 @@ ACCESS_FORMAT = '%(m)s %(U)s %(s)s %(M)s "%(a)s"'
 LOG_TIME = "%Y-%m-%d %H:%M:%S,%f"
 # RabbitMQ, Celery's recommended broker: the local server's default vhost.
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-DASHBOARD_CONCURRENCY = 2  # the Procfile's worker
 QUEUES = ("dashboard", "dispatch", "localcloud")
 # Targets: requests per floor, and p95 detection latency in seconds.
 REQUESTS_TARGET = 1.1
@@ -152,6 +153,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "one beat) (1)",
     )
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=procfile_concurrency(),
+        help="worker slots of each dashboard worker process (the Procfile's worker: "
+        f"{procfile_concurrency()})",
+    )
+    parser.add_argument(
         "--clouds",
         type=int,
         default=1,
@@ -184,13 +192,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def procfile_concurrency() -> int:
+    """The slots of the Procfile's dashboard worker (``worker``), which the runs start."""
+    [worker] = [part for part in read_procfile(BASE_DIR / "Procfile") if part.name == "worker"]
+    words = shlex.split(worker.command)
+    return int(words[words.index("--concurrency") + 1])
+
+
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.tasks < 1:
         parser.error("--tasks must be at least 1")
     if not 1 <= args.min_seconds <= args.max_seconds:
         parser.error("need 1 <= --min-seconds <= --max-seconds")
-    if args.workers < 1 or args.clouds < 1:
-        parser.error("--workers and --clouds must be at least 1")
+    if args.workers < 1 or args.clouds < 1 or args.concurrency < 1:
+        parser.error("--workers, --concurrency and --clouds must be at least 1")
     if args.rate < 512 or args.rate % 512:
         parser.error("--rate must be a positive multiple of 512 (VHD data is whole sectors)")
     if args.setup == "direct" and args.method == WEB_DOWNLOAD:
@@ -493,7 +508,7 @@ def start_cloud_workers(fleet: Fleet, tasks: int, nice: int = 0) -> None:
         )
 
 
-def start_tracker(fleet: Fleet, workers: int = 1) -> None:
+def start_tracker(fleet: Fleet, workers: int = 1, concurrency: int = 2) -> None:
     """The dashboard's workers and beat as the Procfile starts them, ``workers`` times over as
     separate hosts would run them (a worker for ``dashboard`` and ``dispatch`` and a
     dispatcher for ``dispatch`` each), and one beat. Each worker records its polls' windows
@@ -511,7 +526,7 @@ def start_tracker(fleet: Fleet, workers: int = 1) -> None:
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                str(DASHBOARD_CONCURRENCY),
+                str(concurrency),
                 "--queues",
                 "dashboard,dispatch",
                 "--hostname",
@@ -1388,7 +1403,7 @@ def tracker_section(report: Report, run: Run, args, submitted, tasks: Outcome, e
     report.add()
     report.add(
         f"Tracker ({args.workers} dashboard worker process(es) of concurrency "
-        f"{DASHBOARD_CONCURRENCY} + one beat, as in the Procfile; Cloud polling defaults)"
+        f"{args.concurrency} + one beat, as in the Procfile; Cloud polling defaults)"
     )
     report.add(
         f"  requests: list {counted['list']}, detail {counted['detail']}, total {total}"
@@ -1642,7 +1657,7 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
         print(f"uploading {len(set(durations))} VHD objects to each account…", flush=True)
         for index, cloud in enumerate(clouds):
             upload_objects(cloud, durations_of(durations, args.clouds, index), run.rate)
-    start_tracker(fleet, args.workers)
+    start_tracker(fleet, args.workers, args.concurrency)
     baseline = None if args.no_baseline else start_baseline(fleet, account, baseline_web)
     if args.setup == "direct":
         print(f"creating {args.tasks} imports directly…", flush=True)
@@ -1653,7 +1668,7 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     # Only now do the imports start, all at once: submitting takes longer than the shortest
     # import, so otherwise the first would end before the last was submitted. Meanwhile the
     # tasks wait "pending", in flight like the rest, and the tracker polls them.
-    wait_for_warm_clients(fleet, args.workers * DASHBOARD_CONCURRENCY)
+    wait_for_warm_clients(fleet, args.workers * args.concurrency)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
     start_cloud_workers(fleet, args.tasks, args.cloud_nice)
