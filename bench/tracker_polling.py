@@ -181,6 +181,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "remote cloud's hosts, and with thousands of imports running they take most of two "
         "cores from the tracker (0)",
     )
+    parser.add_argument(
+        "--cloud-slots",
+        type=int,
+        default=None,
+        help="imports the built-in cloud runs at once; the rest wait pending, in flight for "
+        "the tracker (default: all of them)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="run the tracker alone")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory and logs")
     parser.add_argument("--role", default="bench", help=argparse.SUPPRESS)
@@ -204,6 +211,8 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("--tasks must be at least 1")
     if not 1 <= args.min_seconds <= args.max_seconds:
         parser.error("need 1 <= --min-seconds <= --max-seconds")
+    if args.cloud_slots is not None and args.cloud_slots < 1:
+        parser.error("--cloud-slots must be at least 1")
     if args.workers < 1 or args.clouds < 1 or args.concurrency < 1:
         parser.error("--workers, --concurrency and --clouds must be at least 1")
     if args.rate < 512 or args.rate % 512:
@@ -478,12 +487,12 @@ def celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "imagetasks", *args]
 
 
-def start_cloud_workers(fleet: Fleet, tasks: int, nice: int = 0) -> None:
-    """Enough thread slots that every import runs at once: an import holds its slot for its
-    whole duration, mostly asleep in the rate limiter. Two processes share the GIL load.
-    ``nice``: their CPU priority (``--cloud-nice``)."""
-    processes = 1 if tasks <= 200 else 2
-    per_process = math.ceil(tasks / processes) + 8  # spare slots for recovery and purge jobs
+def start_cloud_workers(fleet: Fleet, slots: int, nice: int = 0) -> None:
+    """A thread slot for each import to run at once (every task, unless ``--cloud-slots``):
+    an import holds its slot for its whole duration, mostly asleep in the rate limiter. Two
+    processes share the GIL load. ``nice``: their CPU priority (``--cloud-nice``)."""
+    processes = 1 if slots <= 200 else 2
+    per_process = math.ceil(slots / processes) + 8  # spare slots for recovery and purge jobs
     for index in range(processes):
         fleet.start(
             f"cloudworker-{index}",
@@ -1351,7 +1360,8 @@ def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: O
     report.add(
         f"  planned import times {args.min_seconds:g}–{args.max_seconds:g} s "
         f"(LOCALCLOUD_RATE_LIMIT={run.rate} B/s, seed {args.seed}); "
-        f"the cloud's task workers at nice {args.cloud_nice}"
+        f"the cloud's task workers at nice {args.cloud_nice}, "
+        f"running {min(args.tasks, args.cloud_slots or args.tasks)} imports at once"
     )
     refused = f"; not accepted: {dict(submitted.not_accepted)}" if submitted.not_accepted else ""
     report.add(
@@ -1671,8 +1681,10 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     wait_for_warm_clients(fleet, args.workers * args.concurrency)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
-    start_cloud_workers(fleet, args.tasks, args.cloud_nice)
-    deadline = submitted.imports_started + args.max_seconds + 300
+    slots = min(args.tasks, args.cloud_slots or args.tasks)
+    start_cloud_workers(fleet, slots, args.cloud_nice)
+    # With fewer slots than tasks, the imports run in turns of up to the longest one each.
+    deadline = submitted.imports_started + math.ceil(args.tasks / slots) * args.max_seconds + 300
     ended_all = wait_for_ends(fleet, submitted, deadline)
     if baseline is not None:
         finish_baseline(baseline, timeout=30)
