@@ -49,10 +49,12 @@ def worker_thread(
 
     It shares the test's database; it logs warnings only and skips the ping check,
     which would wait for a reply through the broker. A worker keeps its database
-    connections from job to job (CONN_MAX_AGE), in its threads' own storage: once those
-    threads have ended, their connections are closed by collecting them, or PostgreSQL's
-    test database could not be dropped at the end of the run.
+    connections from job to job (CONN_MAX_AGE), in its threads' own storage. Stopped this
+    way, a worker leaves the threads of a ``threads`` pool waiting for work, so they are
+    ended here, and their connections then closed by collecting them: PostgreSQL's test
+    database cannot be dropped at the end of the run while a connection to it is open.
     """
+    worker = None
     try:
         with start_worker(
             celery_app,
@@ -65,6 +67,9 @@ def worker_thread(
         ) as worker:
             yield worker
     finally:
+        executor = getattr(getattr(worker, "pool", None), "executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
         gc.collect()
 
 
