@@ -152,12 +152,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="dashboard worker processes (separate `celery worker`s, as on separate hosts; "
         "one beat) (1)",
     )
+    slots = procfile_concurrency()
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=procfile_concurrency(),
-        help="worker slots of each dashboard worker process (the Procfile's worker: "
-        f"{procfile_concurrency()})",
+        default=slots,
+        help=f"worker slots of each dashboard worker process (the Procfile's worker: {slots})",
     )
     parser.add_argument(
         "--clouds",
@@ -194,6 +194,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.role == "bench":
         _check(parser, args)
+        args.cloud_slots = min(args.tasks, args.cloud_slots or args.tasks)
         # The baseline follows one account's tasks.
         args.no_baseline = args.no_baseline or args.method == WEB_DOWNLOAD or args.clouds > 1
     return args
@@ -517,7 +518,7 @@ def start_cloud_workers(fleet: Fleet, slots: int, nice: int = 0) -> None:
         )
 
 
-def start_tracker(fleet: Fleet, workers: int = 1, concurrency: int = 2) -> None:
+def start_tracker(fleet: Fleet, workers: int, concurrency: int) -> None:
     """The dashboard's workers and beat as the Procfile starts them, ``workers`` times over as
     separate hosts would run them (a worker for ``dashboard`` and ``dispatch`` and a
     dispatcher for ``dispatch`` each), and one beat. Each worker records its polls' windows
@@ -1361,7 +1362,7 @@ def setup_section(report: Report, run: Run, args, submitted: Submitted, tasks: O
         f"  planned import times {args.min_seconds:g}–{args.max_seconds:g} s "
         f"(LOCALCLOUD_RATE_LIMIT={run.rate} B/s, seed {args.seed}); "
         f"the cloud's task workers at nice {args.cloud_nice}, "
-        f"running {min(args.tasks, args.cloud_slots or args.tasks)} imports at once"
+        f"running {args.cloud_slots} imports at once"
     )
     refused = f"; not accepted: {dict(submitted.not_accepted)}" if submitted.not_accepted else ""
     report.add(
@@ -1681,10 +1682,10 @@ def bench(args: argparse.Namespace, run: Run, fleet: Fleet) -> Report:
     wait_for_warm_clients(fleet, args.workers * args.concurrency)
     print("starting the cloud's workers…", flush=True)
     submitted.imports_started = time.time()
-    slots = min(args.tasks, args.cloud_slots or args.tasks)
-    start_cloud_workers(fleet, slots, args.cloud_nice)
+    start_cloud_workers(fleet, args.cloud_slots, args.cloud_nice)
     # With fewer slots than tasks, the imports run in turns of up to the longest one each.
-    deadline = submitted.imports_started + math.ceil(args.tasks / slots) * args.max_seconds + 300
+    turns = math.ceil(args.tasks / args.cloud_slots)
+    deadline = submitted.imports_started + turns * args.max_seconds + 300
     ended_all = wait_for_ends(fleet, submitted, deadline)
     if baseline is not None:
         finish_baseline(baseline, timeout=30)

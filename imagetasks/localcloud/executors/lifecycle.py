@@ -40,9 +40,10 @@ Status = CloudTask.Status
 TERMINAL = (Status.SUCCESS, Status.FAILURE)
 
 # A claim older than the lease (LOCALCLOUD_TASK_LEASE) means the run is gone. A run
-# renews its claim at a third of it, so that a run a busy machine delays through one
-# renewal still keeps its task. Renewed every 2 s, 2,000 running imports wrote 1,000
+# renews its claim this many times a lease, so that a run a busy machine delays through
+# one renewal still keeps its task. Renewed every 2 s, 2,000 running imports wrote 1,000
 # renewals a second to SQLite, and some waited past its 20 s lock timeout and failed.
+RENEWALS_PER_LEASE = 3
 _clock = time.monotonic  # tests move it instead of waiting
 # A pending task whose job has not started after this long gets its job sent again
 # (lost message, broker down at submission).
@@ -72,7 +73,7 @@ class Claim:
 
     def keep_alive(self) -> None:
         """Renew the claim when due; raise Superseded when another run owns the task now."""
-        if _clock() - self._renewed_at < lease().total_seconds() / 3:
+        if _clock() - self._renewed_at < lease().total_seconds() / RENEWALS_PER_LEASE:
             return
         renewed = _owned(self).update(started_at=timezone.now())
         if not renewed:
