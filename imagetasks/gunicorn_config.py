@@ -49,6 +49,9 @@ def child_exit(server, worker) -> None:
 
 
 def on_exit(server) -> None:
-    directory = os.environ.get(MULTIPROCESS_ENV)
+    # Taken out of the environment too: whatever this process starts afterwards would
+    # otherwise be told to keep its metrics in a directory that no longer exists, and
+    # prometheus-client refuses to start without it.
+    directory = os.environ.pop(MULTIPROCESS_ENV, None)
     if directory:
         shutil.rmtree(directory, ignore_errors=True)

@@ -22,7 +22,10 @@ def test_a_master_gets_a_fresh_directory_and_clears_those_of_masters_no_longer_r
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(gunicorn_config.tempfile, "gettempdir", lambda: str(tmp_path))
-    monkeypatch.delenv(gunicorn_config.MULTIPROCESS_ENV, raising=False)
+    # on_starting sets the variable in this process: set first, monkeypatch restores it
+    # afterwards (a delenv of an unset variable records nothing to undo, and the
+    # directory it named leaked into every later subprocess of the run).
+    monkeypatch.setenv(gunicorn_config.MULTIPROCESS_ENV, "")
     prefix = gunicorn_config.PREFIX
     dead = tmp_path / f"{prefix}{a_dead_pid()}"
     running = tmp_path / f"{prefix}{os.getppid()}"  # another server's, still running
@@ -43,4 +46,5 @@ def test_a_master_gets_a_fresh_directory_and_clears_those_of_masters_no_longer_r
     gunicorn_config.on_exit(server=None)
 
     assert not own.exists()
+    assert gunicorn_config.MULTIPROCESS_ENV not in os.environ, "nothing started later uses it"
     assert running.exists()
