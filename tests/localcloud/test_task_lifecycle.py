@@ -163,6 +163,43 @@ def test_a_running_task_renews_its_claim_at_a_third_of_the_lease_not_at_every_st
     assert renewals == [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
 
 
+@pytest.mark.parametrize(
+    ("lease", "slice_seconds", "renewed_at"),
+    [(30, 5.0, [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]), (3, 0.5, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])],
+)
+def test_a_paced_run_wakes_twice_a_renewal_and_renews_its_claim_on_time(
+    db, account, monkeypatch, settings, lease, slice_seconds, renewed_at
+):
+    """Waking every half second, 2,000 paced imports woke their worker 4,000 times a second,
+    most of the time to find no renewal due."""
+    settings.LOCALCLOUD_TASK_LEASE = lease
+    settings.LOCALCLOUD_RATE_LIMIT = 1000
+    now = [1000.0]
+    monkeypatch.setattr(lifecycle, "_clock", lambda: now[0])
+    task = make_task(account)
+    run = lifecycle.claim(task.id, 0)
+    naps: list[float] = []
+    renewals: list[float] = []
+    last = [CloudTask.objects.get(pk=task.pk).started_at]
+
+    def sleep(seconds: float) -> None:
+        started_at = CloudTask.objects.get(pk=task.pk).started_at
+        if started_at != last[0]:
+            renewals.append(now[0] - 1000.0)
+            last[0] = started_at
+        naps.append(seconds)
+        now[0] += seconds
+
+    run.pacer(clock=lambda: now[0], sleep=sleep).advance(lease * 2 * 1000)  # two leases' work
+    run.keep_alive()  # the step after the wait
+    if CloudTask.objects.get(pk=task.pk).started_at != last[0]:
+        renewals.append(now[0] - 1000.0)
+
+    assert now[0] - 1000.0 == lease * 2, "the work still takes as long as its pace says"
+    assert naps == [slice_seconds] * 12
+    assert renewals == renewed_at
+
+
 def test_only_the_transitions_of_the_reference_happen(db, account):
     task = make_task(account)
     run = lifecycle.claim(task.id, 0)

@@ -40,7 +40,6 @@ from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earli
 from imagetasks.localcloud.executors.blocking import call_keeping_alive, run_keeping_alive
 from imagetasks.localcloud.executors.dispatch import dispatch_fill_etag
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
-from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Container, Image, Project
 from imagetasks.localcloud.objectstore import limits, names, segments, service
 
@@ -165,7 +164,7 @@ def _paced_etag(run: Claim, blob_id: str, etag: str) -> str:
     if not settings.LOCALCLOUD_RATE_LIMIT:
         return etag
     path = blobstore.path_of(blob_id)
-    return hashing.md5_of(path, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
+    return hashing.md5_of(path, run.pacer())
 
 
 def _convert_qcow2(run: Claim, source, target) -> None:

@@ -100,7 +100,7 @@ def _run(job: _Import) -> None:
     if not import_state.holds_lock(image, job.run.task_id):
         lifecycle.fail(job.run, LOCK_LOST)
         return
-    pacer = Pacer(settings.LOCALCLOUD_RATE_LIMIT, job.run.keep_alive)
+    pacer = job.run.pacer()
     if job.copying or image.blob_id:
         # Copying, or resuming a run that already made the image active: the data is there.
         blob_id, kept = image.blob_id, True

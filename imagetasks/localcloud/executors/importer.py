@@ -21,7 +21,6 @@ from imagetasks.localcloud.blobstore import link_as
 from imagetasks.localcloud.executors import hashing, lifecycle
 from imagetasks.localcloud.executors.blobs import attempt_blob_id, discard_earlier_attempts
 from imagetasks.localcloud.executors.lifecycle import Claim, Superseded
-from imagetasks.localcloud.executors.throttle import Pacer
 from imagetasks.localcloud.models import Image, Project, StoredObject
 from imagetasks.localcloud.objectstore import segments, service
 
@@ -88,7 +87,7 @@ def _concatenate(
     pieces = segments.pieces(project, parts, 0, size - 1)
     chunks = segments.read(pieces, label=run.input["import_from"])
     stream = hashing.StreamDigests()
-    pacer = Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive)
+    pacer = run.pacer()
     blobstore.write_chunks(stream.through(chunks, pacer), blob_id)
     return stream.digests
 
@@ -122,7 +121,7 @@ def _create_image(
         lifecycle.fail(run, vhd.import_failure_message(error.code))
         return False
     if digests is None:
-        digests = hashing.digests_of(path, Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive))
+        digests = hashing.digests_of(path, run.pacer())
     with transaction.atomic():
         image = Image.objects.create(
             project_id=run.project_id,

@@ -78,7 +78,7 @@ def write_segments(
     run: Claim, source: VhdBytes, container: Container, prefix: str, segment_size: int
 ) -> list[dict]:
     """Store ``source`` as segments ``<prefix><index:08d>`` of ``container``; the manifest."""
-    pacer = Pacer(settings.LOCALCLOUD_RATE_LIMIT, run.keep_alive)
+    pacer = run.pacer()
     manifest = []
     total = source.size
     for index, offset in enumerate(range(0, total, segment_size)):

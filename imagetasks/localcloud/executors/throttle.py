@@ -2,8 +2,9 @@
 
 Demos and tests use a rate limit to make imports and exports last seconds or
 minutes, so that ``processing`` can be seen and workers can be killed
-mid-task. Waiting happens in short slices that keep the task's claim alive,
-so a slow task is never mistaken for a dead one.
+mid-task. Waiting happens in slices that keep the task's claim alive, so a slow
+task is never mistaken for a dead one; a running task's slices are sized to its
+claim (``Claim.pacer``), since every waking thread costs the worker a turn of the GIL.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable
 
 MAX_CHUNK = 4 * 1024 * 1024  # bytes held per buffer: memory stays flat whatever the size
 MIN_CHUNK = 64 * 1024
-SLICE = 0.5  # seconds between keep-alive calls while waiting
+SLICE = 0.5  # seconds between keep-alive calls while waiting, unless told otherwise
 
 
 class Pacer:
     """Tells how fast to go: call ``advance(n)`` after each ``n`` bytes of work.
 
-    ``keep_alive`` is called on every step and between sleeps; it may raise to
-    stop the work (the task was taken over).
+    ``keep_alive`` is called on every step and at least every ``every`` seconds between
+    sleeps; it may raise to stop the work (the task was taken over).
     """
 
     def __init__(
@@ -28,11 +29,13 @@ class Pacer:
         rate: int,
         keep_alive: Callable[[], None] = lambda: None,
         *,
+        every: float = SLICE,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.rate = rate
         self.keep_alive = keep_alive
+        self.every = every
         self._clock = clock
         self._sleep = sleep
         self._started = clock()
@@ -52,5 +55,5 @@ class Pacer:
         self._done += nbytes
         due = self._started + self._done / self.rate
         while (delay := due - self._clock()) > 0:
-            self._sleep(min(delay, SLICE))
+            self._sleep(min(delay, self.every))
             self.keep_alive()
