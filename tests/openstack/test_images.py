@@ -189,6 +189,19 @@ def test_list_tasks_follows_next_links_relative_to_the_image_root(cloud, client,
     assert [r.param("marker") for r in following] == ["1", "2"]
 
 
+def test_a_growing_list_asks_each_next_page_four_times_the_last_up_to_its_bound(cloud, client):
+    pages = [[list_entry(1)], [list_entry(2), list_entry(3), list_entry(4)], [list_entry(5)], []]
+    cloud.on("GET", TASKS_PATH, handler=paged_tasks(pages))
+
+    tasks = list(client.images.list_tasks(sort_key="updated_at", page_size=1, grow_to=10))
+
+    assert [t.id[-1] for t in tasks] == ["1", "2", "3", "4", "5"]
+    requests = cloud.requests("GET", TASKS_PATH)
+    assert [r.param("limit") for r in requests] == ["1", "4", "10", "10"]
+    assert [r.param("marker") for r in requests[1:]] == ["1", "2", "3"], "the link's own query"
+    assert all(r.param("sort_key") == "updated_at" for r in requests)
+
+
 def test_list_tasks_stops_at_its_limit_without_fetching_more_pages(cloud, client):
     pages = [[list_entry(1), list_entry(2)], [list_entry(3), list_entry(4)]]
     cloud.on("GET", TASKS_PATH, handler=paged_tasks(pages))

@@ -55,9 +55,13 @@ log = logging.getLogger("imagetasks.tracking")
 
 # From this many tasks in flight on one cloud, one list request is cheaper than a GET each.
 LIST_THRESHOLD = 3
-# A scan asks for pages as long as the tasks it watches, so that a batch changing at once
-# (hundreds starting together) is still one request; never under a hundred, and not over
-# the largest page Glance serves by default (``api_limit_max``), which clouds clamp to.
+# A scan reads the list down to where the last one stopped: usually a few dozen entries,
+# so it asks a first page of a hundred. Pages after it grow (4×) up to as many as the
+# tasks it watches, so that a batch changing at once (hundreds starting together) is still
+# a request or two; never over the largest page Glance serves by default
+# (``api_limit_max``), which clouds clamp to. A first page as long as the watched tasks
+# made each scan of a cloud with a thousand in flight a list of a thousand entries, for the
+# cloud to serve and the tracker to read, where a few dozen had changed.
 LIST_PAGE_SIZE = 100
 LIST_PAGE_MAX = 1000
 # Remote timestamps have whole seconds: rescan a little behind the last scan's newest entry.
@@ -411,7 +415,10 @@ def _scan(
     try:
         pacer.wait()
         for entry in client.images.list_tasks(
-            sort_key="updated_at", sort_dir="desc", page_size=_page_size(len(watched))
+            sort_key="updated_at",
+            sort_dir="desc",
+            page_size=LIST_PAGE_SIZE,
+            grow_to=_page_size(len(watched)),
         ):
             if entry.updated_at and (newest is None or entry.updated_at > newest):
                 newest = entry.updated_at
