@@ -64,13 +64,10 @@ def _schema(body: Any) -> dict[str, Any]:
     return body
 
 
-def _asking(url: str, size: int) -> str:
-    """``url`` (a ``next`` link) asking for a page of ``size``, or more if it already does."""
+def _with_limit(url: str, size: int) -> str:
+    """``url`` (a ``next`` link) asking for a page of ``size``, whatever limit it carried."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    asked = next((value for name, value in query if name == "limit"), "")
-    if asked.isdigit() and int(asked) >= size:
-        return url
     query = [(name, value) for name, value in query if name != "limit"] + [("limit", str(size))]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
@@ -238,7 +235,7 @@ class ImagesApi:
         url: str | None = self.root + path
         query: dict[str, Any] | None = {k: v for k, v in params.items() if v is not None}
         yielded = 0
-        page_size = query.get("limit") if query else None  # what the page asks, when growing
+        page_size = params.get("limit")  # what the page asks, when growing
         while url:
             response = self._session.request("GET", url, params=query)
             page = self._session.decode(response, lambda body: Page.from_json(body, key, build))
@@ -256,7 +253,7 @@ class ImagesApi:
                 raise MalformedResponse(f"the {key} list links to itself as its next page")
             if grow_to:
                 page_size = min(grow_to, (page_size or len(page.items)) * PAGE_GROWTH)
-                next_url = _asking(next_url, page_size)
+                next_url = _with_limit(next_url, page_size)
             url, query = next_url, None
 
     def _resolve(self, link: str) -> str:
